@@ -1,0 +1,48 @@
+"""Test configuration shared by the tests, the docs and the doctests.
+
+- ``--run-slow`` runs the tests marked ``slow`` (heavy property runs,
+  process-kill tests); the default run skips them.
+- Hypothesis profiles: ``default`` (quick), ``thorough`` (many examples);
+  choose with ``--hypothesis-profile``. With ``CI`` set, Hypothesis uses its
+  own ``ci`` profile (derandomized, no deadline).
+- Every Python code block in ``docs/`` and ``README.md`` runs as a test
+  (Sybil), and so does every doctest in the source.
+"""
+
+from __future__ import annotations
+
+from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
+
+import pytest
+from hypothesis import HealthCheck, settings
+from sybil import Sybil
+from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
+from sybil.parsers.rest import DocTestParser
+
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="run the slow tests too")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+pytest_collect_file = (
+    Sybil(
+        parsers=[PythonCodeBlockParser(), SkipParser()],
+        patterns=["*.md"],
+        fixtures=["tmp_path"],
+    )
+    + Sybil(parsers=[DocTestParser(optionflags=ELLIPSIS | NORMALIZE_WHITESPACE)], patterns=["*.py"], excludes=["conftest.py"])
+).pytest()

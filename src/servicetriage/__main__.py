@@ -1,0 +1,5 @@
+"""``python -m servicetriage`` runs the command line."""
+
+from servicetriage.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,443 @@
+"""Loading and dumping policies, playbooks and tickets: TOML, JSON and YAML.
+
+This is the shell around the pure core: one :mod:`cattrs` converter that knows
+the library's value types (money as ``"500 CNY"``, durations as ``"1h30m"``,
+aware ISO times, time zones), and functions that read and write files.
+Every error names the path of each bad field and its value, all of a
+document's problems at once::
+
+    grants[3].limit: expected a positive amount, got '-5 CNY'
+
+YAML needs the ``yaml`` extra (PyYAML); TOML output needs the ``toml`` extra
+(tomli-w). Reading TOML and JSON needs only the standard library.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.v import format_exception, transform_error
+
+from servicetriage.errors import PolicyError, ServiceTriageError, TicketError
+from servicetriage.model import AttributeValue, FrozenMap, Money
+
+__all__ = [
+    "Format",
+    "converter",
+    "dump",
+    "dump_file",
+    "format_duration",
+    "load",
+    "load_file",
+    "parse_duration",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+#: The file formats the library reads and writes.
+Format = Literal["toml", "json", "yaml"]
+
+_SUFFIXES: dict[str, Format] = {".toml": "toml", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+# --------------------------------------------------------------------------
+# Durations: "1h30m", "2d", "45s", "PT1H30M", or a number of seconds.
+
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_COMPACT_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)([wdhms]))+$")
+_COMPACT_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+_ISO_RE = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse a duration: ``"1h30m"``, ``"2d"``, ``"PT45M"``, ``"-15m"`` or seconds.
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        msg = f"expected a duration such as '1h30m', got {value!r}"
+        raise ValueError(msg)
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        sign = 1
+        if text.startswith("-"):
+            sign, text = -1, text[1:]
+        if text and _COMPACT_RE.match(text):
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text))
+            return sign * timedelta(seconds=seconds)
+        match = _ISO_RE.match(text)
+        if text not in ("P", "PT") and match and any(match.groupdict().values()):
+            parts = {k: float(v) for k, v in match.groupdict().items() if v}
+            seconds = sum(parts.get(k, 0.0) * _UNIT_SECONDS[k.lower()] for k in "wdhms")
+            return sign * timedelta(seconds=seconds)
+    msg = f"expected a duration such as '1h30m', 'PT45M' or a number of seconds, got {value!r}"
+    raise ValueError(msg)
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a duration compactly, the inverse of :func:`parse_duration`.
+
+    >>> format_duration(timedelta(hours=1, minutes=30))
+    '1h30m'
+    """
+    micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if micros < 0 else ""
+    micros = abs(micros)
+    if micros == 0:
+        return "0s"
+    whole, frac = divmod(micros, 1_000_000)
+    parts = []
+    for unit in ("d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    if whole or frac:
+        seconds = f"{whole}" if not frac else f"{whole}.{frac:06d}".rstrip("0")
+        parts.append(f"{seconds}s")
+    return sign + "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# The converter
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            msg = f"expected an ISO 8601 time such as '2026-05-01T09:30:00+08:00', got {value!r}"
+            raise ValueError(msg) from None
+    else:
+        msg = f"expected an ISO 8601 time, got {value!r}"
+        raise ValueError(msg)
+    if result.tzinfo is None or result.utcoffset() is None:
+        msg = f"expected an aware time (with a time zone offset), got naive {value!r}"
+        raise ValueError(msg)
+    return result
+
+
+def _structure_date(value: Any, _: type) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        msg = f"expected a date such as '2026-10-01', got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _structure_time(value: Any, _: type) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        msg = f"expected a time of day such as '09:00', got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _structure_decimal(value: Any, _: type) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or isinstance(value, float):
+        msg = f"expected a decimal written as a string or an integer, got {value!r}"
+        raise ValueError(msg)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        msg = f"expected a decimal number, got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _structure_money(value: Any, _: type) -> Money:
+    if isinstance(value, Money):
+        return value
+    if isinstance(value, str):
+        return Money.parse(value)
+    if isinstance(value, Mapping) and set(value) == {"amount", "currency"}:
+        return Money(_structure_decimal(value["amount"], Decimal), value["currency"])
+    msg = f"expected money such as '500 CNY', got {value!r}"
+    raise ValueError(msg)
+
+
+def _structure_zone(value: Any, _: type) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"expected an IANA time zone such as 'Asia/Shanghai', got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _structure_duration(value: Any, _: type) -> timedelta:
+    return parse_duration(value)
+
+
+def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
+    choices = ", ".join(repr(m.value) for m in cls)
+
+    def hook(value: Any, _: Any) -> enum.Enum:
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            msg = f"expected one of {choices}, got {value!r}"
+            raise ValueError(msg) from None
+
+    return hook
+
+
+def _is_frozenmap(cls: Any) -> bool:
+    return cls is FrozenMap or get_origin(cls) is FrozenMap
+
+
+def _frozenmap_hook(cls: Any) -> Callable[[Any, Any], FrozenMap[Any, Any]]:
+    args = get_args(cls)
+    mapping_type = dict[args[0], args[1]] if args else dict[str, Any]  # type: ignore[valid-type]
+
+    def hook(value: Any, _: Any) -> FrozenMap[Any, Any]:
+        if isinstance(value, FrozenMap):
+            return value
+        return FrozenMap(converter.structure(value, mapping_type))
+
+    return hook
+
+
+def _structure_attribute_value(value: Any, _: Any) -> Any:
+    if isinstance(value, str | int | float | bool):
+        return value
+    msg = f"expected a string, number or boolean, got {value!r}"
+    raise ValueError(msg)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the library's converter: our value types, strict about extra keys."""
+    conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(date, _structure_date)
+    conv.register_structure_hook(time, _structure_time)
+    conv.register_structure_hook(timedelta, _structure_duration)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_structure_hook(Money, _structure_money)
+    conv.register_structure_hook(ZoneInfo, _structure_zone)
+    conv.register_structure_hook_factory(_is_frozenmap, _frozenmap_hook)
+    conv.register_structure_hook_factory(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum_hook)
+    conv.register_structure_hook_func(lambda t: t == AttributeValue, _structure_attribute_value)
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
+    conv.register_unstructure_hook(date, date.isoformat)
+    conv.register_unstructure_hook(time, lambda t: t.isoformat(timespec="minutes") if not t.second else t.isoformat())
+    conv.register_unstructure_hook(timedelta, format_duration)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Money, str)
+    conv.register_unstructure_hook(ZoneInfo, lambda z: z.key)
+    conv.register_unstructure_hook_func(lambda c: c is FrozenMap or get_origin(c) is FrozenMap, dict)
+    conv.register_unstructure_hook_func(
+        lambda c: c in (frozenset, set) or get_origin(c) in (frozenset, set),
+        lambda s: sorted((converter.unstructure(v) for v in s), key=repr),
+    )
+    return conv
+
+
+#: The shared converter. Register hooks for your own types on a copy
+#: (``converter.copy()``), not on this one.
+converter = make_converter()
+
+# --------------------------------------------------------------------------
+# Errors with paths
+
+_PREFIXED = re.compile(r"^[a-z_]+\.([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
+
+
+def _format(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, ServiceTriageError | ValueError) and not isinstance(exc, KeyError) and str(exc):
+        return str(exc)
+    return format_exception(exc, type_)
+
+
+def _join(line: str) -> str:
+    """Turn cattrs' ``msg @ $.a[0]`` into ``a[0].field: msg``."""
+    message, _, path = line.rpartition(" @ ")
+    if not _:
+        return line
+    path = path.removeprefix("$").removeprefix(".")
+    match = _PREFIXED.match(message)
+    if match:
+        # The validator named its own field ("grant.limit: ..."): graft it on the path.
+        field, message = match.groups()
+        if not path.endswith(field):
+            path = f"{path}.{field}" if path else field
+    return f"{path or '<document>'}: {message}"
+
+
+def problems_of(exc: BaseException) -> tuple[str, ...]:
+    """All the problems a structuring error holds, each ``path: message``."""
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        return tuple(_join(line) for line in transform_error(exc, format_exception=_format))
+    return (str(exc),)
+
+
+def structure(data: Any, cls: type[T], *, error: type[ServiceTriageError] = PolicyError) -> T:
+    """Build a *cls* from plain data, or raise *error* listing every problem."""
+    try:
+        return converter.structure(data, cls)
+    except (ClassValidationError, IterableValidationError) as exc:
+        problems = problems_of(exc)
+        raise error("; ".join(problems), problems) if error in (PolicyError, TicketError) else error(
+            "; ".join(problems)
+        ) from None
+    except ServiceTriageError as exc:
+        if isinstance(exc, error):
+            raise
+        raise error(str(exc)) from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise error(f"<document>: {exc}") from None
+
+
+def unstructure(value: object) -> Any:
+    """Turn a library value into plain data (dicts, lists, strings, numbers)."""
+    return converter.unstructure(value)
+
+
+# --------------------------------------------------------------------------
+# Files
+
+
+def _parse(text: str, fmt: Format, source: str) -> Any:
+    try:
+        if fmt == "toml":
+            return tomllib.loads(text)
+        if fmt == "json":
+            return json.loads(text)
+        yaml = _yaml()
+        return yaml.safe_load(text)
+    except ModuleNotFoundError:
+        raise
+    except Exception as exc:  # the parsers raise several unrelated types
+        msg = f"{source}: not valid {fmt.upper()}: {exc}"
+        raise PolicyError(msg) from None
+
+
+def _yaml() -> Any:
+    try:
+        import yaml  # noqa: PLC0415
+    except ModuleNotFoundError:
+        msg = "YAML needs PyYAML: pip install 'servicetriage[yaml]'"
+        raise PolicyError(msg) from None
+    return yaml
+
+
+def format_of(path: str | Path) -> Format:
+    """The format a file name implies, from its suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        msg = f"{path}: cannot tell the format from the suffix {suffix!r}; use .toml, .json, .yaml or .yml"
+        raise PolicyError(msg)
+    return _SUFFIXES[suffix]
+
+
+def load(text: str, cls: type[T], fmt: Format = "toml", *, source: str = "<string>") -> T:
+    """Parse *text* in *fmt* and build a *cls* from it."""
+    data = _parse(text, fmt, source)
+    return structure(data, cls)
+
+
+def load_file(path: str | Path, cls: type[T]) -> T:
+    """Read a TOML, JSON or YAML file (by suffix) and build a *cls* from it.
+
+    Errors name the file and every bad field's path.
+    """
+    fmt = format_of(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise PolicyError(msg) from None
+    try:
+        return load(text, cls, fmt, source=str(path))
+    except PolicyError as exc:
+        problems = tuple(f"{path}: {p}" if not p.startswith(str(path)) else p for p in exc.problems)
+        raise PolicyError("; ".join(problems), problems) from None
+
+
+def dump(value: object, fmt: Format = "toml") -> str:
+    """Render a library value as TOML, JSON or YAML text."""
+    data = unstructure(value)
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "yaml":
+        return str(_yaml().safe_dump(data, allow_unicode=True, sort_keys=False))
+    try:
+        import tomli_w  # noqa: PLC0415
+    except ModuleNotFoundError:
+        msg = "writing TOML needs tomli-w: pip install 'servicetriage[toml]'"
+        raise PolicyError(msg) from None
+    return str(tomli_w.dumps(_drop_none(data)))
+
+
+def _drop_none(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_none(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_drop_none(v) for v in data]
+    return data
+
+
+def dump_file(value: object, path: str | Path) -> None:
+    """Write a library value to *path*, in the format its suffix names."""
+    Path(path).write_text(dump(value, format_of(path)), encoding="utf-8")
+
+
+def load_section(path: str | Path, section: str, cls: type[T], *, required: bool = False) -> T | None:
+    """Build a *cls* from the table *section* of a policy file.
+
+    One policy file may hold several sections (``triage``, ``authority``,
+    ``escalation``, ``playbooks``...). Errors name the file and the full path
+    (``authority.grants[3].limit: ...``). Returns ``None`` when the section is
+    absent, unless *required*.
+    """
+    fmt = format_of(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise PolicyError(msg) from None
+    data = _parse(text, fmt, str(path))
+    if not isinstance(data, dict) or section not in data:
+        if required:
+            msg = f"{path}: no [{section}] section"
+            raise PolicyError(msg)
+        return None
+    try:
+        return structure(data[section], cls)
+    except PolicyError as exc:
+        problems = tuple(f"{path}: {section}.{p}" if not p.startswith("<") else f"{path}: {section}: {p}" for p in exc.problems)
+        raise PolicyError("; ".join(problems), problems) from None

@@ -1,0 +1,3 @@
+"""Strategies (to be written)."""
+
+__all__: list[str] = []
