@@ -35,6 +35,8 @@ __all__ = [
     "Level",
     "Mark",
     "Money",
+    "Obligation",
+    "ObligationKind",
     "Pause",
     "Quadrant",
     "Reason",
@@ -488,6 +490,43 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity.value}: {self.path}: {self.message} ({self.code})"
+
+
+class ObligationKind(enum.Enum):
+    """What a decision, an escalation or a plan obliges someone to do."""
+
+    REPORT_UPWARD = "report_upward"
+    """Report the case (or its progress) to a higher tier."""
+    FILE_SUMMARY = "file_summary"
+    """File a post-incident summary."""
+    CALL_BACK = "call_back"
+    """Call the customer back: "we will discuss internally and call you back"."""
+    NOTIFY_DEPARTMENT = "notify_department"
+    """Tell another department of a work order it must carry out."""
+    FOLLOW_UP = "follow_up"
+    """Follow up a work order with the department that carries it out."""
+    REPORT_TO_CUSTOMER = "report_to_customer"
+    """Tell the customer what was done."""
+    VERIFY = "verify"
+    """Verify a claim or a signal afterwards."""
+
+
+@attrs.frozen(kw_only=True)
+class Obligation:
+    """Something someone must do by an absolute time.
+
+    ``to`` names who receives it: a tier, a role, a department, a person or
+    ``"customer"``. ``rule`` names the policy entry that created it.
+    """
+
+    kind: ObligationKind
+    due: datetime
+    to: str
+    note: str = ""
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} to {self.to} by {self.due.isoformat()}" + (f": {self.note}" if self.note else "")
 
 
 # --------------------------------------------------------------------------
