@@ -1,0 +1,507 @@
+"""Reading (and writing) ticket files: CSV and JSON Lines.
+
+This is part of the shell: it turns rows of a file into
+:class:`~servicetriage.model.Ticket` values with the library's converter, and
+reports every bad row with its line number and all of its problems, each
+naming the field and the value. Nothing is dropped silently.
+
+Two shapes of record are accepted, in both formats:
+
+- **nested**, as the model: a ``customer`` object, a ``flags`` list, an
+  ``attributes`` object, ``pauses`` as a list of ``{"start", "end"}``;
+- **flat**, one column per value: ``customer_id``, ``customer_tier``,
+  ``customer_reach`` (and ``nationality``, ``gender``, ``age``, which belong
+  to the customer), ``flags`` as ``"safety;police"``, ``money_at_stake`` as
+  ``"500 CNY"``, ``pauses`` as ISO intervals ``"start/end;start/"`` (an empty
+  end is a pause still running) and ``attr.<name>`` columns for the free
+  attributes.
+
+A CSV file has a header row of such names; an empty cell means "not given"
+(the model's default). In JSON Lines, ``null`` means the same. Empty lines are
+skipped; files are UTF-8, with or without a byte-order mark; the path ``-``
+reads standard input.
+
+Reading is streaming: :func:`iter_tickets` yields one result per record, so a
+file of a million lines never sits in memory as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+
+from servicetriage import config
+from servicetriage.errors import TicketError
+from servicetriage.model import (
+    Channel,
+    Customer,
+    CustomerTier,
+    DeclaredUrgency,
+    Flag,
+    Money,
+    Ticket,
+    TicketStatus,
+)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "TicketFormat",
+    "format_of",
+    "iter_tickets",
+    "read_tickets",
+    "record_to_ticket",
+    "ticket_to_flat",
+    "ticket_to_record",
+    "write_csv",
+    "write_jsonl",
+]
+
+#: The ticket file formats this module reads and writes.
+TicketFormat = Literal["csv", "jsonl"]
+
+_SUFFIXES: dict[str, TicketFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+#: The flat columns, in the order :func:`write_csv` writes them
+#: (``attr.<name>`` columns follow).
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "opened_at",
+    "due",
+    "customer_id",
+    "customer_tier",
+    "customer_reach",
+    "nationality",
+    "gender",
+    "age",
+    "channel",
+    "category",
+    "subject",
+    "text",
+    "language",
+    "declared_urgency",
+    "impact",
+    "urgency",
+    "affected_customers",
+    "money_at_stake",
+    "flags",
+    "repeat_contacts",
+    "status",
+    "pauses",
+)
+
+_TICKET_FIELDS = frozenset(a.name for a in attrs.fields(Ticket))
+_CUSTOMER_FIELDS = frozenset(a.name for a in attrs.fields(Customer))
+_FLAT_CUSTOMER: dict[str, str] = {f"customer_{name}": name for name in _CUSTOMER_FIELDS} | {
+    "nationality": "nationality",
+    "gender": "gender",
+    "age": "age",
+}
+_KNOWN_COLUMNS = _TICKET_FIELDS | frozenset(_FLAT_CUSTOMER)
+
+
+def format_of(path: str | Path) -> TicketFormat | None:
+    """Return the ticket format a file name implies (``.csv``, ``.jsonl``, ``.ndjson``, ``.json``), or ``None``."""
+    return _SUFFIXES.get(Path(path).suffix.lower())
+
+
+# --------------------------------------------------------------------------
+# Records -> tickets
+
+
+def _split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def _split_pauses(value: str) -> list[dict[str, str]]:
+    pauses = []
+    for part in _split_list(value):
+        start, slash, end = part.partition("/")
+        pause = {"start": start.strip()}
+        if not slash:
+            msg = f"pauses: expected ISO intervals 'start/end' separated by ';', got {value!r}"
+            raise TicketError(msg)
+        if end.strip():
+            pause["end"] = end.strip()
+        pauses.append(pause)
+    return pauses
+
+
+def _normalize(record: Mapping[str, Any], *, from_csv: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Turn a flat or nested record into the nested shape, with the problems seen on the way."""
+    data: dict[str, Any] = {}
+    customer: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in record.items():
+        if value is None or (from_csv and value == ""):
+            continue
+        if key in _FLAT_CUSTOMER:
+            name = _FLAT_CUSTOMER[key]
+            if name in customer and customer[name] != value:
+                problems.append(f"{key}: {value!r} conflicts with customer.{name} {customer[name]!r}")
+            customer[name] = value
+        elif key.startswith("attr.") and len(key) > len("attr."):
+            attributes[key[len("attr.") :]] = value
+        elif key == "customer" and isinstance(value, Mapping):
+            for name, item in value.items():
+                if name in customer and customer[name] != item:
+                    problems.append(f"customer.{name}: {item!r} conflicts with customer_{name} {customer[name]!r}")
+                customer[name] = item
+        elif key == "attributes" and isinstance(value, Mapping):
+            attributes.update(value)
+        elif key == "flags" and isinstance(value, str):
+            data[key] = _split_list(value)
+        elif key == "pauses" and isinstance(value, str):
+            try:
+                data[key] = _split_pauses(value)
+            except TicketError as exc:
+                problems.append(str(exc))
+        else:
+            data[key] = value
+    if customer or "customer" not in data:
+        data["customer"] = {k: v for k, v in customer.items() if v is not None}
+    if attributes:
+        data["attributes"] = attributes
+    return data, problems
+
+
+_TOP_FIELD_PLACEHOLDERS: dict[str, Any] = {
+    "id": "_",
+    "opened_at": "2000-01-01T00:00:00+00:00",
+    "customer": {"id": "_"},
+}
+
+
+def _field_of(problem: str) -> str | None:
+    head = problem.partition(":")[0].strip()
+    name = head.split(".", 1)[0].split("[", 1)[0]
+    return name if name in _TICKET_FIELDS else None
+
+
+def _slow(data: dict[str, Any], problems: list[str]) -> Ticket:
+    """Structure with the converter; on failure collect every problem of the record.
+
+    The converter reports all type problems at once, but a class validator
+    stops at the first one: so each failing field is set aside (or replaced
+    by a placeholder when it is required) and the record is tried again,
+    until no new problem turns up.
+    """
+    problems = list(problems)
+    trial = dict(data)
+    for _ in range(len(_TICKET_FIELDS) + 1):
+        try:
+            ticket = config.structure(trial, Ticket, error=TicketError)
+        except TicketError as exc:
+            new = [p for p in exc.problems if p not in problems]
+            problems.extend(new)
+            fields = {_field_of(p) for p in new}
+            if not new or None in fields:
+                break
+            for name in fields:
+                assert name is not None  # for the type checker
+                if name in _TOP_FIELD_PLACEHOLDERS and trial.get(name) != _TOP_FIELD_PLACEHOLDERS[name]:
+                    trial[name] = _TOP_FIELD_PLACEHOLDERS[name]
+                else:
+                    trial.pop(name, None)
+        else:
+            if not problems:
+                return ticket
+            break
+    raise TicketError("; ".join(problems), tuple(problems))
+
+
+_CHANNELS = {m.value: m for m in Channel}
+_TIERS = {m.value: m for m in CustomerTier}
+_DECLARED = {m.value: m for m in DeclaredUrgency}
+_STATUSES = {m.value: m for m in TicketStatus}
+_FLAGS = {m.value: m for m in Flag}
+_CACHE_LIMIT = 4096
+
+
+class _Fast:
+    """A fast constructor for well-formed records; ``None`` sends a record to the converter.
+
+    It builds exactly what the converter would build (the tests check this),
+    only without the converter's generic machinery; any surprise (a string
+    where a number belongs, an unknown key, a pause) falls back to the full
+    path, which reports every problem.
+    """
+
+    def __init__(self) -> None:
+        self.money: dict[str, Money] = {}
+        self.customers: dict[tuple[Any, ...], Customer] = {}
+
+    def __call__(self, data: dict[str, Any]) -> Ticket | None:
+        if not data.keys() <= _TICKET_FIELDS or "pauses" in data:
+            return None
+        customer = data["customer"]
+        if not isinstance(customer, dict) or not customer.keys() <= _CUSTOMER_FIELDS:
+            return None
+        kwargs = dict(data)
+        try:
+            key = tuple(sorted(customer.items()))
+            cust = self.customers.get(key)
+            if cust is None:
+                if len(self.customers) > _CACHE_LIMIT:
+                    self.customers.clear()
+                tier = customer.get("tier", "standard")
+                cust = Customer(**dict(customer, tier=_TIERS[tier]))
+                self.customers[key] = cust
+            kwargs["customer"] = cust
+            kwargs["opened_at"] = datetime.fromisoformat(data["opened_at"])
+            if "due" in data:
+                kwargs["due"] = datetime.fromisoformat(data["due"])
+            if "channel" in data:
+                kwargs["channel"] = _CHANNELS[data["channel"]]
+            if "declared_urgency" in data:
+                kwargs["declared_urgency"] = _DECLARED[data["declared_urgency"]]
+            if "status" in data:
+                kwargs["status"] = _STATUSES[data["status"]]
+            if "flags" in data:
+                flags = data["flags"]
+                if not isinstance(flags, list):
+                    return None
+                kwargs["flags"] = frozenset([_FLAGS[f] for f in flags])
+            if "money_at_stake" in data:
+                text = data["money_at_stake"]
+                money = self.money.get(text)
+                if money is None:
+                    if len(self.money) > _CACHE_LIMIT:
+                        self.money.clear()
+                    money = self.money[text] = Money.parse(text)
+                kwargs["money_at_stake"] = money
+            if "attributes" in data and not isinstance(data["attributes"], dict):
+                return None
+            return Ticket(**kwargs)
+        except (TypeError, ValueError, KeyError):
+            return None
+
+
+def record_to_ticket(record: Mapping[str, Any]) -> Ticket:
+    """Build a ticket from one record, flat or nested (see the module docs).
+
+    :raises TicketError: naming every bad field and its value (``problems``
+        lists them one by one).
+    """
+    data, problems = _normalize(record)
+    return _slow(data, problems)
+
+
+# --------------------------------------------------------------------------
+# Files -> records
+
+
+def _open(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
+    """Return the text stream, its display name, and whether we opened it (and must close it)."""
+    if not isinstance(source, str | Path):
+        return source, getattr(source, "name", "<stream>"), False
+    if str(source) == "-":
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+        return stream, "<stdin>", False
+    try:
+        return open(source, encoding="utf-8-sig", newline=""), str(source), True  # noqa: PTH123
+    except OSError as exc:
+        msg = f"{source}: cannot read: {exc.strerror or exc}"
+        raise TicketError(msg) from None
+
+
+def _lines(stream: IO[str]) -> Iterator[str]:
+    first = True
+    for line in stream:
+        if first:
+            first = False
+            yield line.removeprefix("\ufeff")
+        else:
+            yield line
+
+
+def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | TicketError]]:
+    loads = json.loads
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except ValueError as exc:
+            yield number, TicketError(f"not valid JSON: {exc}")
+            continue
+        if not isinstance(record, dict):
+            yield number, TicketError(f"expected a JSON object, got {line.strip()[:60]!r}")
+            continue
+        yield number, record
+
+
+def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any] | TicketError]]:
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    previous = 0
+    for row in reader:
+        number, previous = previous + 1, reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in row]
+            unknown = [c for c in header if c not in _KNOWN_COLUMNS and not c.startswith("attr.")]
+            if unknown:
+                known = ", ".join(CSV_COLUMNS)
+                msg = f"{name}:{number}: unknown columns {unknown!r}; expected some of {known} or attr.<name>"
+                raise TicketError(msg)
+            duplicated = sorted({c for c in header if header.count(c) > 1})
+            if duplicated:
+                msg = f"{name}:{number}: duplicated columns {duplicated!r}"
+                raise TicketError(msg)
+            continue
+        if len(row) != len(header):
+            yield number, TicketError(f"expected {len(header)} cells as in the header, got {len(row)}")
+            continue
+        yield number, dict(zip(header, row, strict=True))
+
+
+def iter_tickets(
+    source: str | Path | IO[str],
+    *,
+    format: TicketFormat | None = None,
+) -> Iterator[tuple[int, Ticket | TicketError]]:
+    """Read tickets one record at a time: ``(line number, Ticket)`` or ``(line number, TicketError)``.
+
+    *source* is a path, ``"-"`` for standard input, or an open text stream.
+    The format comes from *format*, else from the file's suffix, else from
+    the first non-empty line (``{`` starts JSON Lines). A bad record is
+    yielded as a :class:`~servicetriage.errors.TicketError` whose
+    ``problems`` name each bad field and value; the line number is the
+    record's first line (the header of a CSV file is line 1).
+
+    :raises TicketError: if the file cannot be read, or a CSV header names an
+        unknown column (no row could be read then).
+    """
+    stream, name, owned = _open(source)
+    try:
+        lines: Iterator[str] = _lines(stream)
+        fmt = format or (format_of(name) if owned else None)
+        if fmt is None:
+            head: list[str] = []
+            for line in lines:
+                head.append(line)
+                if line.strip():
+                    break
+            fmt = "jsonl" if head and head[-1].lstrip().startswith("{") else "csv"
+            lines = itertools.chain(head, lines)
+        from_csv = fmt == "csv"
+        records = _csv_records(lines, name) if from_csv else _jsonl_records(lines)
+        fast = _Fast()
+        for number, record in records:
+            if isinstance(record, TicketError):
+                yield number, record
+                continue
+            data, problems = _normalize(record, from_csv=from_csv)
+            ticket = None if problems or from_csv else fast(data)
+            if ticket is None:
+                try:
+                    ticket = _slow(data, problems)
+                except TicketError as exc:
+                    yield number, exc
+                    continue
+            yield number, ticket
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: not UTF-8 text: {exc}"
+        raise TicketError(msg) from None
+    finally:
+        if owned:
+            stream.close()
+
+
+def read_tickets(
+    source: str | Path | IO[str],
+    *,
+    format: TicketFormat | None = None,
+) -> tuple[Ticket, ...]:
+    """Read every ticket of a file; raise if any record is bad.
+
+    :raises TicketError: listing every bad record as ``line N: field: problem``.
+    """
+    tickets: list[Ticket] = []
+    problems: list[str] = []
+    for number, result in iter_tickets(source, format=format):
+        if isinstance(result, TicketError):
+            problems.extend(f"line {number}: {p}" for p in result.problems)
+        else:
+            tickets.append(result)
+    if problems:
+        raise TicketError("; ".join(problems), tuple(problems))
+    return tuple(tickets)
+
+
+# --------------------------------------------------------------------------
+# Tickets -> records and files
+
+
+def ticket_to_record(ticket: Ticket) -> dict[str, Any]:
+    """Return the nested, JSON-ready record of a ticket (defaults left out)."""
+    record: dict[str, Any] = config.unstructure(ticket)
+    return record
+
+
+def ticket_to_flat(ticket: Ticket) -> dict[str, str]:
+    """Return the flat record of a ticket, every value a string (``""`` for "not given")."""
+    c = ticket.customer
+    row = {
+        "id": ticket.id,
+        "opened_at": ticket.opened_at.isoformat(),
+        "due": ticket.due.isoformat() if ticket.due else "",
+        "customer_id": c.id,
+        "customer_tier": c.tier.value,
+        "customer_reach": str(c.reach),
+        "nationality": c.nationality or "",
+        "gender": c.gender or "",
+        "age": "" if c.age is None else str(c.age),
+        "channel": ticket.channel.value,
+        "category": ticket.category,
+        "subject": ticket.subject,
+        "text": ticket.text,
+        "language": ticket.language,
+        "declared_urgency": ticket.declared_urgency.value,
+        "impact": "" if ticket.impact is None else str(ticket.impact),
+        "urgency": "" if ticket.urgency is None else str(ticket.urgency),
+        "affected_customers": str(ticket.affected_customers),
+        "money_at_stake": str(ticket.money_at_stake) if ticket.money_at_stake else "",
+        "flags": ";".join(sorted(f.value for f in ticket.flags)),
+        "repeat_contacts": str(ticket.repeat_contacts),
+        "status": ticket.status.value,
+        "pauses": ";".join(f"{p.start.isoformat()}/{p.end.isoformat() if p.end else ''}" for p in ticket.pauses),
+    }
+    for key, value in ticket.attributes.items():
+        row[f"attr.{key}"] = str(value)
+    return row
+
+
+def write_jsonl(tickets: Iterable[Ticket], stream: IO[str]) -> int:
+    """Write tickets as JSON Lines (nested records, UTF-8 text as is); return the count."""
+    count = 0
+    for ticket in tickets:
+        stream.write(json.dumps(ticket_to_record(ticket), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(tickets: Iterable[Ticket], stream: IO[str]) -> int:
+    """Write tickets as CSV with a header of flat columns; return the count.
+
+    Attribute values become strings; the ``attr.<name>`` columns are the
+    union of the tickets' attribute names, so the tickets are read once into
+    memory.
+    """
+    rows = [ticket_to_flat(t) for t in tickets]
+    extra = sorted({k for row in rows for k in row if k.startswith("attr.")})
+    writer = csv.DictWriter(stream, fieldnames=[*CSV_COLUMNS, *extra], restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return len(rows)
