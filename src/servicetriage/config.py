@@ -30,7 +30,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.v import format_exception, transform_error
 
 from servicetriage.errors import PolicyError, ServiceTriageError, TicketError
-from servicetriage.model import AttributeValue, FrozenMap, Money
+from servicetriage.model import AttributeValue, FrozenMap, Money, Quadrant
 
 __all__ = [
     "Format",
@@ -193,6 +193,18 @@ def _structure_zone(value: Any, _: type) -> ZoneInfo:
         raise ValueError(msg) from None
 
 
+def _structure_quadrant(value: Any, _: type) -> Quadrant:
+    # Files name quadrants as people do ("Q1"); the handling order (1) is accepted too.
+    if isinstance(value, Quadrant):
+        return value
+    if isinstance(value, str) and value.strip().upper() in Quadrant.__members__:
+        return Quadrant[value.strip().upper()]
+    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3, 4):
+        return Quadrant(value)
+    msg = f"expected a quadrant 'Q1', 'Q2', 'Q3' or 'Q4', got {value!r}"
+    raise ValueError(msg)
+
+
 def _structure_duration(value: Any, _: type) -> timedelta:
     return parse_duration(value)
 
@@ -249,6 +261,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_structure_hook(Money, _structure_money)
     conv.register_structure_hook(ZoneInfo, _structure_zone)
+    conv.register_structure_hook(Quadrant, _structure_quadrant)
     conv.register_structure_hook_factory(_is_frozenmap, _frozenmap_hook)
     conv.register_structure_hook_factory(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum_hook)
     conv.register_structure_hook_func(lambda t: t == AttributeValue, _structure_attribute_value)
@@ -259,6 +272,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook(Money, str)
     conv.register_unstructure_hook(ZoneInfo, lambda z: z.key)
+    conv.register_unstructure_hook(Quadrant, lambda q: q.name)
     conv.register_unstructure_hook_func(lambda c: c is FrozenMap or get_origin(c) is FrozenMap, dict)
     conv.register_unstructure_hook_func(
         lambda c: c in (frozenset, set) or get_origin(c) in (frozenset, set),
