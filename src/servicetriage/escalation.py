@@ -1,0 +1,1019 @@
+"""Escalation chains, full-process ownership and work orders.
+
+An :class:`EscalationPolicy` holds one :class:`Chain` per quadrant or
+priority. A chain is an ordered list of :class:`Step` values (who is
+notified, after how long), optional :class:`ProgressReport` cadences (while a
+Q1 case is open, progress is reported upward at set intervals) and a direct
+line to the executive tier for the gravest cases.
+
+Escalation is a pure state machine:
+
+- :func:`start` selects the chain for a ticket's :class:`~servicetriage.model.Triage`
+  and returns an :class:`EscalationState` that holds a *snapshot* of that
+  chain, so editing the policy later never changes a running escalation;
+- :func:`advance` moves the state to a later time, applying caller events
+  (:class:`Event`: acknowledged, progress reported, escalate now, resolved,
+  reopened) and returns the new state with every :class:`Action` that fell
+  due, each stamped with the instant it became due.
+
+The rules, exactly:
+
+- Step 0 is entered ``steps[0].delay`` after the start; step *i + 1* is
+  entered ``steps[i + 1].delay`` after step *i*'s last notification. A step
+  with ``repeat = n`` notifies its targets again *n* more times,
+  ``repeat_every`` apart (``repeat = -1``: until acknowledged or resolved,
+  so later steps are never reached).
+- A step with no target notifies nobody. ``when_empty = "skip"`` (the
+  default) passes over it as if it were not there (its delay and repeats do
+  not count); ``when_empty = "wait"`` makes it a pure pause: its delay (and
+  repeats) count, nobody is notified.
+- Timers due at an instant fire before an event at that same instant:
+  a resolution at 10:15 does not cancel a notification due at 10:15. Events
+  at one instant apply in the order given.
+- *Acknowledged* stops the climb; progress-report reminders continue.
+  *Progress* (the owner reported) restarts every report timer from that
+  instant. *Escalate* notifies the next step with a target at once (past the
+  last step: the executive tier); while acknowledged it does not restart the
+  climb. *Resolved* ends everything: nothing is emitted afterwards.
+  *Reopened* restarts the chain from step 0 and the report timers from the
+  reopening instant (the direct line is not repeated).
+- Escalation brings people in and never takes the case away: notified tiers
+  become approvers, every notified target becomes a watcher, and the owner
+  stays the owner (:class:`Case`).
+
+Delays count business time when the chain says ``business_time = true`` and
+a calendar is passed to :func:`start`; without a calendar they are
+wall-clock durations. Progress reports are always wall-clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from servicetriage.errors import PolicyError, TicketError, TransitionError
+from servicetriage.model import (
+    DEFAULT_TIERS,
+    Finding,
+    Mark,
+    Obligation,
+    ObligationKind,
+    Pause,
+    Quadrant,
+    Severity,
+    Ticket,
+    Triage,
+    require_aware,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "Action",
+    "ActionType",
+    "BusinessClock",
+    "Case",
+    "Chain",
+    "EscalationPolicy",
+    "EscalationState",
+    "Event",
+    "EventKind",
+    "ProgressReport",
+    "Status",
+    "Step",
+    "Target",
+    "TargetKind",
+    "WhenEmpty",
+    "WorkOrder",
+    "advance",
+    "check_escalation_policy",
+    "open_work_order",
+    "start",
+]
+
+_ZERO = timedelta(0)
+
+
+class BusinessClock(Protocol):
+    """What escalation needs from a business calendar (see :mod:`servicetriage.calendar`)."""
+
+    def add(self, start: datetime, duration: timedelta, pauses: Sequence[Pause] = ()) -> datetime:
+        """Return the instant *duration* of business time after *start*."""
+        ...  # pragma: no cover
+
+
+# --------------------------------------------------------------------------
+# Validators
+
+
+def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    where = f"{type(instance).__name__.lower()}.{attribute.name}"
+    for index, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            msg = f"{where}[{index}]: expected a non-empty name, got {name!r}"
+            raise PolicyError(msg)
+    if len(set(value)) != len(value):
+        msg = f"{where}: expected distinct names, got {list(value)!r}"
+        raise PolicyError(msg)
+
+
+def _to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _fmt(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{secs}s" if secs else "")
+    return sign + (text or "0s")
+
+
+def _non_negative_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    where = f"{type(instance).__name__.lower()}.{attribute.name}"
+    if not isinstance(value, timedelta):
+        msg = f"{where}: expected a duration such as '15m', got {value!r}"
+        raise PolicyError(msg)
+    if value < _ZERO:
+        msg = f"{where}: expected a duration >= 0, got '{_fmt(value)}'"
+        raise PolicyError(msg)
+
+
+def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
+    if value is None:
+        return
+    where = f"{type(instance).__name__.lower()}.{attribute.name}"
+    if not isinstance(value, timedelta) or value <= _ZERO:
+        shown = f"'{_fmt(value)}'" if isinstance(value, timedelta) else repr(value)
+        msg = f"{where}: expected a duration > 0, got {shown}"
+        raise PolicyError(msg)
+
+
+def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
+        raise PolicyError(msg)
+
+
+# --------------------------------------------------------------------------
+# Targets and steps
+
+
+class TargetKind(enum.Enum):
+    """Whom a step notifies: a tier, a role or a named person."""
+
+    TIER = "tier"
+    ROLE = "role"
+    PERSON = "person"
+
+
+@attrs.frozen(order=True)
+class Target:
+    """One recipient of a notification, rendered ``tier:manager``, ``role:duty_officer``..."""
+
+    kind: TargetKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+
+class WhenEmpty(enum.Enum):
+    """What a step with no target does (the rule is explicit; ``skip`` is the default)."""
+
+    SKIP = "skip"
+    """Pass over the step as if it were not there: its delay and repeats do not count."""
+    WAIT = "wait"
+    """A pure pause: its delay (and repeats) count, nobody is notified."""
+
+
+def _check_repeat(_instance: Step, _attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+        msg = f"step.repeat: expected a whole number >= 0, or -1 for 'until acknowledged', got {value!r}"
+        raise PolicyError(msg)
+
+
+def _check_repeat_every(instance: Step, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
+    _positive_duration(instance, attribute, value)
+    if instance.repeat != 0 and value is None:
+        msg = f"step.repeat_every: a step with repeat = {instance.repeat} needs an interval > 0, got none"
+        raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """One rung of a chain: whom to notify, and how long after the previous rung.
+
+    ``delay`` counts from the previous step's last notification (from the
+    start for step 0). ``repeat`` more notifications follow ``repeat_every``
+    apart; ``-1`` repeats until acknowledged or resolved.
+    """
+
+    tiers: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
+    people: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
+    delay: timedelta = attrs.field(default=_ZERO, validator=_non_negative_duration)
+    repeat: int = attrs.field(default=0, validator=_check_repeat)
+    repeat_every: timedelta | None = attrs.field(default=None, validator=_check_repeat_every)
+    when_empty: WhenEmpty = WhenEmpty.SKIP
+    note: str = ""
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """Every target of the step: tiers, then roles, then people."""
+        return (
+            *(Target(TargetKind.TIER, t) for t in self.tiers),
+            *(Target(TargetKind.ROLE, r) for r in self.roles),
+            *(Target(TargetKind.PERSON, p) for p in self.people),
+        )
+
+    @property
+    def empty(self) -> bool:
+        """Whether the step notifies nobody."""
+        return not (self.tiers or self.roles or self.people)
+
+
+@attrs.frozen(kw_only=True)
+class ProgressReport:
+    """A progress report upward, due every ``every`` while the case is open.
+
+    ``to`` names a tier. A reported progress (:attr:`EventKind.PROGRESS`)
+    restarts the timer; otherwise a reminder falls due every ``every``.
+    """
+
+    to: str = attrs.field(validator=_non_empty)
+    every: timedelta = attrs.field(validator=_positive_duration)
+    note: str = ""
+
+
+def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
+    result = set()
+    for item in _to_tuple(value):
+        if isinstance(item, Quadrant):
+            result.add(item)
+        elif isinstance(item, str) and item.upper() in Quadrant.__members__:
+            result.add(Quadrant[item.upper()])
+        else:
+            msg = f"chain.quadrants: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {item!r}"
+            raise PolicyError(msg)
+    return frozenset(result)
+
+
+def _check_priorities(instance: Any, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            msg = f"{type(instance).__name__.lower()}.priorities: expected priorities >= 1, got {item!r}"
+            raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Chain:
+    """An escalation chain, selected by quadrant and/or priority.
+
+    Empty ``quadrants`` (or ``priorities``) means any. ``direct_to_top``
+    notifies the executive tier at the start, as does a triage marked
+    :attr:`~servicetriage.model.Mark.DIRECT_TO_TOP`. ``business_time`` makes
+    step delays count business time under the calendar given to :func:`start`.
+    """
+
+    id: str = attrs.field(validator=_non_empty)
+    quadrants: frozenset[Quadrant] = attrs.field(default=frozenset(), converter=_to_quadrants)
+    priorities: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset, validator=_check_priorities)
+    steps: tuple[Step, ...] = attrs.field(default=(), converter=_to_tuple)
+    reports: tuple[ProgressReport, ...] = attrs.field(default=(), converter=_to_tuple)
+    direct_to_top: bool = False
+    business_time: bool = False
+    description: str = ""
+
+    def applies_to(self, triage: Triage) -> bool:
+        """Whether this chain covers *triage*'s quadrant and priority."""
+        return (not self.quadrants or triage.quadrant in self.quadrants) and (
+            not self.priorities or triage.priority in self.priorities
+        )
+
+
+def _check_tiers(instance: EscalationPolicy, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value:
+        msg = "escalationpolicy.tiers: expected at least one tier, got []"
+        raise PolicyError(msg)
+    _names(instance, attribute, value)
+
+
+def _check_chains(_instance: EscalationPolicy, _attribute: attrs.Attribute[Any], value: tuple[Chain, ...]) -> None:
+    seen: dict[str, int] = {}
+    for index, chain in enumerate(value):
+        if chain.id in seen:
+            msg = f"escalationpolicy.chains[{index}].id: duplicate id {chain.id!r} (first at chains[{seen[chain.id]}])"
+            raise PolicyError(msg)
+        seen[chain.id] = index
+
+
+def _check_executive(instance: EscalationPolicy, _attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and value not in instance.tiers:
+        msg = f"escalationpolicy.executive: expected one of the tiers {list(instance.tiers)!r}, got {value!r}"
+        raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class EscalationPolicy:
+    """The escalation chains of an organisation (the ``[escalation]`` table of a policy file).
+
+    ``chains`` are tried in order; the first that applies to a triage wins.
+    ``executive`` is the tier the direct line reaches (default: the last tier).
+    """
+
+    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_to_tuple, validator=_check_tiers)
+    chains: tuple[Chain, ...] = attrs.field(default=(), converter=_to_tuple, validator=_check_chains)
+    executive: str | None = attrs.field(default=None, validator=_check_executive)
+
+    @property
+    def top(self) -> str:
+        """The executive tier: ``executive`` or the last tier."""
+        return self.executive if self.executive is not None else self.tiers[-1]
+
+    def select(self, triage: Triage) -> Chain | None:
+        """Return the first chain that applies to *triage*, or ``None``."""
+        for chain in self.chains:
+            if chain.applies_to(triage):
+                return chain
+        return None
+
+
+# --------------------------------------------------------------------------
+# Ownership
+
+
+@attrs.frozen(kw_only=True)
+class Case:
+    """Who owns a case and who was brought in.
+
+    Full-process ownership: escalation adds ``approvers`` (notified tiers) and
+    ``watchers`` (every notified target, in order of first notice); it never
+    changes the ``owner``.
+    """
+
+    ticket_id: str
+    owner: str = attrs.field(validator=_non_empty)
+    approvers: tuple[Target, ...] = ()
+    watchers: tuple[Target, ...] = ()
+
+    def brought_in(self, targets: Iterable[Target], *, approve: bool = True) -> Case:
+        """Return this case with *targets* added as watchers (and, if *approve*, tiers as approvers)."""
+        approvers = list(self.approvers)
+        watchers = list(self.watchers)
+        changed = False
+        for target in targets:
+            if target not in watchers:
+                watchers.append(target)
+                changed = True
+            if approve and target.kind is TargetKind.TIER and target not in approvers:
+                approvers.append(target)
+                changed = True
+        if not changed:
+            return self
+        return Case(ticket_id=self.ticket_id, owner=self.owner, approvers=tuple(approvers), watchers=tuple(watchers))
+
+
+def _check_work_order_due(instance: WorkOrder, _attribute: attrs.Attribute[Any], value: datetime) -> None:
+    require_aware("workorder.due", value, PolicyError)
+    if value < instance.opened_at:
+        msg = (
+            f"workorder.due: expected a time at or after opened_at {instance.opened_at.isoformat()}, "
+            f"got {value.isoformat()}"
+        )
+        raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrder:
+    """A request another department must carry out for a case the owner keeps."""
+
+    id: str = attrs.field(validator=_non_empty)
+    ticket_id: str
+    owner: str = attrs.field(validator=_non_empty)
+    department: str = attrs.field(validator=_non_empty)
+    task: str = attrs.field(validator=_non_empty)
+    opened_at: datetime = attrs.field(validator=lambda _, __, v: require_aware("workorder.opened_at", v, PolicyError))
+    due: datetime = attrs.field(validator=_check_work_order_due)
+
+
+def open_work_order(
+    case: Case,
+    department: str,
+    task: str,
+    now: datetime,
+    due_in: timedelta,
+    *,
+    id: str | None = None,
+    follow_up_before: timedelta = _ZERO,
+    report_back_within: timedelta = timedelta(hours=1),
+    calendar: BusinessClock | None = None,
+) -> tuple[WorkOrder, tuple[Obligation, ...]]:
+    """Turn a request that needs *department* into a work order the owner follows up.
+
+    Returns the :class:`WorkOrder` (due ``due_in`` after *now*, in business
+    time when a *calendar* is given) and the owner's obligations, in order:
+
+    1. ``NOTIFY_DEPARTMENT`` to the department, due at once (*now*);
+    2. ``FOLLOW_UP`` with the department, due ``follow_up_before`` before the
+       work order's due time (at the due time by default);
+    3. ``REPORT_TO_CUSTOMER``, due ``report_back_within`` after the due time.
+
+    The case keeps its owner: the work order names the owner, and every
+    obligation is the owner's to fulfil.
+    """
+    require_aware("now", now, PolicyError)
+    if not isinstance(due_in, timedelta) or due_in < _ZERO:
+        msg = f"due_in: expected a duration >= 0, got {due_in!r}"
+        raise PolicyError(msg)
+    if follow_up_before < _ZERO or follow_up_before > due_in:
+        msg = f"follow_up_before: expected a duration from 0 to due_in ({_fmt(due_in)}), got '{_fmt(follow_up_before)}'"
+        raise PolicyError(msg)
+    if report_back_within < _ZERO:
+        msg = f"report_back_within: expected a duration >= 0, got '{_fmt(report_back_within)}'"
+        raise PolicyError(msg)
+    due = calendar.add(now, due_in) if calendar is not None else now + due_in
+    order = WorkOrder(
+        id=id if id is not None else f"{case.ticket_id}/{department}/{now.isoformat()}",
+        ticket_id=case.ticket_id,
+        owner=case.owner,
+        department=department,
+        task=task,
+        opened_at=now,
+        due=due,
+    )
+    rule = f"work_order:{order.id}"
+    obligations = (
+        Obligation(kind=ObligationKind.NOTIFY_DEPARTMENT, due=now, to=department, note=task, rule=rule),
+        Obligation(
+            kind=ObligationKind.FOLLOW_UP,
+            due=max(now, due - follow_up_before),
+            to=department,
+            note=f"{case.owner} follows up: {task}",
+            rule=rule,
+        ),
+        Obligation(
+            kind=ObligationKind.REPORT_TO_CUSTOMER,
+            due=due + report_back_within,
+            to="customer",
+            note=f"{case.owner} reports back: {task}",
+            rule=rule,
+        ),
+    )
+    return order, obligations
+
+
+# --------------------------------------------------------------------------
+# Events, actions and state
+
+
+class Status(enum.Enum):
+    """Where an escalation is."""
+
+    CLIMBING = "climbing"
+    """Open and unacknowledged: the chain climbs on its timers."""
+    ACKNOWLEDGED = "acknowledged"
+    """Someone took it: the climb stopped; progress reports continue."""
+    RESOLVED = "resolved"
+    """Ended: nothing more is emitted (unless reopened)."""
+
+
+class EventKind(enum.Enum):
+    """What the caller tells an escalation."""
+
+    ACKNOWLEDGED = "acknowledged"
+    """Stops the climb. Legal while climbing."""
+    PROGRESS = "progress"
+    """The owner reported progress: every report timer restarts. Legal while open."""
+    ESCALATE = "escalate"
+    """Notify the next step at once (past the last: the executive tier). Legal while open."""
+    RESOLVED = "resolved"
+    """Ends the escalation. Legal while open."""
+    REOPENED = "reopened"
+    """Restarts the chain and the report timers. Legal only when resolved."""
+
+
+_LEGAL: dict[Status, frozenset[EventKind]] = {
+    Status.CLIMBING: frozenset(
+        {EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}
+    ),
+    Status.ACKNOWLEDGED: frozenset({EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}),
+    Status.RESOLVED: frozenset({EventKind.REOPENED}),
+}
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Something that happened to the case at an instant, told by the caller."""
+
+    kind: EventKind
+    at: datetime = attrs.field(validator=lambda _, __, v: require_aware("event.at", v))
+    by: str = ""
+    note: str = ""
+
+
+class ActionType(enum.Enum):
+    """What an escalation asks the caller to do."""
+
+    NOTIFY = "notify"
+    """Notify a step's targets."""
+    DIRECT_TO_TOP = "direct_to_top"
+    """Notify the executive tier directly (gravest cases, or escalation past the last step)."""
+    REPORT_PROGRESS = "report_progress"
+    """A progress report upward is due from the owner."""
+
+
+@attrs.frozen(kw_only=True)
+class Action:
+    """One thing now due, with the instant it became due (``due``).
+
+    ``step`` and ``round`` locate a notification in the chain (round 0 is the
+    first notice, 1 the first repeat...); ``report`` indexes the chain's
+    progress reports.
+    """
+
+    type: ActionType
+    due: datetime
+    ticket_id: str
+    targets: tuple[Target, ...]
+    step: int | None = None
+    round: int = 0
+    report: int | None = None
+    note: str = ""
+
+    def __str__(self) -> str:
+        where = f" (step {self.step + 1}, round {self.round})" if self.step is not None else ""
+        to = ", ".join(str(t) for t in self.targets)
+        return f"{self.due.isoformat()} {self.type.value} {to}{where}" + (f": {self.note}" if self.note else "")
+
+
+@attrs.frozen(kw_only=True)
+class EscalationState:
+    """A running escalation: a snapshot of its chain and where it stands.
+
+    Built by :func:`start`, moved by :func:`advance`; never edit it by hand.
+    ``last`` is the latest instant advanced to; ``wake`` the next instant at
+    which something falls due (``None``: nothing ever will, without events).
+    """
+
+    case: Case
+    chain: Chain
+    tiers: tuple[str, ...]
+    executive: str
+    calendar: BusinessClock | None
+    status: Status
+    started_at: datetime
+    last: datetime
+    step: int
+    round: int
+    next_step: int | None
+    next_round: int
+    next_at: datetime | None
+    report_due: tuple[datetime, ...]
+    direct_pending: bool
+    wake: datetime | None
+
+    @property
+    def ticket_id(self) -> str:
+        """The escalated ticket's id."""
+        return self.case.ticket_id
+
+    @property
+    def owner(self) -> str:
+        """The case owner; escalation never changes it."""
+        return self.case.owner
+
+
+# --------------------------------------------------------------------------
+# The machine
+
+
+class _Run:
+    """A mutable working copy of a state during one :func:`advance` call."""
+
+    __slots__ = (
+        "actions",
+        "case",
+        "direct_pending",
+        "next_at",
+        "next_round",
+        "next_step",
+        "report_due",
+        "round",
+        "state",
+        "status",
+        "step",
+    )
+
+    def __init__(self, state: EscalationState) -> None:
+        self.state = state
+        self.case = state.case
+        self.status = state.status
+        self.step = state.step
+        self.round = state.round
+        self.next_step = state.next_step
+        self.next_round = state.next_round
+        self.next_at = state.next_at
+        self.report_due = list(state.report_due)
+        self.direct_pending = state.direct_pending
+        self.actions: list[Action] = []
+
+    # -- scheduling
+
+    def _add(self, at: datetime, delay: timedelta) -> datetime:
+        calendar = self.state.calendar
+        if calendar is not None and self.state.chain.business_time:
+            return calendar.add(at, delay)
+        return at + delay
+
+    def _live_from(self, index: int) -> int | None:
+        steps = self.state.chain.steps
+        while index < len(steps):
+            step = steps[index]
+            if not (step.empty and step.when_empty is WhenEmpty.SKIP):
+                return index
+            index += 1
+        return None
+
+    def _schedule_after(self, index: int, done: int, at: datetime) -> None:
+        """Schedule what follows round *done* of step *index*, notified at *at*."""
+        step = self.state.chain.steps[index]
+        if step.repeat == -1 or done < step.repeat:
+            assert step.repeat_every is not None  # the validator guarantees it
+            self.next_step, self.next_round, self.next_at = index, done + 1, self._add(at, step.repeat_every)
+            return
+        following = self._live_from(index + 1)
+        if following is None:
+            self.next_step, self.next_round, self.next_at = None, 0, None
+        else:
+            delay = self.state.chain.steps[following].delay
+            self.next_step, self.next_round, self.next_at = following, 0, self._add(at, delay)
+
+    def _restart(self, at: datetime) -> None:
+        self.step, self.round = -1, 0
+        first = self._live_from(0)
+        if first is None:
+            self.next_step, self.next_round, self.next_at = None, 0, None
+        else:
+            self.next_step, self.next_round = first, 0
+            self.next_at = self._add(at, self.state.chain.steps[first].delay)
+        self.report_due = [at + report.every for report in self.state.chain.reports]
+
+    # -- firing timers
+
+    def _top(self, at: datetime, note: str) -> None:
+        target = Target(TargetKind.TIER, self.state.executive)
+        self.actions.append(
+            Action(type=ActionType.DIRECT_TO_TOP, due=at, ticket_id=self.case.ticket_id, targets=(target,), note=note)
+        )
+        self.case = self.case.brought_in((target,))
+
+    def _notify(self, index: int, done: int, at: datetime) -> None:
+        step = self.state.chain.steps[index]
+        self.step, self.round = index, done
+        if not step.empty:
+            targets = step.targets
+            self.actions.append(
+                Action(
+                    type=ActionType.NOTIFY,
+                    due=at,
+                    ticket_id=self.case.ticket_id,
+                    targets=targets,
+                    step=index,
+                    round=done,
+                    note=step.note,
+                )
+            )
+            self.case = self.case.brought_in(targets)
+
+    def run_until(self, until: datetime) -> None:
+        """Fire every timer due at or before *until*, in time order."""
+        reports = self.state.chain.reports
+        while True:
+            best: datetime | None = None
+            which = -3  # -2 direct line, -1 chain step, >= 0 report index
+            if self.direct_pending:
+                best, which = self.state.started_at, -2
+            if self.next_at is not None and (best is None or self.next_at < best):
+                best, which = self.next_at, -1
+            for index, due in enumerate(self.report_due):
+                if best is None or due < best:
+                    best, which = due, index
+            if best is None or best > until:
+                return
+            if which == -2:
+                self.direct_pending = False
+                self._top(best, "direct line: the gravest cases reach the executive tier at once")
+            elif which == -1:
+                assert self.next_step is not None
+                index, done = self.next_step, self.next_round
+                self._notify(index, done, best)
+                self._schedule_after(index, done, best)
+            else:
+                report = reports[which]
+                target = Target(TargetKind.TIER, report.to)
+                self.actions.append(
+                    Action(
+                        type=ActionType.REPORT_PROGRESS,
+                        due=best,
+                        ticket_id=self.case.ticket_id,
+                        targets=(target,),
+                        report=which,
+                        note=report.note,
+                    )
+                )
+                self.case = self.case.brought_in((target,), approve=False)
+                self.report_due[which] = best + report.every
+
+    # -- events
+
+    def apply(self, event: Event) -> None:
+        """Apply one event (its legality was checked)."""
+        kind, at = event.kind, event.at
+        if kind is EventKind.ACKNOWLEDGED:
+            self.status = Status.ACKNOWLEDGED
+            self.next_step, self.next_round, self.next_at = None, 0, None
+        elif kind is EventKind.PROGRESS:
+            self.report_due = [at + report.every for report in self.state.chain.reports]
+        elif kind is EventKind.ESCALATE:
+            following = self._next_with_target(self.step + 1)
+            if following is None:
+                self._top(at, event.note or "escalated past the last step")
+                return
+            self._notify(following, 0, at)
+            if self.status is Status.CLIMBING:
+                self._schedule_after(following, 0, at)
+        elif kind is EventKind.RESOLVED:
+            self.status = Status.RESOLVED
+            self.next_step, self.next_round, self.next_at = None, 0, None
+            self.report_due = []
+            self.direct_pending = False
+        else:  # REOPENED
+            self.status = Status.CLIMBING
+            self._restart(at)
+
+    def _next_with_target(self, index: int) -> int | None:
+        steps = self.state.chain.steps
+        while index < len(steps):
+            if not steps[index].empty:
+                return index
+            index += 1
+        return None
+
+    def freeze(self, now: datetime) -> EscalationState:
+        """Build the resulting immutable state."""
+        wake: datetime | None = self.state.started_at if self.direct_pending else None
+        if self.next_at is not None and (wake is None or self.next_at < wake):
+            wake = self.next_at
+        for due in self.report_due:
+            if wake is None or due < wake:
+                wake = due
+        old = self.state
+        return EscalationState(
+            case=self.case,
+            chain=old.chain,
+            tiers=old.tiers,
+            executive=old.executive,
+            calendar=old.calendar,
+            status=self.status,
+            started_at=old.started_at,
+            last=now,
+            step=self.step,
+            round=self.round,
+            next_step=self.next_step,
+            next_round=self.next_round,
+            next_at=self.next_at,
+            report_due=tuple(self.report_due),
+            direct_pending=self.direct_pending,
+            wake=wake,
+        )
+
+
+def start(
+    ticket: Ticket,
+    triage: Triage,
+    policy: EscalationPolicy,
+    now: datetime,
+    *,
+    owner: str,
+    calendar: BusinessClock | None = None,
+    direct_to_top: bool | None = None,
+) -> EscalationState:
+    """Start escalating *ticket* at *now* under the chain its *triage* selects.
+
+    The state keeps a snapshot of the chain (and the tier names), so later
+    edits of *policy* do not change it. No action is emitted yet: call
+    :func:`advance` (at *now* or later) to collect what is due, including
+    step 0 when its delay is zero. The direct line to the executive tier
+    opens when the triage is marked ``DIRECT_TO_TOP`` or the chain says
+    ``direct_to_top``; *direct_to_top* overrides both. A triage that no
+    chain covers starts an escalation with no steps (only the direct line,
+    if any). *owner* owns the case for its whole life.
+    """
+    require_aware("now", now)
+    if triage.ticket_id != ticket.id:
+        msg = f"triage.ticket_id: expected the ticket's id {ticket.id!r}, got {triage.ticket_id!r}"
+        raise TicketError(msg)
+    if not isinstance(owner, str) or not owner.strip():
+        msg = f"owner: expected a non-empty name, got {owner!r}"
+        raise TicketError(msg)
+    chain = policy.select(triage) or Chain(id="none", description="no chain covers this triage")
+    direct = (Mark.DIRECT_TO_TOP in triage.marks or chain.direct_to_top) if direct_to_top is None else direct_to_top
+    state = EscalationState(
+        case=Case(ticket_id=ticket.id, owner=owner),
+        chain=chain,
+        tiers=policy.tiers,
+        executive=policy.top,
+        calendar=calendar,
+        status=Status.CLIMBING,
+        started_at=now,
+        last=now,
+        step=-1,
+        round=0,
+        next_step=None,
+        next_round=0,
+        next_at=None,
+        report_due=(),
+        direct_pending=direct,
+        wake=None,
+    )
+    run = _Run(state)
+    run._restart(now)  # noqa: SLF001 - the machine's own helper
+    return run.freeze(now)
+
+
+def advance(
+    state: EscalationState, now: datetime, events: Iterable[Event] = ()
+) -> tuple[EscalationState, tuple[Action, ...]]:
+    """Move *state* to *now*, applying *events*; return the new state and the actions now due.
+
+    Every action due in ``(state.last, now]`` is returned once, in time
+    order, stamped with its own due instant (so advancing late still reports
+    when each became due). Events must lie in ``[state.last, now]``; they
+    apply in time order (ties: as given), after the timers due at their
+    instant. Advancing in one call or in many smaller ones gives the same
+    state and the same actions.
+
+    :raises TransitionError: *now* (or an event) is earlier than
+        ``state.last``, an event is later than *now*, or an event is illegal
+        in the state it meets (the message names the state and the event).
+    """
+    last = state.last
+    if now < last:
+        msg = f"advance: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
+        raise TransitionError(msg)
+    if not events:
+        wake = state.wake
+        if wake is None or wake > now:
+            if now == last:
+                return state, ()
+            return attrs.evolve(state, last=now), ()
+        run = _Run(state)
+        run.run_until(now)
+        return run.freeze(now), tuple(run.actions)
+    ordered = sorted(events, key=lambda e: e.at)
+    run = _Run(state)
+    for event in ordered:
+        if event.at < last:
+            msg = (
+                f"event {event.kind.value} at {event.at.isoformat()} is earlier than the state's "
+                f"last time {last.isoformat()}"
+            )
+            raise TransitionError(msg)
+        if event.at > now:
+            msg = f"event {event.kind.value} at {event.at.isoformat()} is later than now {now.isoformat()}"
+            raise TransitionError(msg)
+        run.run_until(event.at)
+        if event.kind not in _LEGAL[run.status]:
+            msg = (
+                f"event {event.kind.value} at {event.at.isoformat()} is not allowed while the escalation "
+                f"is {run.status.value}"
+            )
+            raise TransitionError(msg)
+        run.apply(event)
+    run.run_until(now)
+    return run.freeze(now), tuple(run.actions)
+
+
+# --------------------------------------------------------------------------
+# Static checks
+
+
+def _covers_q1(chain: Chain) -> bool:
+    return not chain.quadrants or Quadrant.Q1 in chain.quadrants
+
+
+def check_escalation_policy(policy: EscalationPolicy) -> tuple[Finding, ...]:
+    """Find what is wrong or doubtful in *policy*, each with its path.
+
+    Codes: ``escalation.q1-no-executive`` (error: a chain covering Q1 that
+    never reaches the executive tier), ``escalation.unknown-tier`` (error),
+    ``escalation.gap`` (a quadrant no chain covers: error for Q1, warning for
+    Q2 and Q3, info for Q4), ``escalation.shadowed-chain`` (warning: an
+    earlier chain covers everything this one does),
+    ``escalation.unreachable-step`` (warning: after a step that repeats
+    forever), ``escalation.duplicate-step`` (warning: same targets again with
+    zero delay), ``escalation.q1-waits-empty`` (warning: an empty ``wait``
+    step in a Q1 chain), ``escalation.no-steps`` (warning). Negative delays
+    and missing repeat intervals never get this far: the policy cannot be
+    built with them (a :class:`~servicetriage.errors.PolicyError` names the
+    field).
+    """
+    findings: list[Finding] = []
+    known = set(policy.tiers)
+    top = policy.top
+
+    def add(code: str, severity: Severity, path: str, message: str) -> None:
+        findings.append(Finding(code=code, severity=severity, path=path, message=message))
+
+    for c, chain in enumerate(policy.chains):
+        base = f"escalation.chains[{c}]"
+        for earlier_index, earlier in enumerate(policy.chains[:c]):
+            quads = not earlier.quadrants or (bool(chain.quadrants) and chain.quadrants <= earlier.quadrants)
+            prios = not earlier.priorities or (bool(chain.priorities) and chain.priorities <= earlier.priorities)
+            if quads and prios:
+                add(
+                    "escalation.shadowed-chain",
+                    Severity.WARNING,
+                    base,
+                    f"chain {chain.id!r} is never selected: chains[{earlier_index}] ({earlier.id!r}) "
+                    "covers every triage it covers and comes first",
+                )
+                break
+        if not chain.steps:
+            add("escalation.no-steps", Severity.WARNING, f"{base}.steps", f"chain {chain.id!r} notifies nobody")
+        reaches_top = chain.direct_to_top
+        forever_at: int | None = None
+        previous: Step | None = None
+        for s, step in enumerate(chain.steps):
+            path = f"{base}.steps[{s}]"
+            for t, tier in enumerate(step.tiers):
+                if tier not in known:
+                    add(
+                        "escalation.unknown-tier",
+                        Severity.ERROR,
+                        f"{path}.tiers[{t}]",
+                        f"unknown tier {tier!r}; known tiers: {', '.join(policy.tiers)}",
+                    )
+            if forever_at is not None:
+                add(
+                    "escalation.unreachable-step",
+                    Severity.WARNING,
+                    path,
+                    f"never reached: steps[{forever_at}] repeats until acknowledged (repeat = -1)",
+                )
+            else:
+                if top in step.tiers:
+                    reaches_top = True
+                if (
+                    previous is not None
+                    and not step.empty
+                    and step.delay == _ZERO
+                    and previous.repeat == 0
+                    and step.targets == previous.targets
+                ):
+                    add(
+                        "escalation.duplicate-step",
+                        Severity.WARNING,
+                        path,
+                        f"notifies {', '.join(map(str, step.targets))} again at the same instant as steps[{s - 1}]",
+                    )
+            if step.empty and step.when_empty is WhenEmpty.WAIT and _covers_q1(chain):
+                add(
+                    "escalation.q1-waits-empty",
+                    Severity.WARNING,
+                    path,
+                    "a Q1 chain waits on a step that notifies nobody",
+                )
+            if step.repeat == -1 and forever_at is None:
+                forever_at = s
+            previous = step
+        for r, report in enumerate(chain.reports):
+            if report.to not in known:
+                add(
+                    "escalation.unknown-tier",
+                    Severity.ERROR,
+                    f"{base}.reports[{r}].to",
+                    f"unknown tier {report.to!r}; known tiers: {', '.join(policy.tiers)}",
+                )
+        if _covers_q1(chain) and not reaches_top:
+            add(
+                "escalation.q1-no-executive",
+                Severity.ERROR,
+                base,
+                f"chain {chain.id!r} covers Q1 but never reaches the executive tier {top!r} "
+                "(add a step with that tier, or direct_to_top = true)",
+            )
+    for quadrant in Quadrant:
+        if not any(not ch.quadrants or quadrant in ch.quadrants for ch in policy.chains):
+            severity = {Quadrant.Q1: Severity.ERROR, Quadrant.Q4: Severity.INFO}.get(quadrant, Severity.WARNING)
+            add("escalation.gap", severity, "escalation.chains", f"no chain covers {quadrant.name}")
+    return tuple(findings)
