@@ -1,0 +1,735 @@
+"""The learning loop: typical deviations become amendments; false alarms and drills are kept.
+
+From the accepted incident reports, :func:`propose` finds the *typical*
+deviations and proposes amendments:
+
+- deviations are grouped by their :class:`Signature` (the incident's
+  category, the action kind, and conditions such as the quadrant and the
+  customer tier); a signature that recurs at least ``min_count`` times within
+  ``window``, with a good enough success rate, or any deviation in a report
+  marked exemplary, becomes a proposal for a new or changed playbook step
+  (or a new playbook for a category that has none);
+- deviations that tier *T* keeps authorizing for the same kind (and
+  currency) become a proposal to delegate that kind to the tier below, up to
+  the largest amount seen.
+
+Every :class:`Proposal` carries its provenance (the incident ids) and its
+:class:`Evidence` (counts, outcomes, satisfaction before and after). A
+proposal is not yet an amendment: :meth:`Proposal.amendment` makes one on the
+current version of its target, so that two proposals on the same version
+conflict instead of overwriting each other (:mod:`servicetriage.versions`).
+
+The module also applies the false-alarm penalty rule (:func:`penalize`),
+lists playbooks not drilled or used within their interval (:func:`stale`) and
+computes per-playbook figures (:func:`figures`). Everything is pure and
+deterministic: the caller passes ``now``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.model import DEFAULT_TIERS, FrozenMap, Money, require_aware
+from servicetriage.versions import (
+    Amendment,
+    Document,
+    Operation,
+    OpKind,
+    Path,
+    Provenance,
+    Target,
+    Version,
+    freeze,
+    parse_path,
+    thaw,
+)
+
+if TYPE_CHECKING:
+    from servicetriage.review import IncidentReport
+
+__all__ = [
+    "Drill",
+    "Evidence",
+    "LearningConfig",
+    "Penalty",
+    "PenaltyAction",
+    "PenaltyRule",
+    "PenaltyStep",
+    "PlaybookFigures",
+    "Proposal",
+    "ProposalKind",
+    "Signature",
+    "StaleEntry",
+    "default_grant",
+    "default_playbook",
+    "default_step",
+    "figures",
+    "penalize",
+    "propose",
+    "signatures_of",
+    "stale",
+]
+
+_TWO = Decimal("0.01")
+
+
+# --------------------------------------------------------------------------
+# Signatures and evidence
+
+
+@attrs.frozen(kw_only=True, order=True)
+class Signature:
+    """What makes two deviations "the same": category, action kind and conditions."""
+
+    category: str
+    kind: str
+    conditions: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """A stable text key: ``flight/rebooking[customer_tier=standard,quadrant=Q1]``."""
+        inner = ",".join(f"{k}={v}" for k, v in self.conditions)
+        return f"{self.category}/{self.kind}" + (f"[{inner}]" if inner else "")
+
+    @property
+    def slug(self) -> str:
+        """A short identifier usable as a step id: ``learned-rebooking-q1-standard``."""
+        parts = [self.kind, *(v for _, v in self.conditions)]
+        return "learned-" + "-".join(p.lower().replace(" ", "_") for p in parts)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@attrs.frozen(kw_only=True)
+class Evidence:
+    """The facts behind a proposal.
+
+    ``count`` is the number of deviations, ``incidents`` the reports they come
+    from; ``outcomes`` counts the reports' outcomes; the satisfaction figures
+    are means on the 1-5 scale (``None`` when no report gave one);
+    ``max_amount`` is the largest amount granted (per the proposal's currency).
+    """
+
+    count: int
+    incidents: tuple[str, ...]
+    outcomes: FrozenMap[str, int]
+    success_rate: Decimal
+    satisfaction_before: Decimal | None
+    satisfaction_after: Decimal | None
+    first_seen: datetime
+    last_seen: datetime
+    exemplary: tuple[str, ...] = ()
+    max_amount: Money | None = None
+    tiers: FrozenMap[str, int] = attrs.field(factory=FrozenMap)
+
+    def describe(self) -> str:
+        """The evidence in one readable line."""
+        parts = [f"{self.count} deviation(s) in {len(self.incidents)} incident(s)"]
+        parts.append(f"success {self.success_rate:.0%}")
+        if self.satisfaction_before is not None or self.satisfaction_after is not None:
+            parts.append(f"satisfaction {self.satisfaction_before} -> {self.satisfaction_after}")
+        if self.max_amount is not None:
+            parts.append(f"up to {self.max_amount}")
+        if self.exemplary:
+            parts.append("exemplary: " + ", ".join(self.exemplary))
+        return "; ".join(parts)
+
+
+class ProposalKind(enum.Enum):
+    """What a proposal changes."""
+
+    PLAYBOOK_STEP = "playbook_step"
+    """Add (or update) a step in the playbook for the signature's category."""
+    DELEGATE_AUTHORITY = "delegate_authority"
+    """Grant the tier below the authority for a kind of deviation, up to a limit."""
+
+
+def default_step(signature: Signature, evidence: Evidence) -> Document:
+    """The playbook step a typical deviation becomes (plain data)."""
+    step: dict[str, Any] = {
+        "id": signature.slug,
+        "action": signature.kind,
+        "text": f"{signature.kind.replace('_', ' ')} by procedure (learned from {len(evidence.incidents)} incident(s))",
+    }
+    if signature.conditions:
+        step["when"] = dict(signature.conditions)
+    if evidence.max_amount is not None:
+        step["limit"] = str(evidence.max_amount)
+    return step
+
+
+def default_playbook(playbook_id: str, signature: Signature, step: Document) -> Document:
+    """A new playbook holding one learned step (plain data)."""
+    return {"id": playbook_id, "version": 1, "triggers": [{"category": signature.category}], "steps": [step]}
+
+
+def default_grant(tier: str, signature: Signature, limit: Money | None, evidence: Evidence) -> Document:
+    """The authority grant a delegation proposal adds (plain data)."""
+    grant: dict[str, Any] = {
+        "id": f"delegated-{signature.kind}-{tier}",
+        "tier": tier,
+        "kind": signature.kind,
+        "note": f"delegated after {evidence.count} approvals above",
+    }
+    if limit is not None:
+        grant["limit"] = str(limit)
+    return grant
+
+
+def _to_map(value: Mapping[str, str] | None) -> FrozenMap[str, str]:
+    return FrozenMap(value or {})
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a whole number >= 1, got {value!r}"
+        raise PolicyError(msg)
+
+
+def _positive_window(_instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        msg = f"learning.{attribute.name}: expected a positive duration, got {value!r}"
+        raise PolicyError(msg)
+
+
+def _rate(value: Any) -> Decimal:
+    rate = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not Decimal(0) <= rate <= 1:
+        msg = f"learning.min_success_rate: expected a rate from 0 to 1, got {value!r}"
+        raise PolicyError(msg)
+    return rate
+
+
+def _tiers(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class LearningConfig:
+    """How :func:`propose` recognises a typical deviation and words its proposals.
+
+    ``conditions`` names what, beside category and kind, makes deviations the
+    same: ``"quadrant"``, ``"customer_tier"``, or any key of a report's
+    ``conditions``. ``playbooks`` maps a category to the id of its playbook
+    (by default the category itself). ``step``, ``new_playbook`` and
+    ``grant`` build the plain-data pieces the amendments insert, so the same
+    loop serves any playbook or policy layout; ``steps_path`` and
+    ``grants_path`` say where they go.
+    """
+
+    min_count: int = attrs.field(default=3, validator=_positive)
+    window: timedelta = attrs.field(default=timedelta(days=30), validator=_positive_window)
+    min_success_rate: Decimal = attrs.field(default=Decimal("0.5"), converter=_rate)
+    delegate: bool = True
+    conditions: tuple[str, ...] = attrs.field(default=("quadrant", "customer_tier"), converter=_tiers)
+    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_tiers)
+    playbooks: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_to_map)
+    authority_id: str = "default"
+    steps_path: Path = attrs.field(default=("steps",), converter=parse_path)
+    grants_path: Path = attrs.field(default=("grants",), converter=parse_path)
+    step: Callable[[Signature, Evidence], Document] = default_step
+    new_playbook: Callable[[str, Signature, Document], Document] = default_playbook
+    grant: Callable[[str, Signature, Money | None, Evidence], Document] = default_grant
+
+    def playbook_for(self, category: str) -> str:
+        """The id of the playbook that covers *category*."""
+        return self.playbooks.get(category, category)
+
+
+def signatures_of(
+    report: IncidentReport, conditions: Iterable[str] = ("quadrant", "customer_tier")
+) -> tuple[Signature, ...]:
+    """The signature of each deviation in *report*, in order."""
+    pairs = _conditions_of(report, tuple(conditions))
+    return tuple(Signature(category=report.category, kind=d.kind, conditions=pairs) for d in report.deviations)
+
+
+def _conditions_of(report: IncidentReport, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        if name == "quadrant":
+            if report.quadrant is not None:
+                pairs.append((name, report.quadrant.name))
+        elif name == "customer_tier":
+            pairs.append((name, report.customer_tier.value))
+        elif name in report.conditions:
+            pairs.append((name, report.conditions[name]))
+    return tuple(sorted(pairs))
+
+
+# --------------------------------------------------------------------------
+# Proposals
+
+
+@attrs.frozen(kw_only=True)
+class Proposal:
+    """A proposed change to a playbook or an authority policy, with its reasons.
+
+    ``trigger`` is ``"recurring"`` (the signature recurred often enough) or
+    ``"exemplary"`` (a report was marked exemplary). ``item`` is the
+    plain-data step or grant to insert; :meth:`amendment` turns the proposal
+    into an :class:`~servicetriage.versions.Amendment` on a given version.
+    """
+
+    id: str
+    kind: ProposalKind
+    target: Target
+    signature: Signature
+    trigger: str
+    item: Document = attrs.field(converter=freeze)
+    evidence: Evidence
+    summary: str
+    path: Path = ("steps",)
+    new_document: Document = attrs.field(default=None, converter=freeze)
+    tier: str | None = None
+
+    @property
+    def provenance(self) -> Provenance:
+        """Where the proposal comes from: its incidents and its reason."""
+        return Provenance(incidents=self.evidence.incidents, proposed_by="learning", reason=self.summary)
+
+    def operations(self, base: Document | None) -> tuple[Operation, ...]:
+        """The operations that carry the proposal out on *base* (``None``: a new document).
+
+        When *base* already holds an item with the same ``id`` at the
+        proposal's path, that item is replaced (a changed step); otherwise the
+        item is added.
+        """
+        item = thaw(self.item)
+        if base is None:
+            if self.new_document is None:
+                msg = f"proposal {self.id}: {self.target} does not exist yet and the proposal cannot create it"
+                raise PolicyError(msg)
+            return (Operation(op=OpKind.SET, path=(), value=thaw(self.new_document)),)
+        items: Any = base
+        for part in self.path:
+            try:
+                items = items[part]
+            except (KeyError, IndexError, TypeError):
+                items = None
+                break
+        if items is None:
+            return (Operation(op=OpKind.SET, path=self.path, value=[item]),)
+        if not isinstance(items, list):
+            msg = f"proposal {self.id}: {self.target} has no list at {self.path!r}"
+            raise PolicyError(msg)
+        item_id = item.get("id") if isinstance(item, dict) else None
+        for index, existing in enumerate(items):
+            if item_id is not None and isinstance(existing, dict) and existing.get("id") == item_id:
+                return (Operation(op=OpKind.SET, path=(*self.path, index), value=item),)
+        return (Operation(op=OpKind.ADD, path=self.path, value=item),)
+
+    def amendment(self, base: Version | None, *, id: str | None = None) -> Amendment:
+        """The proposal as an amendment made on *base* (the target's current version, or ``None``)."""
+        if base is not None and base.target != self.target:
+            msg = f"proposal {self.id} targets {self.target}, not {base.target}"
+            raise PolicyError(msg)
+        return Amendment(
+            id=id or f"A-{self.id.removeprefix('P-')}",
+            target=self.target,
+            base=base.hash if base is not None else None,
+            operations=self.operations(base.document if base is not None else None),
+            provenance=self.provenance,
+            summary=self.summary,
+        )
+
+
+class _Group:
+    """An accumulator for one group of deviations (kept small: 100,000 reports must be quick)."""
+
+    __slots__ = ("after", "amounts", "before", "count", "exemplary", "first", "incidents", "last", "outcomes", "tiers")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.incidents: dict[str, IncidentReport] = {}
+        self.exemplary: set[str] = set()
+        self.amounts: dict[str, Decimal] = {}
+        self.tiers: dict[str, int] = {}
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+
+    def add(self, report: IncidentReport, amount: Money | None, tier: str) -> None:
+        self.count += 1
+        self.incidents[report.id] = report
+        if report.exemplary:
+            self.exemplary.add(report.id)
+        if amount is not None:
+            best = self.amounts.get(amount.currency)
+            if best is None or amount.amount > best:
+                self.amounts[amount.currency] = amount.amount
+        self.tiers[tier] = self.tiers.get(tier, 0) + 1
+        if self.first is None or report.opened_at < self.first:
+            self.first = report.opened_at
+        if self.last is None or report.opened_at > self.last:
+            self.last = report.opened_at
+
+    def evidence(self, currency: str | None = None) -> Evidence:
+        reports = [self.incidents[k] for k in sorted(self.incidents)]
+        outcomes: dict[str, int] = {}
+        good = 0
+        for report in reports:
+            outcomes[report.outcome.value] = outcomes.get(report.outcome.value, 0) + 1
+            good += report.outcome.good
+        before = [r.satisfaction_before for r in reports if r.satisfaction_before is not None]
+        after = [r.satisfaction_after for r in reports if r.satisfaction_after is not None]
+        if currency is None and len(self.amounts) == 1:
+            currency = next(iter(self.amounts))
+        max_amount = Money(self.amounts[currency], currency) if currency in self.amounts else None
+        assert self.first is not None  # a group is never empty
+        assert self.last is not None
+        return Evidence(
+            count=self.count,
+            incidents=tuple(r.id for r in reports),
+            outcomes=FrozenMap(sorted(outcomes.items())),
+            success_rate=(Decimal(good) / len(reports)).quantize(_TWO),
+            satisfaction_before=_mean(before),
+            satisfaction_after=_mean(after),
+            first_seen=self.first,
+            last_seen=self.last,
+            exemplary=tuple(sorted(self.exemplary)),
+            max_amount=max_amount,
+            tiers=FrozenMap(sorted(self.tiers.items())),
+        )
+
+
+def _mean(values: list[int]) -> Decimal | None:
+    if not values:
+        return None
+    return (Decimal(sum(values)) / len(values)).quantize(_TWO)
+
+
+def _proposal_id(kind: ProposalKind, target: Target, key: str) -> str:
+    digest = hashlib.sha256(f"{kind.value}|{target}|{key}".encode()).hexdigest()
+    return f"P-{digest[:10]}"
+
+
+def propose(reports: Iterable[IncidentReport], config: LearningConfig, now: datetime) -> tuple[Proposal, ...]:
+    """Propose amendments from the accepted *reports*: deterministic, in a stable order.
+
+    Pass only the reports whose review was accepted. Reports opened within
+    ``config.window`` before *now* count; false alarms never do. See the
+    module documentation for the rules.
+    """
+    require_aware("now", now, PolicyError)
+    since = now - config.window
+    names = config.conditions
+    by_signature: dict[Signature, _Group] = {}
+    by_authority: dict[tuple[str, str, str], _Group] = {}
+    for report in reports:
+        if report.false_alarm or not report.deviations or not since < report.opened_at <= now:
+            continue
+        pairs = _conditions_of(report, names)
+        for deviation in report.deviations:
+            signature = Signature(category=report.category, kind=deviation.kind, conditions=pairs)
+            group = by_signature.get(signature)
+            if group is None:
+                group = by_signature[signature] = _Group()
+            group.add(report, deviation.amount, deviation.tier)
+            if config.delegate:
+                currency = deviation.amount.currency if deviation.amount is not None else ""
+                akey = (deviation.kind, deviation.tier, currency)
+                agroup = by_authority.get(akey)
+                if agroup is None:
+                    agroup = by_authority[akey] = _Group()
+                agroup.add(report, deviation.amount, deviation.tier)
+    proposals = [*_playbook_proposals(by_signature, config), *_delegations(by_authority, config)]
+    proposals.sort(key=lambda p: (p.kind.value, str(p.target), p.signature.key, p.tier or ""))
+    return tuple(proposals)
+
+
+def _playbook_proposals(groups: dict[Signature, _Group], config: LearningConfig) -> list[Proposal]:
+    result = []
+    for signature in sorted(groups):
+        group = groups[signature]
+        recurring = len(group.incidents) >= config.min_count
+        if not recurring and not group.exemplary:
+            continue
+        evidence = group.evidence()
+        if recurring and not group.exemplary and evidence.success_rate < config.min_success_rate:
+            continue
+        target = Target(kind="playbook", id=config.playbook_for(signature.category))
+        step = config.step(signature, evidence)
+        trigger = "recurring" if recurring else "exemplary"
+        summary = (
+            f"make {signature.kind} a step of playbook {target.id} for {signature.key} "
+            f"({trigger}: {evidence.describe()})"
+        )
+        result.append(
+            Proposal(
+                id=_proposal_id(ProposalKind.PLAYBOOK_STEP, target, signature.key),
+                kind=ProposalKind.PLAYBOOK_STEP,
+                target=target,
+                signature=signature,
+                trigger=trigger,
+                item=step,
+                evidence=evidence,
+                summary=summary,
+                path=config.steps_path,
+                new_document=config.new_playbook(target.id, signature, step),
+            )
+        )
+    return result
+
+
+def _delegations(groups: dict[tuple[str, str, str], _Group], config: LearningConfig) -> list[Proposal]:
+    result = []
+    target = Target(kind="authority", id=config.authority_id)
+    for kind, tier, currency in sorted(groups):
+        group = groups[(kind, tier, currency)]
+        if tier not in config.tiers or config.tiers.index(tier) == 0 or len(group.incidents) < config.min_count:
+            continue
+        evidence = group.evidence(currency or None)
+        if evidence.success_rate < config.min_success_rate:
+            continue
+        below = config.tiers[config.tiers.index(tier) - 1]
+        signature = Signature(category="*", kind=kind, conditions=(("currency", currency),) if currency else ())
+        limit = evidence.max_amount
+        summary = (
+            f"delegate {kind}" + (f" up to {limit}" if limit is not None else "") + f" from {tier} to {below} "
+            f"({evidence.describe()})"
+        )
+        result.append(
+            Proposal(
+                id=_proposal_id(ProposalKind.DELEGATE_AUTHORITY, target, f"{kind}|{tier}|{currency}"),
+                kind=ProposalKind.DELEGATE_AUTHORITY,
+                target=target,
+                signature=signature,
+                trigger="recurring",
+                item=config.grant(below, signature, limit, evidence),
+                evidence=evidence,
+                summary=summary,
+                path=config.grants_path,
+                tier=below,
+            )
+        )
+    return result
+
+
+# --------------------------------------------------------------------------
+# False alarms
+
+
+class PenaltyAction(enum.Enum):
+    """What the false-alarm rule does to the party who raised the alarm."""
+
+    RECORD = "record"
+    """Only record it."""
+    WARNING = "warning"
+    FEE = "fee"
+    SUSPEND = "suspend"
+    """Suspend the party's account or service pending review."""
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyStep:
+    """From the *after*-th false alarm within the window on, take *action* (and charge *fee*)."""
+
+    after: int = attrs.field(validator=_positive)
+    action: PenaltyAction
+    fee: Money | None = None
+
+
+def _steps(value: Iterable[PenaltyStep]) -> tuple[PenaltyStep, ...]:
+    steps = tuple(sorted(value, key=lambda s: s.after))
+    if len({s.after for s in steps}) != len(steps):
+        msg = "penalty.steps: two steps start at the same count"
+        raise PolicyError(msg)
+    return steps
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyRule:
+    """The configured false-alarm rule: a ladder of steps by count within a window.
+
+    The default warns at the first false alarm and charges a fee from the
+    third within 90 days.
+    """
+
+    window: timedelta = attrs.field(default=timedelta(days=90), validator=_positive_window)
+    steps: tuple[PenaltyStep, ...] = attrs.field(
+        default=(
+            PenaltyStep(after=1, action=PenaltyAction.WARNING),
+            PenaltyStep(after=3, action=PenaltyAction.FEE, fee=Money(Decimal(200), "CNY")),
+        ),
+        converter=_steps,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Penalty:
+    """A recorded application of the false-alarm rule."""
+
+    report_id: str
+    party: str
+    at: datetime
+    count: int
+    action: PenaltyAction
+    fee: Money | None = None
+    reason: str = ""
+
+
+def penalize(report: IncidentReport, rule: PenaltyRule, history: Iterable[Penalty], *, now: datetime) -> Penalty | None:
+    """Apply *rule* to a false-alarm *report*, given the penalties already recorded.
+
+    Returns ``None`` for a report that was not a false alarm. The count is
+    this alarm plus the party's earlier ones within ``rule.window`` before
+    *now*; the step with the largest ``after`` not above the count applies.
+    A report already penalised returns its recorded penalty (idempotent).
+    """
+    if not report.false_alarm:
+        return None
+    require_aware("now", now, PolicyError)
+    if not report.reporter:
+        msg = f"report {report.id}.reporter: a false alarm needs the party who raised it, got {report.reporter!r}"
+        raise TicketError(msg)
+    earlier = 0
+    for penalty in history:
+        if penalty.report_id == report.id:
+            return penalty
+        if penalty.party == report.reporter and now - rule.window < penalty.at <= now:
+            earlier += 1
+    count = earlier + 1
+    chosen = PenaltyStep(after=1, action=PenaltyAction.RECORD)
+    for step in rule.steps:
+        if step.after <= count:
+            chosen = step
+    reason = f"false alarm {count} of {report.reporter} within {rule.window.days} days"
+    return Penalty(
+        report_id=report.id,
+        party=report.reporter,
+        at=now,
+        count=count,
+        action=chosen.action,
+        fee=chosen.fee,
+        reason=reason,
+    )
+
+
+# --------------------------------------------------------------------------
+# Q2 upkeep: drills, staleness, figures
+
+
+@attrs.frozen(kw_only=True)
+class Drill:
+    """A recorded drill of a playbook (planned Q2 work)."""
+
+    playbook_id: str
+    at: datetime
+    by: str
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class StaleEntry:
+    """A playbook not drilled or used within its interval."""
+
+    playbook_id: str
+    interval: timedelta
+    last_drill: datetime | None
+    last_use: datetime | None
+
+    @property
+    def last_activity(self) -> datetime | None:
+        """The later of the last drill and the last use."""
+        times = [t for t in (self.last_drill, self.last_use) if t is not None]
+        return max(times) if times else None
+
+    def __str__(self) -> str:
+        last = self.last_activity
+        since = f"last drilled or used {last.isoformat()}" if last else "never drilled or used"
+        return f"{self.playbook_id}: {since}; interval {self.interval.days} days"
+
+
+def _playbook_id_and_interval(item: Any, default: timedelta) -> tuple[str, timedelta]:
+    if isinstance(item, str):
+        return item, default
+    if isinstance(item, Mapping):
+        interval = item.get("drill_interval") or default
+        return str(item["id"]), interval
+    interval = getattr(item, "drill_interval", None) or default
+    return str(item.id), interval
+
+
+def stale(
+    playbooks: Iterable[Any],
+    now: datetime,
+    *,
+    drills: Iterable[Drill] = (),
+    reports: Iterable[IncidentReport] = (),
+    default_interval: timedelta = timedelta(days=90),
+) -> tuple[StaleEntry, ...]:
+    """The playbooks not drilled or used within their interval before *now*, by id.
+
+    *playbooks* holds ids, mappings with ``id`` (and ``drill_interval``) or
+    objects with those attributes; a playbook without its own interval uses
+    *default_interval*. A use is a report that names the playbook.
+    """
+    require_aware("now", now, PolicyError)
+    last_drill: dict[str, datetime] = {}
+    for drill in drills:
+        if drill.at <= now and (drill.playbook_id not in last_drill or drill.at > last_drill[drill.playbook_id]):
+            last_drill[drill.playbook_id] = drill.at
+    last_use: dict[str, datetime] = {}
+    for report in reports:
+        if report.playbook is None or report.opened_at > now:
+            continue
+        pid = report.playbook.id
+        if pid not in last_use or report.opened_at > last_use[pid]:
+            last_use[pid] = report.opened_at
+    result = []
+    for item in playbooks:
+        pid, interval = _playbook_id_and_interval(item, default_interval)
+        entry = StaleEntry(
+            playbook_id=pid, interval=interval, last_drill=last_drill.get(pid), last_use=last_use.get(pid)
+        )
+        last = entry.last_activity
+        if last is None or now - last > interval:
+            result.append(entry)
+    return tuple(sorted(result, key=lambda e: e.playbook_id))
+
+
+@attrs.frozen(kw_only=True)
+class PlaybookFigures:
+    """How a playbook fared: uses, deviations taken while using it, mean satisfaction."""
+
+    playbook_id: str
+    uses: int
+    deviations: int
+    satisfaction_before: Decimal | None
+    satisfaction_after: Decimal | None
+    versions: FrozenMap[int, int] = attrs.field(factory=FrozenMap)
+
+
+def figures(reports: Iterable[IncidentReport]) -> tuple[PlaybookFigures, ...]:
+    """Per-playbook figures from *reports*, by playbook id; ``versions`` counts uses per version."""
+    uses: dict[str, list[IncidentReport]] = {}
+    for report in reports:
+        if report.playbook is not None:
+            uses.setdefault(report.playbook.id, []).append(report)
+    result = []
+    for pid in sorted(uses):
+        used = uses[pid]
+        by_version: dict[int, int] = {}
+        for report in used:
+            assert report.playbook is not None  # filtered above
+            by_version[report.playbook.version] = by_version.get(report.playbook.version, 0) + 1
+        result.append(
+            PlaybookFigures(
+                playbook_id=pid,
+                uses=len(used),
+                deviations=sum(len(r.deviations) for r in used),
+                satisfaction_before=_mean([r.satisfaction_before for r in used if r.satisfaction_before is not None]),
+                satisfaction_after=_mean([r.satisfaction_after for r in used if r.satisfaction_after is not None]),
+                versions=FrozenMap(sorted(by_version.items())),
+            )
+        )
+    return tuple(result)
