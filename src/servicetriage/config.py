@@ -29,7 +29,9 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.v import format_exception, transform_error
 
+from servicetriage.calendar import Shift
 from servicetriage.errors import PolicyError, ServiceTriageError, TicketError
+from servicetriage.matrix import PriorityMatrix, preset, preset_name
 from servicetriage.model import AttributeValue, FrozenMap, Money, Quadrant
 
 __all__ = [
@@ -251,6 +253,24 @@ def _unstructure_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+def _register_calendar_and_matrix(conv: cattrs.Converter) -> None:
+    """Shifts as ``"09:00-18:00"``; a priority matrix as a preset name or a table of cells."""
+    conv.register_structure_hook(Shift, lambda value, _: Shift.parse(value))
+    conv.register_unstructure_hook(Shift, str)
+    table = cattrs.gen.make_dict_structure_fn(PriorityMatrix, conv, _cattrs_forbid_extra_keys=True)
+    plain = cattrs.gen.make_dict_unstructure_fn(PriorityMatrix, conv, _cattrs_omit_if_default=True)
+
+    def structure_matrix(value: Any, _: type) -> PriorityMatrix:
+        if isinstance(value, PriorityMatrix):
+            return value
+        if isinstance(value, str):  # matrix = "servicenow"
+            return preset(value)
+        return table(value, PriorityMatrix)
+
+    conv.register_structure_hook(PriorityMatrix, structure_matrix)
+    conv.register_unstructure_hook(PriorityMatrix, lambda matrix: preset_name(matrix) or plain(matrix))
+
+
 def make_converter() -> cattrs.Converter:
     """Build the library's converter: our value types, strict about extra keys."""
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
@@ -278,6 +298,7 @@ def make_converter() -> cattrs.Converter:
         lambda c: c in (frozenset, set) or get_origin(c) in (frozenset, set),
         lambda s: sorted((converter.unstructure(v) for v in s), key=repr),
     )
+    _register_calendar_and_matrix(conv)
     return conv
 
 

@@ -236,7 +236,7 @@ def preset(name: str) -> PriorityMatrix:
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in PRESETS:
         known = ", ".join(repr(k) for k in PRESETS)
-        msg = f"matrix: expected a preset name ({known}) or a table of cells, got {name!r}"
+        msg = f"unknown priority matrix preset {name!r}; expected one of {known} or a table of cells"
         raise PolicyError(msg)
     return PRESETS[key]
 
