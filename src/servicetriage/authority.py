@@ -1,0 +1,1274 @@
+"""Delegated authority: who may decide what, within which limits, and what follows.
+
+The company grants authority in advance, by tier and by kind of action. A
+frontline agent who "hears the gunfire" may then design a deviation from the
+written procedure (a refund, a rebooking on another airline, a goodwill gift)
+within their grant, at once, without asking anyone; above it, the decision
+names the lowest tier that may approve and what the agent must do meanwhile.
+
+- A [`Grant`][servicetriage.authority.Grant] gives a tier an action kind under
+  [`Conditions`][servicetriage.authority.Conditions] with
+  [`Limits`][servicetriage.authority.Limits]. A higher tier may do whatever a
+  lower one may.
+- A [`Guardrail`][servicetriage.authority.Guardrail] forbids; it overrides
+  every grant. Nothing is allowed unless a grant allows it (default deny), and
+  an action that no tier may approve goes to the top tier, never to "allowed".
+- [`authorize`][servicetriage.authority.authorize] returns a
+  [`Decision`][servicetriage.authority.Decision]: the outcome, the lowest tier
+  that may approve, the headroom, the reasons and the obligations with
+  absolute deadlines.
+
+A policy is compiled once when it is built (an index by action kind and
+category, grants sorted by tier), so a decision costs the same with ten
+grants or ten thousand. Everything here is immutable and picklable.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.model import (
+    DEFAULT_TIERS,
+    ActionKind,
+    Channel,
+    CustomerTier,
+    FrozenMap,
+    Money,
+    Obligation,
+    ObligationKind,
+    Quadrant,
+    Reason,
+    Ticket,
+    Triage,
+    require_aware,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+__all__ = [
+    "Actor",
+    "AuthorityPolicy",
+    "CompiledPolicy",
+    "Conditions",
+    "Deadlines",
+    "Decision",
+    "Delegation",
+    "Grant",
+    "Guardrail",
+    "Limits",
+    "ObligationRule",
+    "Outcome",
+    "Request",
+    "Tiers",
+    "Usage",
+    "authorize",
+    "compile_policy",
+]
+
+_QUADRANT_NAMES = frozenset(q.name for q in Quadrant)
+
+
+# --------------------------------------------------------------------------
+# Validators
+
+
+def _reason(code: str, message: str, rule: str | None, evidence: dict[str, str] | None = None) -> Reason:
+    """Build a Reason (the evidence becomes an immutable mapping)."""
+    frozen: Any = FrozenMap(evidence or {})
+    return Reason(code, message, rule, frozen)
+
+
+def _fail(field: str, expected: str, value: object) -> PolicyError:
+    shown = f"'{value}'" if isinstance(value, Money) else repr(value)
+    return PolicyError(f"{field}: expected {expected}, got {shown}")
+
+
+def _name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "a non-empty string", value)
+
+
+def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None:
+        _name(instance, attribute, value)
+
+
+def _positive_money(instance: Any, attribute: attrs.Attribute[Any], value: Money | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Money):
+        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "money such as '500 CNY'", value)
+    if value.amount < 0:
+        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "an amount >= 0", value)
+
+
+def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "a positive duration", value)
+
+
+def _to_names(value: Iterable[str] | str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset((value,))
+    return frozenset(str(v) if isinstance(v, enum.Enum) else v for v in value)
+
+
+def _check_names(instance: Any, attribute: attrs.Attribute[Any], value: frozenset[str]) -> None:
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "non-empty strings", item)
+
+
+def _to_quadrant_names(value: Iterable[Quadrant | str | int] | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, Quadrant | str | int):
+        value = (value,)
+    names = set()
+    for item in value:
+        if isinstance(item, Quadrant):
+            names.add(item.name)
+        elif isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 4:
+            names.add(f"Q{item}")
+        elif isinstance(item, str) and item.strip().upper() in _QUADRANT_NAMES:
+            names.add(item.strip().upper())
+        else:
+            raise _fail("conditions.quadrants", "'Q1', 'Q2', 'Q3' or 'Q4'", item)
+    return frozenset(names)
+
+
+def _enum_set(enum_cls: type[enum.Enum], field: str) -> Any:
+    def convert(value: Any) -> frozenset[Any]:
+        if value is None:
+            return frozenset()
+        if isinstance(value, enum_cls | str):
+            value = (value,)
+        result = set()
+        for item in value:
+            try:
+                result.add(item if isinstance(item, enum_cls) else enum_cls(item))
+            except ValueError:
+                choices = ", ".join(repr(m.value) for m in enum_cls)
+                raise _fail(field, f"one of {choices}", item) from None
+        return frozenset(result)
+
+    return convert
+
+
+_customer_tiers = _enum_set(CustomerTier, "conditions.customer_tiers")
+_channels = _enum_set(Channel, "conditions.channels")
+
+
+def _to_customer_tiers(value: Iterable[CustomerTier | str] | None) -> frozenset[CustomerTier]:
+    result: frozenset[CustomerTier] = _customer_tiers(value)
+    return result
+
+
+def _to_channels(value: Iterable[Channel | str] | None) -> frozenset[Channel]:
+    result: frozenset[Channel] = _channels(value)
+    return result
+
+
+def _to_grants(value: Iterable[Grant]) -> tuple[Grant, ...]:
+    return tuple(value)
+
+
+def _to_guardrails(value: Iterable[Guardrail]) -> tuple[Guardrail, ...]:
+    return tuple(value)
+
+
+def _to_delegations(value: Iterable[Delegation]) -> tuple[Delegation, ...]:
+    return tuple(value)
+
+
+def _to_obligation_rules(value: Iterable[ObligationRule]) -> tuple[ObligationRule, ...]:
+    return tuple(value)
+
+
+def _to_usage(value: Iterable[Usage]) -> tuple[Usage, ...]:
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------
+# Tiers
+
+
+def _to_action(value: str | enum.Enum) -> str:
+    return str(value) if isinstance(value, enum.Enum) else value
+
+
+def _to_tier_names(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _check_tier_names(_instance: Any, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value:
+        raise _fail("tiers", "at least one tier", list(value))
+    seen: set[str] = set()
+    for index, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            raise _fail(f"tiers[{index}]", "a non-empty tier name", name)
+        if name in seen:
+            raise _fail(f"tiers[{index}]", "a tier name not listed before", name)
+        seen.add(name)
+
+
+@attrs.frozen
+class Tiers:
+    """An ordered set of authority tiers, lowest first.
+
+    ``Tiers()`` holds the default order agent < supervisor < manager <
+    department_head < executive. A higher tier may do whatever a lower one
+    may, so most questions reduce to comparing ranks:
+
+    >>> tiers = Tiers()
+    >>> tiers.rank("manager")
+    2
+    >>> tiers.at_least("manager", "supervisor")
+    True
+    >>> tiers.top
+    'executive'
+    """
+
+    names: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_to_tier_names, validator=_check_tier_names)
+    _ranks: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_ranks", {name: index for index, name in enumerate(self.names)})
+
+    def rank(self, name: str) -> int:
+        """Return the position of tier *name*, 0 for the lowest; :class:`PolicyError` if unknown."""
+        try:
+            return self._ranks[name]
+        except (KeyError, TypeError):
+            msg = f"tier: unknown tier {name!r}; the tiers are {', '.join(self.names)}"
+            raise PolicyError(msg) from None
+
+    def at_least(self, tier: str, other: str) -> bool:
+        """Whether *tier* ranks at or above *other*."""
+        return self.rank(tier) >= self.rank(other)
+
+    def name(self, rank: int) -> str:
+        """Return the tier at position *rank*."""
+        return self.names[rank]
+
+    @property
+    def top(self) -> str:
+        """The highest tier (the one that decides what nobody else may)."""
+        return self.names[-1]
+
+    @property
+    def bottom(self) -> str:
+        """The lowest tier (the frontline)."""
+        return self.names[0]
+
+    def above(self, tier: str) -> str:
+        """Return the tier just above *tier*, or *tier* itself if it is the top."""
+        return self.names[min(self.rank(tier) + 1, len(self.names) - 1)]
+
+    def highest(self, *tiers: str) -> str:
+        """Return the highest of *tiers*."""
+        return max(tiers, key=self.rank)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._ranks
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+# --------------------------------------------------------------------------
+# Policy parts
+
+
+@attrs.frozen(kw_only=True)
+class Conditions:
+    """When a grant or a guardrail applies. An empty set means "any".
+
+    ``quadrants`` holds quadrant names (``"Q1"`` ... ``"Q4"``; a
+    :class:`~servicetriage.model.Quadrant` or its number is accepted too).
+    A condition on quadrants needs the request's triage; the others read the
+    ticket. No condition can read a protected attribute (language,
+    nationality...): equal treatment is built in.
+    """
+
+    quadrants: frozenset[str] = attrs.field(factory=frozenset, converter=_to_quadrant_names)
+    categories: frozenset[str] = attrs.field(factory=frozenset, converter=_to_names, validator=_check_names)
+    customer_tiers: frozenset[CustomerTier] = attrs.field(factory=frozenset, converter=_to_customer_tiers)
+    channels: frozenset[Channel] = attrs.field(factory=frozenset, converter=_to_channels)
+
+    def covers(self, other: Conditions) -> bool:
+        """Whether *self* admits every request that *other* admits.
+
+        ``a.covers(b)`` is true when *a* is at least as broad as *b* on every
+        condition (an empty set is the broadest).
+        """
+        return all(
+            not mine or (bool(theirs) and theirs <= mine)
+            for mine, theirs in (
+                (self.quadrants, other.quadrants),
+                (self.categories, other.categories),
+                (self.customer_tiers, other.customer_tiers),
+                (self.channels, other.channels),
+            )
+        )
+
+    @property
+    def unconditional(self) -> bool:
+        """Whether these conditions admit every request."""
+        return not (self.quadrants or self.categories or self.customer_tiers or self.channels)
+
+
+def _check_count(_instance: Limits, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise _fail(f"limits.{attribute.name}", "a whole number >= 1", value)
+
+
+def _check_period(instance: Limits, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
+    _positive_duration(instance, attribute, value)
+    if instance.max_total_per_customer is not None and value is None:
+        raise _fail("limits.period", "a duration (such as '30d') for max_total_per_customer", value)
+    first, total = instance.max_amount, instance.max_total_per_customer
+    if first is not None and total is not None and first.currency != total.currency:
+        raise _fail("limits.max_total_per_customer", f"the currency of max_amount ({first.currency})", total)
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """How far a grant reaches. ``None`` means no limit of that kind.
+
+    - ``max_amount``: the most one request may be worth (inclusive).
+    - ``max_count_per_ticket``: how many times this action may be taken on
+      one ticket, this request included.
+    - ``max_total_per_customer`` over ``period``: the most all requests of
+      this kind for one customer may add up to within the last ``period``
+      (the caller passes the prior usage in the request).
+    """
+
+    max_amount: Money | None = attrs.field(default=None, validator=_positive_money)
+    max_count_per_ticket: int | None = attrs.field(default=None, validator=_check_count)
+    max_total_per_customer: Money | None = attrs.field(default=None, validator=_positive_money)
+    period: timedelta | None = attrs.field(default=None, validator=_check_period)
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of the money limits, if any."""
+        for money in (self.max_amount, self.max_total_per_customer):
+            if money is not None:
+                return money.currency
+        return None
+
+    @property
+    def needs_amount(self) -> bool:
+        """Whether a request must carry an amount to be judged against these limits."""
+        return self.max_amount is not None or self.max_total_per_customer is not None
+
+    def describe(self) -> str:
+        """Describe the limits in words."""
+        parts = []
+        if self.max_amount is not None:
+            parts.append(f"up to {self.max_amount} a request")
+        if self.max_count_per_ticket is not None:
+            parts.append(f"at most {self.max_count_per_ticket} per ticket")
+        if self.max_total_per_customer is not None:
+            parts.append(f"at most {self.max_total_per_customer} per customer in {self.period}")
+        return ", ".join(parts) or "no limit"
+
+
+@attrs.frozen(kw_only=True)
+class ObligationRule:
+    """An obligation a grant attaches to what it allows: *kind* to *to* within *within*."""
+
+    kind: ObligationKind
+    within: timedelta = attrs.field(validator=_positive_duration)
+    to: str = attrs.field(validator=_name)
+    note: str = ""
+
+
+def _check_grant_action(instance: Grant, attribute: attrs.Attribute[Any], value: str) -> None:
+    _name(instance, attribute, value)
+
+
+@attrs.frozen(kw_only=True)
+class Grant:
+    """Authority given in advance: *tier* may take *action* when *when* holds, within *limits*.
+
+    ``action`` is an :class:`~servicetriage.model.ActionKind` value or a
+    custom kind. ``obligations`` come with every request this grant allows.
+    """
+
+    id: str = attrs.field(validator=_name)
+    tier: str = attrs.field(validator=_name)
+    action: str = attrs.field(converter=_to_action, validator=_check_grant_action)
+    when: Conditions = attrs.field(factory=Conditions)
+    limits: Limits = attrs.field(factory=Limits)
+    obligations: tuple[ObligationRule, ...] = attrs.field(default=(), converter=_to_obligation_rules)
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Guardrail:
+    """A forbid rule: it overrides every grant.
+
+    It applies to the action kinds in ``actions`` (empty: every kind) when
+    ``when`` holds and, if ``above`` is set, when the amount is above it
+    ("no cash refund above 5000 CNY"). A guardrail that needs a fact the
+    request lacks (an amount, the triage) fails closed: the request is never
+    allowed until the fact is supplied. An amount in another currency than
+    ``above`` cannot be compared and is forbidden.
+    """
+
+    id: str = attrs.field(validator=_name)
+    actions: frozenset[str] = attrs.field(factory=frozenset, converter=_to_names, validator=_check_names)
+    when: Conditions = attrs.field(factory=Conditions)
+    above: Money | None = attrs.field(default=None, validator=_positive_money)
+    message: str = ""
+
+    @property
+    def forbids_everything(self) -> bool:
+        """Whether this guardrail forbids every request of its kinds."""
+        return self.when.unconditional and self.above is None
+
+
+def _check_until(instance: Delegation, _attribute: attrs.Attribute[Any], value: datetime) -> None:
+    require_aware("delegation.valid_until", value, PolicyError)
+    require_aware("delegation.valid_from", instance.valid_from, PolicyError)
+    if value <= instance.valid_from:
+        start = instance.valid_from.isoformat()
+        msg = f"delegation.valid_until: expected a time after valid_from {start}, got {value.isoformat()}"
+        raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Delegation:
+    """Temporary authority: person *to* acts with the authority of *tier* from ``valid_from`` until ``valid_until``.
+
+    The period is half-open (``valid_from <= now < valid_until``); outside it
+    the delegation does nothing. ``actions`` narrows it to some action kinds
+    (empty: every kind). A delegation never lowers anyone's own tier.
+    """
+
+    id: str = attrs.field(validator=_name)
+    to: str = attrs.field(validator=_name)
+    tier: str = attrs.field(validator=_name)
+    actions: frozenset[str] = attrs.field(factory=frozenset, converter=_to_names, validator=_check_names)
+    valid_from: datetime
+    valid_until: datetime = attrs.field(validator=_check_until)
+    note: str = ""
+
+    def active(self, now: datetime, action: str) -> bool:
+        """Whether this delegation covers *action* at *now*."""
+        return self.valid_from <= now < self.valid_until and (not self.actions or action in self.actions)
+
+
+@attrs.frozen(kw_only=True)
+class Deadlines:
+    """How long after a decision each built-in obligation falls due."""
+
+    call_back_within: timedelta = attrs.field(default=timedelta(hours=2), validator=_positive_duration)
+    """Call the customer back when the actor lacks authority ("we will discuss internally and call you back")."""
+    report_upward_within: timedelta = attrs.field(default=timedelta(minutes=30), validator=_positive_duration)
+    """Ask the approving tier for a decision."""
+    q1_report_within: timedelta = attrs.field(default=timedelta(minutes=15), validator=_positive_duration)
+    """Report a Q1 deviation taken under delegated authority upward."""
+    summary_within: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive_duration)
+    """File the post-incident summary of a Q1 deviation."""
+    work_order_within: timedelta = attrs.field(default=timedelta(hours=1), validator=_positive_duration)
+    """Notify the department that must carry out an instruction."""
+
+
+def _check_policy(policy: AuthorityPolicy) -> None:
+    tiers = Tiers(policy.tiers)
+    sections: tuple[tuple[str, tuple[Grant | Guardrail | Delegation, ...]], ...] = (
+        ("grants", policy.grants),
+        ("guardrails", policy.guardrails),
+        ("delegations", policy.delegations),
+    )
+    for section, items in sections:
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item.id in seen:
+                msg = f"{section}[{index}].id: expected a unique id, got {item.id!r} (also {section}[{seen[item.id]}])"
+                raise PolicyError(msg)
+            seen[item.id] = index
+            tier = item.tier if isinstance(item, Grant | Delegation) else None
+            if tier is not None and tier not in tiers:
+                msg = f"{section}[{index}].tier: expected one of {', '.join(tiers.names)}, got {tier!r}"
+                raise PolicyError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class AuthorityPolicy:
+    """Tiers, grants, guardrails and delegations, compiled once when built.
+
+    Invalid policies cannot be built: unknown tiers and duplicate ids raise
+    :class:`~servicetriage.errors.PolicyError` naming the path
+    (``grants[3].tier: ...``). Use :meth:`with_grant` and friends to derive a
+    new policy; the original is never changed.
+    """
+
+    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_to_tier_names, validator=_check_tier_names)
+    grants: tuple[Grant, ...] = attrs.field(default=(), converter=_to_grants)
+    guardrails: tuple[Guardrail, ...] = attrs.field(default=(), converter=_to_guardrails)
+    delegations: tuple[Delegation, ...] = attrs.field(default=(), converter=_to_delegations)
+    separation_of_duties: bool = True
+    """Forbid a request whose approver is the requester."""
+    deadlines: Deadlines = attrs.field(factory=Deadlines)
+    _compiled: CompiledPolicy = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_policy(self)
+        object.__setattr__(self, "_compiled", CompiledPolicy(self))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {a.name: getattr(self, a.name) for a in attrs.fields(AuthorityPolicy) if a.init}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_compiled", CompiledPolicy(self))
+
+    @property
+    def compiled(self) -> CompiledPolicy:
+        """The compiled form, built once with the policy."""
+        return self._compiled
+
+    @property
+    def tier_order(self) -> Tiers:
+        """The policy's tiers as a :class:`Tiers` helper."""
+        return self._compiled.tiers
+
+    def with_grant(self, grant: Grant) -> AuthorityPolicy:
+        """Return a new policy with *grant* added (replacing a grant with the same id)."""
+        kept = tuple(g for g in self.grants if g.id != grant.id)
+        return attrs.evolve(self, grants=(*kept, grant))
+
+    def without_grant(self, grant_id: str) -> AuthorityPolicy:
+        """Return a new policy without the grant named *grant_id*."""
+        return attrs.evolve(self, grants=tuple(g for g in self.grants if g.id != grant_id))
+
+    def with_guardrail(self, guardrail: Guardrail) -> AuthorityPolicy:
+        """Return a new policy with *guardrail* added (replacing one with the same id)."""
+        kept = tuple(g for g in self.guardrails if g.id != guardrail.id)
+        return attrs.evolve(self, guardrails=(*kept, guardrail))
+
+    def with_delegation(self, delegation: Delegation) -> AuthorityPolicy:
+        """Return a new policy with *delegation* added (replacing one with the same id)."""
+        kept = tuple(d for d in self.delegations if d.id != delegation.id)
+        return attrs.evolve(self, delegations=(*kept, delegation))
+
+    def grants_for(self, action: str) -> tuple[Grant, ...]:
+        """Return the grants for *action*, lowest tier first."""
+        return tuple(
+            sorted(
+                (g for g in self.grants if g.action == action), key=lambda g: (self._compiled.tiers.rank(g.tier), g.id)
+            )
+        )
+
+
+# --------------------------------------------------------------------------
+# Requests
+
+
+@attrs.frozen(kw_only=True)
+class Actor:
+    """A person acting at a tier."""
+
+    id: str = attrs.field(validator=_name)
+    tier: str = attrs.field(validator=_name)
+
+
+def _check_usage_at(_instance: Usage, _attribute: attrs.Attribute[Any], value: datetime) -> None:
+    require_aware("usage.at", value)
+
+
+@attrs.frozen(kw_only=True)
+class Usage:
+    """An action already granted: what, how much, when, on which ticket, for which customer.
+
+    The library stores nothing; the caller passes the usage that counts
+    toward per-ticket and per-customer limits with each request.
+    ``customer_id`` ``None`` means "this request's customer".
+    """
+
+    action: str = attrs.field(converter=_to_action, validator=_name)
+    at: datetime = attrs.field(validator=_check_usage_at)
+    amount: Money | None = None
+    ticket_id: str | None = attrs.field(default=None, validator=_optional_name)
+    customer_id: str | None = attrs.field(default=None, validator=_optional_name)
+
+
+def _check_request_amount(_instance: Request, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
+    if value is not None and (not isinstance(value, Money) or value.amount < 0):
+        msg = f"request.amount: expected money >= 0 such as '500 CNY', got {value!r}"
+        raise TicketError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One proposed action to decide.
+
+    ``playbook`` names the contingency plan that matched the ticket (``None``
+    if none did): a Q1 case without one is handled under delegated deviation
+    authority, and the decision says so. ``department`` names who must carry
+    out a ``department_instruction``. ``approver`` is the person who approved
+    the request, if any: never the requester.
+    """
+
+    actor: Actor
+    action: str = attrs.field(converter=_to_action, validator=_name)
+    ticket: Ticket
+    amount: Money | None = attrs.field(default=None, validator=_check_request_amount)
+    triage: Triage | None = None
+    usage: tuple[Usage, ...] = attrs.field(default=(), converter=_to_usage)
+    approver: Actor | None = None
+    playbook: str | None = None
+    department: str | None = None
+
+
+# --------------------------------------------------------------------------
+# Decisions
+
+
+class Outcome(enum.Enum):
+    """What a decision says."""
+
+    ALLOWED = "allowed"
+    """The actor (or the approver) holds the authority: act now."""
+    NEEDS_APPROVAL = "needs_approval"
+    """A higher tier must approve; the decision names the lowest such tier."""
+    FORBIDDEN = "forbidden"
+    """A guardrail forbids it; no tier may approve."""
+    NEEDS_INFO = "needs_info"
+    """A fact is missing (an amount, the triage, a department); supply it and ask again."""
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    """The answer to a request: the outcome and everything that comes with it.
+
+    - ``lowest_tier``: the lowest tier that may approve (for ``ALLOWED``, the
+      lowest tier whose grant allows it; for ``NEEDS_APPROVAL``, whom to ask,
+      the top tier when no grant covers the request at all).
+    - ``tier``: the tier the actor acted at (raised by a delegation, if any).
+    - ``headroom``: for ``ALLOWED``, what is left under the best grant after
+      this request (``None``: no amount limit); for ``NEEDS_APPROVAL``, the
+      most the actor may still grant on their own here (``None`` when the
+      request has no amount).
+    - ``guardrail``: the guardrail that forbids (``FORBIDDEN``).
+    - ``missing``: the facts to supply (``NEEDS_INFO``).
+    - ``reasons``: every guardrail that matched or could not be judged and
+      every grant for this action and category, satisfied or not, with the
+      failing condition.
+    - ``obligations``: what must be done by when, with absolute deadlines.
+    """
+
+    outcome: Outcome
+    action: str
+    actor: str
+    tier: str
+    lowest_tier: str | None = None
+    headroom: Money | None = None
+    guardrail: str | None = None
+    missing: tuple[str, ...] = ()
+    delegation: str | None = None
+    reasons: tuple[Reason, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the action may be taken now."""
+        return self.outcome is Outcome.ALLOWED
+
+    def explain(self) -> str:
+        """Render the decision as readable text: outcome, tier, reasons and obligations."""
+        head = f"{self.outcome.value}: {self.actor} ({self.tier}) {self.action}"
+        lines = [head]
+        if self.lowest_tier is not None:
+            lines.append(f"  lowest tier that may approve: {self.lowest_tier}")
+        if self.headroom is not None:
+            lines.append(f"  headroom: {self.headroom}")
+        if self.guardrail is not None:
+            lines.append(f"  forbidden by: {self.guardrail}")
+        if self.missing:
+            lines.append(f"  missing: {', '.join(self.missing)}")
+        lines.extend(f"  - {reason}" for reason in self.reasons)
+        lines.extend(f"  * {obligation}" for obligation in self.obligations)
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Compiled form
+
+
+def _fast_money(amount: Decimal, currency: str) -> Money:
+    """Build a Money from parts already known valid (skips the validators on the hot path)."""
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", amount)
+    object.__setattr__(money, "currency", currency)
+    return money
+
+
+_SOD = "separation_of_duties"
+_NEEDS_QUADRANT = "triage.quadrant"
+_NEEDS_AMOUNT = "amount"
+_NEEDS_DEPARTMENT = "department"
+
+
+def _opt(values: frozenset[Any]) -> frozenset[Any] | None:
+    return values or None
+
+
+class _CGrant:
+    """A grant prepared for fast evaluation: sets, decimals and ready reasons."""
+
+    __slots__ = (
+        "channels",
+        "count_max",
+        "currency",
+        "customer_tiers",
+        "grant",
+        "id",
+        "max_amount",
+        "obligations",
+        "period",
+        "quadrants",
+        "rank",
+        "reasons",
+        "total_max",
+    )
+
+    def __init__(self, grant: Grant, rank: int) -> None:
+        limits = grant.limits
+        self.grant = grant
+        self.id = grant.id
+        self.rank = rank
+        self.quadrants = _opt(grant.when.quadrants)
+        self.customer_tiers = _opt(grant.when.customer_tiers)
+        self.channels = _opt(grant.when.channels)
+        self.currency = limits.currency
+        self.max_amount = limits.max_amount.amount if limits.max_amount is not None else None
+        self.total_max = limits.max_total_per_customer.amount if limits.max_total_per_customer is not None else None
+        self.period = limits.period
+        self.count_max = limits.max_count_per_ticket
+        self.obligations = grant.obligations
+        self.reasons = _grant_reasons(grant)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_CGrant, (self.grant, self.rank))
+
+
+def _grant_reasons(grant: Grant) -> dict[str, Reason]:
+    g, lim, when = grant, grant.limits, grant.when
+    evidence = {"tier": g.tier, "limits": lim.describe()}
+    reasons = {
+        "ok": _reason("grant.satisfied", f"{g.tier} may {g.action} ({lim.describe()})", g.id, evidence),
+    }
+    if when.quadrants:
+        quadrants = ", ".join(sorted(when.quadrants))
+        reasons["quadrant"] = _reason(
+            "grant.condition", f"grant is for quadrants {quadrants} only", g.id, {"quadrants": quadrants}
+        )
+        reasons["needs_quadrant"] = _reason(
+            "grant.needs_info", "grant depends on the quadrant: triage missing", g.id, {"missing": _NEEDS_QUADRANT}
+        )
+    if when.customer_tiers:
+        shown = ", ".join(sorted(t.value for t in when.customer_tiers))
+        reasons["customer_tier"] = _reason(
+            "grant.condition", f"grant is for customer tiers {shown} only", g.id, {"customer_tiers": shown}
+        )
+    if when.channels:
+        shown = ", ".join(sorted(c.value for c in when.channels))
+        reasons["channel"] = _reason(
+            "grant.condition", f"grant is for channels {shown} only", g.id, {"channels": shown}
+        )
+    if lim.needs_amount:
+        reasons["needs_amount"] = _reason(
+            "grant.needs_info", "grant has an amount limit: amount missing", g.id, {"missing": _NEEDS_AMOUNT}
+        )
+        reasons["currency"] = _reason(
+            "grant.currency", f"grant limits are in {lim.currency}", g.id, {"currency": str(lim.currency)}
+        )
+    if lim.max_amount is not None:
+        reasons["amount"] = _reason(
+            "grant.limit", f"amount above the limit of {lim.max_amount} a request", g.id, {"limit": str(lim.max_amount)}
+        )
+    if lim.max_count_per_ticket is not None:
+        reasons["count"] = _reason(
+            "grant.limit",
+            f"already used {lim.max_count_per_ticket} time(s) on this ticket",
+            g.id,
+            {"limit": str(lim.max_count_per_ticket)},
+        )
+    if lim.max_total_per_customer is not None:
+        reasons["total"] = _reason(
+            "grant.limit",
+            f"customer total would exceed {lim.max_total_per_customer} in {lim.period}",
+            g.id,
+            {"limit": str(lim.max_total_per_customer)},
+        )
+        reasons["mixed"] = _reason("grant.limit", "prior usage in another currency cannot be added up", g.id, {})
+    return reasons
+
+
+class _CGuard:
+    """A guardrail prepared for fast evaluation."""
+
+    __slots__ = ("above", "channels", "currency", "customer_tiers", "guardrail", "id", "quadrants", "reasons")
+
+    def __init__(self, guardrail: Guardrail) -> None:
+        self.guardrail = guardrail
+        self.id = guardrail.id
+        self.quadrants = _opt(guardrail.when.quadrants)
+        self.customer_tiers = _opt(guardrail.when.customer_tiers)
+        self.channels = _opt(guardrail.when.channels)
+        self.above = guardrail.above.amount if guardrail.above is not None else None
+        self.currency = guardrail.above.currency if guardrail.above is not None else None
+        message = guardrail.message or f"guardrail {guardrail.id} forbids this"
+        self.reasons = {
+            "match": _reason("guardrail.matched", message, guardrail.id, {}),
+            "currency": _reason(
+                "guardrail.unevaluable",
+                f"amount cannot be compared with {guardrail.above}: fails closed",
+                guardrail.id,
+                {},
+            ),
+            _NEEDS_AMOUNT: _reason(
+                "guardrail.needs_info",
+                "guardrail needs the amount: fails closed",
+                guardrail.id,
+                {"missing": _NEEDS_AMOUNT},
+            ),
+            _NEEDS_QUADRANT: _reason(
+                "guardrail.needs_info",
+                "guardrail needs the quadrant: fails closed",
+                guardrail.id,
+                {"missing": _NEEDS_QUADRANT},
+            ),
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_CGuard, (self.guardrail,))
+
+
+def _slices(items: list[tuple[frozenset[str], Any]], key: Any) -> tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]:
+    """Index items by category: each category gets its own items plus the wildcard ones, in order."""
+    wild = [item for cats, item in items if not cats]
+    by_cat: dict[str, list[Any]] = {}
+    for cats, item in items:
+        for cat in cats:
+            by_cat.setdefault(cat, []).append(item)
+    table = {cat: tuple(sorted([*own, *wild], key=key)) for cat, own in by_cat.items()}
+    return table, tuple(sorted(wild, key=key))
+
+
+class CompiledPolicy:
+    """An :class:`AuthorityPolicy` indexed for fast decisions.
+
+    Grants are indexed by action kind, then by category (grants without a
+    category condition join every category), sorted by tier; guardrails
+    likewise. A decision looks at one slice only, so its cost does not grow
+    with the number of grants for other actions and categories. Immutable by
+    convention and picklable (it rebuilds itself from the policy).
+    """
+
+    __slots__ = ("_delegations", "_grants", "_guards", "_guards_any", "_wild_grants", "policy", "tiers")
+
+    def __init__(self, policy: AuthorityPolicy) -> None:
+        self.policy = policy
+        self.tiers = Tiers(policy.tiers)
+        rank = self.tiers.rank
+        by_action: dict[str, list[tuple[frozenset[str], _CGrant]]] = {}
+        for grant in policy.grants:
+            by_action.setdefault(grant.action, []).append((grant.when.categories, _CGrant(grant, rank(grant.tier))))
+        grant_key = lambda c: (c.rank, c.id)  # noqa: E731
+        self._grants: dict[str, dict[str, tuple[_CGrant, ...]]] = {}
+        self._wild_grants: dict[str, tuple[_CGrant, ...]] = {}
+        for action, items in by_action.items():
+            self._grants[action], self._wild_grants[action] = _slices(items, grant_key)
+        guard_key = lambda c: c.id  # noqa: E731
+        every = [(g.when.categories, _CGuard(g)) for g in policy.guardrails if not g.actions]
+        guard_actions: dict[str, list[tuple[frozenset[str], _CGuard]]] = {}
+        for guardrail in policy.guardrails:
+            for action in guardrail.actions:
+                guard_actions.setdefault(action, []).append((guardrail.when.categories, _CGuard(guardrail)))
+        self._guards: dict[str, tuple[dict[str, tuple[_CGuard, ...]], tuple[_CGuard, ...]]] = {
+            action: _slices([*items, *every], guard_key) for action, items in guard_actions.items()
+        }
+        self._guards_any = _slices(every, guard_key)
+        delegations: dict[str, list[tuple[int, Delegation]]] = {}
+        for delegation in policy.delegations:
+            delegations.setdefault(delegation.to, []).append((rank(delegation.tier), delegation))
+        self._delegations = {
+            person: tuple(sorted(items, key=lambda i: (-i[0], i[1].id))) for person, items in delegations.items()
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CompiledPolicy, (self.policy,))
+
+    def grants_in_slice(self, action: str, category: str) -> tuple[Grant, ...]:
+        """Return the grants a request for *action* on *category* is judged against, lowest tier first."""
+        table = self._grants.get(action)
+        if table is None:
+            return ()
+        return tuple(c.grant for c in table.get(category, self._wild_grants[action]))
+
+    def _effective(self, actor: Actor, action: str, now: datetime, field: str) -> tuple[int, Delegation | None]:
+        rank = self.tiers._ranks.get(actor.tier)  # noqa: SLF001
+        if rank is None:
+            msg = f"{field}.tier: expected one of {', '.join(self.tiers.names)}, got {actor.tier!r}"
+            raise TicketError(msg)
+        for delegated, delegation in self._delegations.get(actor.id, ()):
+            if delegated > rank and delegation.active(now, action):
+                return delegated, delegation
+        return rank, None
+
+    def decide(self, request: Request, now: datetime) -> Decision:
+        """Decide *request* at *now*; see :func:`authorize`."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            require_aware("now", now)
+        action = request.action
+        ticket = request.ticket
+        category = ticket.category
+        actor = request.actor
+        tiers = self.tiers
+        rank, delegation = self._effective(actor, action, now, "request.actor")
+        reasons: list[Reason] = []
+        if delegation is not None:
+            reasons.append(
+                _reason(
+                    "delegation.active",
+                    f"{actor.id} acts as {delegation.tier} by delegation until {delegation.valid_until.isoformat()}",
+                    delegation.id,
+                )
+            )
+        approver = request.approver
+        authority = rank
+        forbidding: str | None = None
+        if approver is not None:
+            if approver.id == actor.id and self.policy.separation_of_duties:
+                forbidding = _SOD
+                reasons.append(
+                    _reason("guardrail.separation_of_duties", f"{actor.id} may not approve their own request", _SOD)
+                )
+            else:
+                approver_rank, approver_delegation = self._effective(approver, action, now, "request.approver")
+                if approver_delegation is not None:
+                    reasons.append(
+                        _reason(
+                            "delegation.active",
+                            f"approver {approver.id} acts as {approver_delegation.tier} by delegation",
+                            approver_delegation.id,
+                        )
+                    )
+                authority = max(rank, approver_rank)
+        triage = request.triage
+        quadrant = triage.quadrant.name if triage is not None else None
+        amount = request.amount
+        customer = ticket.customer
+        missing: set[str] = set()
+
+        # Guardrails: any match forbids; any that cannot be judged fails closed.
+        guard_table, guard_wild = self._guards.get(action) or self._guards_any
+        for guard in guard_table.get(category, guard_wild):
+            needs: list[str] = []
+            if guard.quadrants is not None:
+                if quadrant is None:
+                    needs.append(_NEEDS_QUADRANT)
+                elif quadrant not in guard.quadrants:
+                    continue
+            if guard.customer_tiers is not None and customer.tier not in guard.customer_tiers:
+                continue
+            if guard.channels is not None and ticket.channel not in guard.channels:
+                continue
+            key = "match"
+            if guard.above is not None:
+                if amount is None:
+                    needs.append(_NEEDS_AMOUNT)
+                elif amount.currency != guard.currency:
+                    key = "currency"
+                elif amount.amount <= guard.above:
+                    continue
+            if needs:
+                missing.update(needs)
+                reasons.append(guard.reasons[needs[0]])
+                continue
+            if forbidding is None:
+                forbidding = guard.id
+            reasons.append(guard.reasons[key])
+
+        if action == ActionKind.DEPARTMENT_INSTRUCTION and not request.department:
+            missing.add(_NEEDS_DEPARTMENT)
+            reasons.append(
+                _reason("request.needs_info", "an instruction to another department must name the department", None)
+            )
+
+        # Grants: the lowest satisfied tier, the lowest tier that needs more facts.
+        satisfied_rank: int | None = None
+        unknown_rank: int | None = None
+        grant_missing: list[tuple[int, str]] = []
+        determining: list[_CGrant] = []
+        best_left: Decimal | None = None
+        unlimited = False
+        allowance: Decimal | None = None
+        count_used: int | None = None
+        totals: dict[tuple[str, timedelta], Decimal | None] = {}
+        table = self._grants.get(action)
+        candidates = () if table is None else table.get(category, self._wild_grants[action])
+        for grant in candidates:
+            r = grant.reasons
+            needs = []
+            if grant.quadrants is not None:
+                if quadrant is None:
+                    needs.append(_NEEDS_QUADRANT)
+                elif quadrant not in grant.quadrants:
+                    reasons.append(r["quadrant"])
+                    continue
+            if grant.customer_tiers is not None and customer.tier not in grant.customer_tiers:
+                reasons.append(r["customer_tier"])
+                continue
+            if grant.channels is not None and ticket.channel not in grant.channels:
+                reasons.append(r["channel"])
+                continue
+            if grant.count_max is not None:
+                if count_used is None:
+                    ticket_id = ticket.id
+                    count_used = sum(1 for u in request.usage if u.action == action and u.ticket_id == ticket_id)
+                if count_used + 1 > grant.count_max:
+                    reasons.append(r["count"])
+                    continue
+            limit_left: Decimal | None = None
+            if grant.currency is not None:
+                if amount is None:
+                    needs.append(_NEEDS_AMOUNT)
+                elif amount.currency != grant.currency:
+                    reasons.append(r["currency"])
+                    continue
+                else:
+                    limit_left = grant.max_amount
+                    if grant.total_max is not None:
+                        assert grant.period is not None
+                        tkey = (grant.currency, grant.period)
+                        if tkey not in totals:
+                            totals[tkey] = _used(request, action, customer.id, grant.currency, grant.period, now)
+                        used = totals[tkey]
+                        if used is None:
+                            reasons.append(r["mixed"])
+                            continue
+                        room = grant.total_max - used
+                        limit_left = room if limit_left is None else min(limit_left, room)
+                    assert limit_left is not None
+                    if grant.rank <= rank and (allowance is None or limit_left > allowance):
+                        allowance = limit_left
+                    if amount.amount > limit_left:
+                        reasons.append(
+                            r["amount"]
+                            if grant.max_amount is not None and amount.amount > grant.max_amount
+                            else r["total"]
+                        )
+                        continue
+            if needs:
+                reasons.append(r["needs_quadrant" if needs[0] == _NEEDS_QUADRANT else "needs_amount"])
+                grant_missing.extend((grant.rank, name) for name in needs)
+                if unknown_rank is None:
+                    unknown_rank = grant.rank
+                continue
+            reasons.append(r["ok"])
+            if satisfied_rank is None:
+                satisfied_rank = grant.rank
+            if grant.rank <= authority:
+                determining.append(grant)
+                if limit_left is None:
+                    unlimited = True
+                elif amount is not None:
+                    left = limit_left - amount.amount
+                    if best_left is None or left > best_left:
+                        best_left = left
+
+        deadlines = self.policy.deadlines
+        obligations: list[Obligation] = []
+        lowest: str | None = None
+        headroom: Money | None = None
+        guardrail: str | None = None
+        missing_out: tuple[str, ...] = ()
+        if forbidding is not None:
+            outcome = Outcome.FORBIDDEN
+            guardrail = forbidding
+        elif missing:
+            outcome = Outcome.NEEDS_INFO
+            missing_out = tuple(sorted(missing))
+        elif satisfied_rank is not None and satisfied_rank <= authority:
+            outcome = Outcome.ALLOWED
+            lowest = tiers.names[satisfied_rank]
+            if not unlimited and best_left is not None and amount is not None:
+                headroom = _fast_money(best_left, amount.currency)
+            obligations.extend(
+                Obligation(kind=rule.kind, due=now + rule.within, to=rule.to, note=rule.note, rule=grant.id)
+                for grant in determining
+                for rule in grant.obligations
+            )
+            if approver is not None and authority > rank:
+                reasons.append(_reason("approval.granted", f"approved by {approver.id}", None))
+            if action == ActionKind.DEPARTMENT_INSTRUCTION and request.department:
+                obligations.append(
+                    Obligation(
+                        kind=ObligationKind.NOTIFY_DEPARTMENT,
+                        due=now + deadlines.work_order_within,
+                        to=request.department,
+                        note=f"work order for ticket {ticket.id}",
+                    )
+                )
+        elif unknown_rank is not None and (satisfied_rank is None or unknown_rank < satisfied_rank):
+            outcome = Outcome.NEEDS_INFO
+            bound = satisfied_rank if satisfied_rank is not None else len(tiers.names)
+            missing_out = tuple(sorted({name for grank, name in grant_missing if grank < bound}))
+        else:
+            outcome = Outcome.NEEDS_APPROVAL
+            if satisfied_rank is None:
+                lowest = tiers.names[-1]
+                reasons.append(
+                    _reason(
+                        "authority.gap",
+                        f"no tier holds a grant for {action} here: it goes to the top tier",
+                        None,
+                        {"tier": lowest},
+                    )
+                )
+            else:
+                lowest = tiers.names[satisfied_rank]
+            if amount is not None:
+                left = max(allowance, Decimal(0)) if allowance is not None else Decimal(0)
+                headroom = _fast_money(left, amount.currency)
+            obligations.append(
+                Obligation(
+                    kind=ObligationKind.REPORT_UPWARD,
+                    due=now + deadlines.report_upward_within,
+                    to=lowest,
+                    note=f"ask for approval: {action}"
+                    + (f" {amount}" if amount is not None else "")
+                    + f" on ticket {ticket.id}",
+                )
+            )
+        if outcome is not Outcome.ALLOWED:
+            obligations.append(
+                Obligation(
+                    kind=ObligationKind.CALL_BACK,
+                    due=now + deadlines.call_back_within,
+                    to="customer",
+                    note="we will discuss internally and call you back",
+                )
+            )
+        if triage is not None and quadrant == "Q1" and request.playbook is None:
+            reasons.append(
+                _reason(
+                    "fallback.delegated_authority",
+                    "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
+                    None,
+                )
+            )
+            if outcome is Outcome.ALLOWED:
+                above = tiers.names[min(rank + 1, len(tiers.names) - 1)]
+                obligations.append(
+                    Obligation(
+                        kind=ObligationKind.REPORT_UPWARD,
+                        due=now + deadlines.q1_report_within,
+                        to=above,
+                        note="report the deviation and its progress",
+                    )
+                )
+                obligations.append(
+                    Obligation(
+                        kind=ObligationKind.FILE_SUMMARY,
+                        due=now + deadlines.summary_within,
+                        to=above,
+                        note="post-incident summary of the deviation",
+                    )
+                )
+        return Decision(
+            outcome=outcome,
+            action=action,
+            actor=actor.id,
+            tier=tiers.names[rank],
+            lowest_tier=lowest,
+            headroom=headroom,
+            guardrail=guardrail,
+            missing=missing_out,
+            delegation=delegation.id if delegation is not None else None,
+            reasons=tuple(reasons),
+            obligations=_merge(obligations) if len(obligations) > 1 else tuple(obligations),
+        )
+
+
+def _used(  # noqa: PLR0917
+    request: Request, action: str, customer_id: str, currency: str, period: timedelta, now: datetime
+) -> Decimal | None:
+    """Add up *action* already granted to the customer within *period* before *now*; None if currencies mix."""
+    start = now - period
+    total = Decimal(0)
+    for usage in request.usage:
+        if usage.action != action or usage.amount is None or not (start < usage.at <= now):
+            continue
+        if usage.customer_id is not None and usage.customer_id != customer_id:
+            continue
+        if usage.amount.currency != currency:
+            return None
+        total += usage.amount.amount
+    return total
+
+
+def _merge(obligations: list[Obligation]) -> tuple[Obligation, ...]:
+    """Merge duplicates (same kind, recipient and note), keeping the earliest deadline; keep first-seen order."""
+    merged: dict[tuple[ObligationKind, str, str], Obligation] = {}
+    for obligation in obligations:
+        key = (obligation.kind, obligation.to, obligation.note)
+        seen = merged.get(key)
+        if seen is None or obligation.due < seen.due:
+            merged[key] = obligation if seen is None else attrs.evolve(seen, due=obligation.due, rule=obligation.rule)
+    return tuple(merged.values())
+
+
+def compile_policy(policy: AuthorityPolicy) -> CompiledPolicy:
+    """Return the compiled form of *policy* (built once, when the policy was built)."""
+    return policy.compiled
+
+
+def authorize(request: Request, policy: AuthorityPolicy | CompiledPolicy, now: datetime) -> Decision:
+    """Decide whether *request* may go ahead under *policy* at *now*.
+
+    The outcome, in order of precedence:
+
+    1. ``FORBIDDEN`` when a guardrail matches (or the approver is the
+       requester, under separation of duties);
+    2. ``NEEDS_INFO`` when a guardrail cannot be judged without a missing
+       fact (it fails closed), or a department instruction names no
+       department;
+    3. ``ALLOWED`` when a grant at the actor's tier or below (or the
+       approver's) is satisfied;
+    4. ``NEEDS_INFO`` when a grant at a lower tier than any satisfied one
+       cannot be judged without a missing fact (the amount, the triage);
+    5. ``NEEDS_APPROVAL`` naming the lowest tier with a satisfied grant, or
+       the top tier when no grant covers the request: never ``ALLOWED``.
+
+    Every outcome other than ``ALLOWED`` obliges the actor to call the
+    customer back; ``NEEDS_APPROVAL`` also obliges them to ask the approving
+    tier. Raises :class:`~servicetriage.errors.TicketError` when the actor's
+    tier is unknown or *now* is naive.
+    """
+    compiled = policy.compiled if isinstance(policy, AuthorityPolicy) else policy
+    return compiled.decide(request, now)
