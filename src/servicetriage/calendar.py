@@ -129,7 +129,7 @@ def _check_time(_: Shift, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise PolicyError(msg)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Shift:
     """One opening interval of a day, in wall-clock time.
 
@@ -157,8 +157,8 @@ class Shift:
     def parse(cls, text: str | Shift) -> Shift:
         """Parse ``"09:00-12:00"``, ``"22:00-06:00+1"`` or ``"00:00-24:00"``.
 
-        >>> Shift.parse("13:00-18:00")
-        Shift(start=datetime.time(13, 0), end=datetime.time(18, 0), next_day=False)
+        >>> Shift.parse("13:00-18:00").duration
+        datetime.timedelta(seconds=18000)
         """
         if isinstance(text, Shift):
             return text
@@ -200,6 +200,9 @@ class Shift:
         """The shift's nominal length (on a day without a clock change)."""
         start, end = self.seconds
         return timedelta(seconds=end - start)
+
+    def __repr__(self) -> str:
+        return f"Shift.parse({str(self)!r})"
 
     def __str__(self) -> str:
         start, end = self.seconds
