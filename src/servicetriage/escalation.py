@@ -502,9 +502,7 @@ class EventKind(enum.Enum):
 
 
 _LEGAL: dict[Status, frozenset[EventKind]] = {
-    Status.CLIMBING: frozenset(
-        {EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}
-    ),
+    Status.CLIMBING: frozenset({EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}),
     Status.ACKNOWLEDGED: frozenset({EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}),
     Status.RESOLVED: frozenset({EventKind.REOPENED}),
 }
