@@ -1,0 +1,759 @@
+"""The embedded store: reports, reviews, amendments and versions in one SQLite file.
+
+This is a shell module around the pure core: it uses :mod:`sqlite3` from the
+standard library, so nothing needs installing. The file is opened in WAL
+mode; every change runs in its own ``BEGIN IMMEDIATE`` transaction, so a
+process killed in the middle of a write loses nothing it had committed, and
+two writers never lose an update:
+
+- a new version must name the current head as its parent, checked inside the
+  transaction: a writer that read an older head gets
+  :class:`~servicetriage.errors.ConflictError` (optimistic concurrency);
+- a review transition is appended at the next sequence number of its trail,
+  a primary key, inside the same kind of transaction.
+
+The schema is versioned with ``PRAGMA user_version`` and migrated forward when
+the file is opened. A file that is not a store (or a newer one) raises
+:class:`~servicetriage.errors.StoreError` naming its path.
+
+It also holds the typed bridge between plain documents and the library's
+types: :func:`load_reports` reads report files, :func:`authority_check` turns
+an authority policy into the ``may_authorize`` callable that
+:func:`~servicetriage.review.validate_report` takes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tomllib
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+from cattrs.errors import ClassValidationError, IterableValidationError
+
+from servicetriage.config import converter, format_of, problems_of
+from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
+from servicetriage.learning import Drill, Penalty, PenaltyAction, PenaltyRule, penalize
+from servicetriage.model import Money, Quadrant
+from servicetriage.review import (
+    AmendmentEvent,
+    AmendmentState,
+    IncidentReport,
+    MayAuthorize,
+    ReportEvent,
+    ReportState,
+    Review,
+    Subject,
+    Transition,
+    advance,
+    amendment_review,
+    report_review,
+    validate_report,
+)
+from servicetriage.versions import (
+    Amendment,
+    Document,
+    History,
+    Operation,
+    Provenance,
+    Target,
+    Version,
+    VersionKind,
+    create,
+    rollback,
+    thaw,
+    verify_chain,
+)
+from servicetriage.versions import apply as apply_amendment
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = [
+    "DEFAULT_STORE",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "STORE_ENV",
+    "Store",
+    "amendment_from_data",
+    "amendment_to_data",
+    "authority_check",
+    "default_store_path",
+    "load_reports",
+    "report_from_data",
+    "report_to_data",
+    "version_from_data",
+    "version_to_data",
+]
+
+#: The store file used when none is named.
+DEFAULT_STORE = "servicetriage.db"
+#: The environment variable that names the store file.
+STORE_ENV = "SERVICETRIAGE_STORE"
+
+#: The schema migrations, in order; ``PRAGMA user_version`` counts those applied.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE transitions (
+        subject TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event TEXT,
+        source TEXT,
+        state TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (subject, id, seq)
+    );
+    CREATE TABLE amendments (
+        id TEXT PRIMARY KEY,
+        target_kind TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        base TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE versions (
+        hash TEXT PRIMARY KEY,
+        target_kind TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        parent TEXT,
+        data TEXT NOT NULL,
+        UNIQUE (target_kind, target_id, number)
+    );
+    """,
+    """
+    CREATE TABLE drills (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        playbook_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE penalties (
+        report_id TEXT PRIMARY KEY,
+        party TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX penalties_by_party ON penalties (party, at);
+    """,
+)
+
+#: The schema version this code writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_store_path() -> Path:
+    """``$SERVICETRIAGE_STORE`` if set, else ``./servicetriage.db``."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+# --------------------------------------------------------------------------
+# Plain data <-> values
+
+_converter = converter.copy()
+_converter.register_structure_hook(Quadrant, lambda v, _: _quadrant(v))
+_converter.register_unstructure_hook(Quadrant, lambda q: q.name)
+
+
+def _quadrant(value: Any) -> Quadrant:
+    if isinstance(value, Quadrant):
+        return value
+    if isinstance(value, str) and value.upper() in Quadrant.__members__:
+        return Quadrant[value.upper()]
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
+        return Quadrant(value)
+    msg = f"expected one of 'Q1', 'Q2', 'Q3', 'Q4', got {value!r}"
+    raise ValueError(msg)
+
+
+def report_from_data(data: Any) -> IncidentReport:
+    """Build an :class:`~servicetriage.review.IncidentReport` from plain data, naming every bad field."""
+    try:
+        return _converter.structure(data, IncidentReport)
+    except (ClassValidationError, IterableValidationError) as exc:
+        problems = problems_of(exc)
+        raise TicketError("; ".join(problems), problems) from None
+    except ServiceTriageError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        msg = f"<report>: {exc}"
+        raise TicketError(msg) from None
+
+
+def report_to_data(report: IncidentReport) -> dict[str, Any]:
+    """The plain-data form of a report (what a report file holds)."""
+    data: dict[str, Any] = _converter.unstructure(report)
+    return data
+
+
+def load_reports(path: str | Path) -> tuple[IncidentReport, ...]:
+    """Read one report, or a ``reports`` list of them, from a TOML, JSON or YAML file.
+
+    Errors name the file and every bad field's path.
+    """
+    fmt = format_of(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise TicketError(msg) from None
+    try:
+        if fmt == "toml":
+            data = tomllib.loads(text)
+        elif fmt == "json":
+            data = json.loads(text)
+        else:
+            import yaml  # noqa: PLC0415 - optional extra
+
+            data = yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
+        msg = f"{path}: not valid {fmt.upper()}: {exc}"
+        raise TicketError(msg) from None
+    items = data["reports"] if isinstance(data, dict) and set(data) == {"reports"} else [data]
+    result = []
+    for index, item in enumerate(items):
+        try:
+            result.append(report_from_data(item))
+        except TicketError as exc:
+            where = f"{path}: reports[{index}]" if len(items) > 1 or item is not data else f"{path}"
+            problems = tuple(f"{where}: {p}" for p in exc.problems)
+            raise TicketError("; ".join(problems), problems) from None
+    return tuple(result)
+
+
+def amendment_to_data(amendment: Amendment) -> dict[str, Any]:
+    """The plain-data form of an amendment."""
+    return {
+        "id": amendment.id,
+        "target": {"kind": amendment.target.kind, "id": amendment.target.id},
+        "base": amendment.base,
+        "operations": [
+            {"op": o.op.value, "path": list(o.path), "value": thaw(o.value), "index": o.index}
+            for o in amendment.operations
+        ],
+        "provenance": {
+            "incidents": list(amendment.provenance.incidents),
+            "proposed_by": amendment.provenance.proposed_by,
+            "reason": amendment.provenance.reason,
+        },
+        "summary": amendment.summary,
+    }
+
+
+def amendment_from_data(data: Any) -> Amendment:
+    """Build an amendment from its plain-data form (:func:`amendment_to_data`)."""
+    try:
+        provenance = data.get("provenance") or {}
+        return Amendment(
+            id=data["id"],
+            target=Target(kind=data["target"]["kind"], id=data["target"]["id"]),
+            base=data.get("base"),
+            operations=[
+                Operation(op=o["op"], path=o.get("path", ()), value=o.get("value"), index=o.get("index"))
+                for o in data["operations"]
+            ],
+            provenance=Provenance(
+                incidents=provenance.get("incidents", ()),
+                proposed_by=provenance.get("proposed_by", "learning"),
+                reason=provenance.get("reason", ""),
+            ),
+            summary=data.get("summary", ""),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        msg = f"amendment: missing or malformed field {exc}"
+        raise PolicyError(msg) from None
+
+
+def version_to_data(version: Version) -> dict[str, Any]:
+    """The plain-data form of a version, hash included (content kept byte for byte)."""
+    return {
+        "target": {"kind": version.target.kind, "id": version.target.id},
+        "number": version.number,
+        "parent": version.parent,
+        "content": version.content,
+        "author": version.author,
+        "at": version.at.isoformat(),
+        "kind": version.kind.value,
+        "amendment": version.amendment,
+        "message": version.message,
+        "hash": version.hash,
+    }
+
+
+def version_from_data(data: Any) -> Version:
+    """Build a version from its plain-data form, without re-hashing (so tampering stays visible)."""
+    return Version(
+        target=Target(kind=data["target"]["kind"], id=data["target"]["id"]),
+        number=data["number"],
+        parent=data["parent"],
+        content=data["content"],
+        author=data["author"],
+        at=datetime.fromisoformat(data["at"]),
+        kind=VersionKind(data["kind"]),
+        amendment=data["amendment"],
+        message=data["message"],
+        hash=data["hash"],
+    )
+
+
+def _penalty_to_data(penalty: Penalty) -> dict[str, Any]:
+    return {
+        "report_id": penalty.report_id,
+        "party": penalty.party,
+        "at": penalty.at.isoformat(),
+        "count": penalty.count,
+        "action": penalty.action.value,
+        "fee": str(penalty.fee) if penalty.fee is not None else None,
+        "reason": penalty.reason,
+    }
+
+
+def _penalty_from_data(data: Any) -> Penalty:
+    return Penalty(
+        report_id=data["report_id"],
+        party=data["party"],
+        at=datetime.fromisoformat(data["at"]),
+        count=data["count"],
+        action=PenaltyAction(data["action"]),
+        fee=Money.parse(data["fee"]) if data["fee"] else None,
+        reason=data["reason"],
+    )
+
+
+def authority_check(policy: Any) -> MayAuthorize:
+    """Turn an authority policy into ``may_authorize(tier, kind, amount) -> bool``.
+
+    *policy* may already be such a callable; otherwise it must offer
+    ``may_authorize(tier, kind, amount)`` (an authority policy does).
+    """
+    if callable(policy):
+        check: MayAuthorize = policy
+        return check
+    method = getattr(policy, "may_authorize", None)
+    if callable(method):
+        bound: MayAuthorize = method
+        return bound
+    msg = f"authority: expected a policy or a may_authorize(tier, kind, amount) callable, got {type(policy).__name__}"
+    raise PolicyError(msg)
+
+
+# --------------------------------------------------------------------------
+# The store
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    """A store file: open it, use it, close it (or use it as a context manager).
+
+    :param path: the SQLite file; created (and migrated) when absent.
+    :param timeout: seconds to wait for another writer's transaction.
+    :param synchronous: ``"FULL"`` (the default) also survives power loss;
+        ``"NORMAL"`` survives process crashes only, and writes faster.
+    """
+
+    def __init__(
+        self, path: str | Path, *, timeout: float = 30.0, synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    ) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            msg = f"{self.path}: is a directory, not a store file"
+            raise StoreError(msg)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            msg = f"{self.path}: cannot open the store: {exc}"
+            raise StoreError(msg) from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            msg = f"{self.path}: not a usable store: {exc}"
+            raise StoreError(msg) from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    # ---- plumbing
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file (``PRAGMA user_version``)."""
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            current = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if current > SCHEMA_VERSION:
+                msg = f"{self.path}: schema version {current} is newer than this library's {SCHEMA_VERSION}; upgrade"
+                raise StoreError(msg)
+            for number in range(current, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={number + 1}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            msg = f"{self.path}: cannot start a transaction: {exc}"
+            raise StoreError(msg) from None
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:  # pragma: no cover - disk full, I/O error
+            self._db.execute("ROLLBACK")
+            msg = f"{self.path}: cannot commit: {exc}"
+            raise StoreError(msg) from None
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            msg = f"{self.path}: {exc}"
+            raise StoreError(msg) from None
+
+    # ---- reviews
+
+    def _trail(self, subject: Subject, id: str) -> tuple[Transition, ...]:
+        rows = self._run(
+            "SELECT event, source, state, actor, at, reason FROM transitions WHERE subject=? AND id=? ORDER BY seq",
+            (subject.value, id),
+        )
+        states: Any = ReportState if subject is Subject.REPORT else AmendmentState
+        events: Any = ReportEvent if subject is Subject.REPORT else AmendmentEvent
+        return tuple(
+            Transition(
+                event=events(e) if e else None,
+                source=states(s) if s else None,
+                state=states(state),
+                actor=actor,
+                at=datetime.fromisoformat(at),
+                reason=reason,
+            )
+            for e, s, state, actor, at, reason in rows
+        )
+
+    def _insert_transitions(self, review: Review, start: int) -> None:
+        for seq in range(start, len(review.trail)):
+            step = review.trail[seq]
+            self._db.execute(
+                "INSERT INTO transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    review.subject.value,
+                    review.id,
+                    seq,
+                    step.event.value if step.event is not None else None,
+                    step.source.value if step.source is not None else None,
+                    step.state.value,
+                    step.actor,
+                    step.at.isoformat(),
+                    step.reason,
+                ),
+            )
+
+    def review(self, subject: Subject | str, id: str) -> Review:
+        """The review (state and audit trail) of a report or an amendment."""
+        subject = Subject(subject)
+        trail = self._trail(subject, id)
+        if not trail:
+            msg = f"{self.path}: no {subject.value} {id!r}"
+            raise StoreError(msg)
+        return Review(subject=subject, id=id, author=trail[0].actor, trail=trail)
+
+    def advance(
+        self,
+        subject: Subject | str,
+        id: str,
+        event: str | ReportEvent | AmendmentEvent,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str,
+    ) -> Review:
+        """Move a report or an amendment through its review; the transition is appended to its trail.
+
+        Applying an amendment goes through :meth:`apply`, which also writes the version.
+        """
+        subject = Subject(subject)
+        if event in (AmendmentEvent.APPLY, "apply"):
+            msg = f"amendment {id}: apply it with Store.apply, which also writes the new version"
+            raise PolicyError(msg)
+        with self._tx():
+            before = self.review(subject, id)
+            after = advance(before, event, actor=actor, at=at, reason=reason)
+            self._insert_transitions(after, len(before.trail))
+        return after
+
+    # ---- reports
+
+    def add_report(
+        self, report: IncidentReport, *, at: datetime | None = None, may_authorize: MayAuthorize | None = None
+    ) -> Review:
+        """Store a new report (in state ``draft``, authored by its owner) and return its review.
+
+        With *may_authorize*, the report is checked against the authority in
+        force first (:func:`~servicetriage.review.validate_report`).
+        """
+        validate_report(report, may_authorize)
+        review = report_review(report.id, author=report.owner, at=at or report.resolved_at or report.opened_at)
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM reports WHERE id=?", (report.id,)).fetchone():
+                msg = f"report {report.id}: already in {self.path}"
+                raise ConflictError(msg)
+            db.execute(
+                "INSERT INTO reports VALUES (?, ?, ?, ?)",
+                (report.id, report.ticket_id, report.opened_at.isoformat(), _dumps(report_to_data(report))),
+            )
+            self._insert_transitions(review, 0)
+        return review
+
+    def update_report(self, report: IncidentReport, *, may_authorize: MayAuthorize | None = None) -> None:
+        """Replace a report's content while it is a draft or has changes requested."""
+        validate_report(report, may_authorize)
+        with self._tx() as db:
+            state = self.review(Subject.REPORT, report.id).state
+            if state not in (ReportState.DRAFT, ReportState.CHANGES_REQUESTED):
+                msg = f"report {report.id}: cannot change it in state {state.value}"
+                raise ConflictError(msg)
+            db.execute("UPDATE reports SET data=? WHERE id=?", (_dumps(report_to_data(report)), report.id))
+
+    def report(self, id: str) -> IncidentReport:
+        """The report with *id*."""
+        rows = self._run("SELECT data FROM reports WHERE id=?", (id,))
+        if not rows:
+            msg = f"{self.path}: no report {id!r}"
+            raise StoreError(msg)
+        return report_from_data(json.loads(rows[0][0]))
+
+    def reports(self, state: ReportState | str | None = None) -> tuple[IncidentReport, ...]:
+        """All reports, by id; only those whose review is in *state*, if given."""
+        if state is None:
+            rows = self._run("SELECT data FROM reports ORDER BY id")
+        else:
+            rows = self._run(
+                """SELECT r.data FROM reports r JOIN transitions t ON t.subject='report' AND t.id=r.id
+                   WHERE t.seq = (SELECT MAX(seq) FROM transitions WHERE subject='report' AND id=r.id)
+                   AND t.state=? ORDER BY r.id""",
+                (ReportState(state).value,),
+            )
+        return tuple(report_from_data(json.loads(data)) for (data,) in rows)
+
+    # ---- amendments and versions
+
+    def propose(self, amendment: Amendment, *, author: str, at: datetime, reason: str = "proposed") -> Review:
+        """Store a proposed amendment and open its review (state ``proposed``)."""
+        review = amendment_review(amendment.id, author=author, at=at, reason=reason)
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM amendments WHERE id=?", (amendment.id,)).fetchone():
+                msg = f"amendment {amendment.id}: already in {self.path}"
+                raise ConflictError(msg)
+            db.execute(
+                "INSERT INTO amendments VALUES (?, ?, ?, ?, ?)",
+                (
+                    amendment.id,
+                    amendment.target.kind,
+                    amendment.target.id,
+                    amendment.base,
+                    _dumps(amendment_to_data(amendment)),
+                ),
+            )
+            self._insert_transitions(review, 0)
+        return review
+
+    def amendment(self, id: str) -> Amendment:
+        """The amendment with *id*."""
+        rows = self._run("SELECT data FROM amendments WHERE id=?", (id,))
+        if not rows:
+            msg = f"{self.path}: no amendment {id!r}"
+            raise StoreError(msg)
+        return amendment_from_data(json.loads(rows[0][0]))
+
+    def amendments(self, target: Target | None = None) -> tuple[Amendment, ...]:
+        """All amendments, by id; only those for *target*, if given."""
+        if target is None:
+            rows = self._run("SELECT data FROM amendments ORDER BY id")
+        else:
+            rows = self._run(
+                "SELECT data FROM amendments WHERE target_kind=? AND target_id=? ORDER BY id", (target.kind, target.id)
+            )
+        return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
+
+    def _head(self, target: Target) -> Version | None:
+        rows = self._run(
+            "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number DESC LIMIT 1",
+            (target.kind, target.id),
+        )
+        return version_from_data(json.loads(rows[0][0])) if rows else None
+
+    def head(self, target: Target) -> Version | None:
+        """The current version of *target*, or ``None``."""
+        return self._head(target)
+
+    def history(self, target: Target) -> History:
+        """Every version of *target*, oldest first."""
+        rows = self._run(
+            "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number", (target.kind, target.id)
+        )
+        return History(version_from_data(json.loads(d)) for (d,) in rows)
+
+    def targets(self) -> tuple[Target, ...]:
+        """Every document that has versions, by kind and id."""
+        rows = self._run("SELECT DISTINCT target_kind, target_id FROM versions ORDER BY target_kind, target_id")
+        return tuple(Target(kind=k, id=i) for k, i in rows)
+
+    def _insert_version(self, version: Version) -> None:
+        head = self._head(version.target)
+        head_hash = head.hash if head is not None else None
+        if version.parent != head_hash or version.number != (head.number + 1 if head is not None else 1):
+            now = f"v{head.number} {head.short}" if head is not None else "no version"
+            msg = (
+                f"{version.target}: v{version.number} was made on {str(version.parent)[:12]}, "
+                f"but the current version is {now}; nothing was written"
+            )
+            raise ConflictError(msg)
+        if version.expected_hash() != version.hash:
+            msg = f"{version.target} v{version.number}: its hash does not match its content; refusing to store it"
+            raise ConflictError(msg)
+        self._db.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                version.hash,
+                version.target.kind,
+                version.target.id,
+                version.number,
+                version.parent,
+                _dumps(version_to_data(version)),
+            ),
+        )
+
+    def append(self, version: Version) -> Version:
+        """Store *version* as the new head of its document.
+
+        Raises :class:`~servicetriage.errors.ConflictError` when its parent is
+        not the current head (someone else wrote first) or its hash is wrong.
+        """
+        with self._tx():
+            self._insert_version(version)
+        return version
+
+    def create(self, target: Target, document: Document, *, author: str, at: datetime, message: str = "") -> Version:
+        """Store version 1 of a new document (``ConflictError`` if it exists)."""
+        return self.append(create(target, document, author=author, at=at, message=message))
+
+    def apply(self, amendment_id: str, *, actor: str, at: datetime, reason: str = "applied") -> Version:
+        """Apply an approved amendment: write the new version and mark the amendment applied, atomically.
+
+        Raises :class:`~servicetriage.errors.TransitionError` when the
+        amendment is not approved and :class:`~servicetriage.errors.ConflictError`
+        when it was made on another version than the current one.
+        """
+        amendment = self.amendment(amendment_id)
+        with self._tx():
+            before = self.review(Subject.AMENDMENT, amendment_id)
+            after = advance(before, AmendmentEvent.APPLY, actor=actor, at=at, reason=reason)
+            version = apply_amendment(self._head(amendment.target), amendment, author=actor, at=at)
+            self._insert_version(version)
+            self._insert_transitions(after, len(before.trail))
+        return version
+
+    def rollback(self, target: Target, number: int, *, actor: str, at: datetime, reason: str) -> Version:
+        """Write a new version of *target* equal in content to version *number*."""
+        with self._tx():
+            history = self.history(target)
+            head = history.head
+            if head is None:
+                msg = f"{self.path}: no versions of {target}"
+                raise StoreError(msg)
+            version = rollback(head, history.version(number), author=actor, at=at, reason=reason)
+            self._insert_version(version)
+        return version
+
+    def verify(self) -> tuple[str, ...]:
+        """Verify the hash chain of every document; return the problems (none: intact)."""
+        problems: list[str] = []
+        for target in self.targets():
+            problems.extend(f"{target}: {p}" for p in verify_chain(self.history(target).versions))
+        return tuple(problems)
+
+    # ---- false alarms and drills
+
+    def penalties(self, party: str | None = None) -> tuple[Penalty, ...]:
+        """The recorded false-alarm penalties, oldest first; only *party*'s, if given."""
+        if party is None:
+            rows = self._run("SELECT data FROM penalties ORDER BY at, report_id")
+        else:
+            rows = self._run("SELECT data FROM penalties WHERE party=? ORDER BY at, report_id", (party,))
+        return tuple(_penalty_from_data(json.loads(d)) for (d,) in rows)
+
+    def record_false_alarm(self, report_id: str, rule: PenaltyRule, *, now: datetime) -> Penalty | None:
+        """Apply the false-alarm *rule* to a stored report and record the penalty (idempotent)."""
+        report = self.report(report_id)
+        with self._tx() as db:
+            history = self.penalties(report.reporter) if report.reporter else ()
+            penalty = penalize(report, rule, history, now=now)
+            if penalty is not None and all(p.report_id != report_id for p in history):
+                db.execute(
+                    "INSERT INTO penalties VALUES (?, ?, ?, ?)",
+                    (penalty.report_id, penalty.party, penalty.at.isoformat(), _dumps(_penalty_to_data(penalty))),
+                )
+        return penalty
+
+    def record_drill(self, drill: Drill) -> None:
+        """Record a drill of a playbook."""
+        data = {"playbook_id": drill.playbook_id, "at": drill.at.isoformat(), "by": drill.by, "note": drill.note}
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO drills (playbook_id, at, data) VALUES (?, ?, ?)",
+                (drill.playbook_id, drill.at.isoformat(), _dumps(data)),
+            )
+
+    def drills(self) -> tuple[Drill, ...]:
+        """Every recorded drill, oldest first."""
+        rows = self._run("SELECT data FROM drills ORDER BY at, seq")
+        result = []
+        for (d,) in rows:
+            data = json.loads(d)
+            result.append(
+                Drill(
+                    playbook_id=data["playbook_id"],
+                    at=datetime.fromisoformat(data["at"]),
+                    by=data["by"],
+                    note=data["note"],
+                )
+            )
+        return tuple(result)
