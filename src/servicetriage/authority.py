@@ -38,12 +38,14 @@ from servicetriage.model import (
     ActionKind,
     Channel,
     CustomerTier,
+    Finding,
     FrozenMap,
     Money,
     Obligation,
     ObligationKind,
     Quadrant,
     Reason,
+    Severity,
     Ticket,
     Triage,
     require_aware,
@@ -69,6 +71,7 @@ __all__ = [
     "Tiers",
     "Usage",
     "authorize",
+    "check_authority_policy",
     "compile_policy",
 ]
 
@@ -726,6 +729,8 @@ def _fast_money(amount: Decimal, currency: str) -> Money:
 
 
 _SOD = "separation_of_duties"
+_ASK_APPROVAL = "ask for approval of the request"
+_ZERO = Decimal(0)
 _NEEDS_QUADRANT = "triage.quadrant"
 _NEEDS_AMOUNT = "amount"
 _NEEDS_DEPARTMENT = "department"
@@ -1153,16 +1158,14 @@ class CompiledPolicy:
             else:
                 lowest = tiers.names[satisfied_rank]
             if amount is not None:
-                left = max(allowance, Decimal(0)) if allowance is not None else Decimal(0)
+                left = max(allowance, _ZERO) if allowance is not None else _ZERO
                 headroom = _fast_money(left, amount.currency)
             obligations.append(
                 Obligation(
                     kind=ObligationKind.REPORT_UPWARD,
                     due=now + deadlines.report_upward_within,
                     to=lowest,
-                    note=f"ask for approval: {action}"
-                    + (f" {amount}" if amount is not None else "")
-                    + f" on ticket {ticket.id}",
+                    note=_ASK_APPROVAL,
                 )
             )
         if outcome is not Outcome.ALLOWED:
@@ -1211,7 +1214,9 @@ class CompiledPolicy:
             missing=missing_out,
             delegation=delegation.id if delegation is not None else None,
             reasons=tuple(reasons),
-            obligations=_merge(obligations) if len(obligations) > 1 else tuple(obligations),
+            obligations=_merge(obligations)
+            if outcome is Outcome.ALLOWED and len(obligations) > 1
+            else tuple(obligations),
         )
 
 
@@ -1272,3 +1277,176 @@ def authorize(request: Request, policy: AuthorityPolicy | CompiledPolicy, now: d
     """
     compiled = policy.compiled if isinstance(policy, AuthorityPolicy) else policy
     return compiled.decide(request, now)
+
+
+# --------------------------------------------------------------------------
+# Static checks
+
+
+def _finding(code: str, severity: Severity, path: str, message: str) -> Finding:
+    return Finding(code=code, severity=severity, path=path, message=message)
+
+
+def _at_least(mine: Money | int | None, theirs: Money | int | None) -> bool:
+    """Whether limit *mine* is at least as generous as *theirs* (None is unlimited)."""
+    if mine is None:
+        return True
+    if theirs is None:
+        return False
+    if isinstance(mine, Money) and isinstance(theirs, Money):
+        return mine.currency == theirs.currency and mine.amount >= theirs.amount
+    return mine >= theirs  # type: ignore[operator]
+
+
+def _covers_limits(mine: Limits, theirs: Limits) -> bool:
+    return (
+        _at_least(mine.max_amount, theirs.max_amount)
+        and _at_least(mine.max_count_per_ticket, theirs.max_count_per_ticket)
+        and _at_least(mine.max_total_per_customer, theirs.max_total_per_customer)
+        and (mine.max_total_per_customer is None or mine.period == theirs.period)
+    )
+
+
+def check_authority_policy(policy: AuthorityPolicy) -> tuple[Finding, ...]:
+    """Find problems in *policy* that loading cannot: each a :class:`~servicetriage.model.Finding`.
+
+    Codes:
+
+    - ``authority.unapprovable`` (warning): an action kind named by a
+      guardrail or a delegation that no tier may approve; every such request
+      goes to the top tier.
+    - ``authority.no_grant`` (info): a well-known action kind with no grant.
+    - ``authority.limit_shrinks`` (warning): a higher tier has a smaller limit
+      than a lower tier for the same action and conditions (it inherits the
+      larger one anyway).
+    - ``authority.duplicate_grant`` (warning) and ``authority.shadowed_grant``
+      (info): a grant that never decides anything because another grant at
+      the same or a lower tier is at least as broad and as generous.
+    - ``authority.forbids_everything`` (error): a guardrail without
+      conditions or amount, forbidding every request of its kinds.
+    - ``authority.mixed_currencies`` (warning): money in several currencies
+      within one action kind; requests in the other currency cannot use
+      those limits and guardrails fail closed on them.
+
+    Unknown tiers and duplicate ids never reach this function: the policy
+    cannot be built with them (``grants[3].tier: ...``).
+    """
+    tiers = policy.tier_order
+    findings: list[Finding] = []
+    granted = {g.action for g in policy.grants}
+    referenced: dict[str, str] = {}
+    for gi, guardrail in enumerate(policy.guardrails):
+        path = f"guardrails[{gi}]"
+        if guardrail.forbids_everything:
+            kinds = ", ".join(sorted(guardrail.actions)) or "every action"
+            findings.append(
+                _finding(
+                    "authority.forbids_everything",
+                    Severity.ERROR,
+                    path,
+                    f"guardrail {guardrail.id!r} has no condition and no amount: it forbids {kinds} outright",
+                )
+            )
+        for action in sorted(guardrail.actions):
+            referenced.setdefault(action, f"{path}.actions")
+    for di, delegation in enumerate(policy.delegations):
+        for action in sorted(delegation.actions):
+            referenced.setdefault(action, f"delegations[{di}].actions")
+    for action, path in sorted(referenced.items()):
+        if action not in granted:
+            findings.append(
+                _finding(
+                    "authority.unapprovable",
+                    Severity.WARNING,
+                    path,
+                    f"no tier holds a grant for {action!r}: every such request goes to the top tier ({tiers.top})",
+                )
+            )
+    findings.extend(
+        _finding("authority.no_grant", Severity.INFO, "grants", f"no grant for {kind.value!r}: it goes to the top tier")
+        for kind in ActionKind
+        if kind.value not in granted and kind.value not in referenced
+    )
+
+    index = {id(g): i for i, g in enumerate(policy.grants)}
+    by_action: dict[str, list[Grant]] = {}
+    for grant in policy.grants:
+        by_action.setdefault(grant.action, []).append(grant)
+    for action, grants in sorted(by_action.items()):
+        currencies = sorted({c for g in grants if (c := g.limits.currency) is not None})
+        currencies += [
+            g.above.currency
+            for g in policy.guardrails
+            if g.above is not None and (not g.actions or action in g.actions) and g.above.currency not in currencies
+        ]
+        if len(set(currencies)) > 1:
+            findings.append(
+                _finding(
+                    "authority.mixed_currencies",
+                    Severity.WARNING,
+                    "grants",
+                    f"{action!r} has limits in {', '.join(sorted(set(currencies)))}: a request in one currency "
+                    "cannot use limits in another",
+                )
+            )
+        # Candidates that may cover a grant: same category bucket or no category condition.
+        wild = [g for g in grants if not g.when.categories]
+        bucket: dict[str, list[Grant]] = {}
+        for grant in grants:
+            for category in grant.when.categories:
+                bucket.setdefault(category, []).append(grant)
+        for grant in grants:
+            rank = tiers.rank(grant.tier)
+            first = min(grant.when.categories) if grant.when.categories else None
+            candidates = wild + (bucket.get(first, []) if first is not None else [])
+            path = f"grants[{index[id(grant)]}]"
+            for other in candidates:
+                if other is grant:
+                    continue
+                other_rank = tiers.rank(other.tier)
+                if (
+                    other.when == grant.when
+                    and other_rank < rank
+                    and not _covers_limits(grant.limits, other.limits)
+                    and _covers_limits(other.limits, grant.limits)
+                ):
+                    findings.append(
+                        _finding(
+                            "authority.limit_shrinks",
+                            Severity.WARNING,
+                            f"{path}.limits",
+                            f"{grant.tier} has smaller limits ({grant.limits.describe()}) than {other.tier} "
+                            f"in {other.id!r} ({other.limits.describe()}) for the same action and conditions",
+                        )
+                    )
+                    break
+                if other_rank > rank or not other.when.covers(grant.when):
+                    continue
+                if not _covers_limits(other.limits, grant.limits):
+                    continue
+                same = other_rank == rank and other.when == grant.when and other.limits == grant.limits
+                if same and other.obligations == grant.obligations:
+                    if index[id(other)] < index[id(grant)]:
+                        findings.append(
+                            _finding(
+                                "authority.duplicate_grant",
+                                Severity.WARNING,
+                                path,
+                                f"grant {grant.id!r} repeats {other.id!r}",
+                            )
+                        )
+                        break
+                    continue
+                if same and index[id(other)] > index[id(grant)]:
+                    continue
+                findings.append(
+                    _finding(
+                        "authority.shadowed_grant",
+                        Severity.INFO,
+                        path,
+                        f"grant {grant.id!r} never decides anything: {other.id!r} ({other.tier}) "
+                        "is at least as broad and as generous",
+                    )
+                )
+                break
+    return tuple(findings)
