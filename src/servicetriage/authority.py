@@ -338,6 +338,18 @@ class Conditions:
         return not (self.quadrants or self.categories or self.customer_tiers or self.channels)
 
 
+def _period(value: timedelta | None) -> str:
+    """Render a period in words: '30 days', '12 hours', '90 minutes'."""
+    if value is None:
+        return "any time"
+    seconds = int(value.total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def _check_count(_instance: Limits, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise _fail(f"limits.{attribute.name}", "a whole number >= 1", value)
@@ -390,7 +402,7 @@ class Limits:
         if self.max_count_per_ticket is not None:
             parts.append(f"at most {self.max_count_per_ticket} per ticket")
         if self.max_total_per_customer is not None:
-            parts.append(f"at most {self.max_total_per_customer} per customer in {self.period}")
+            parts.append(f"at most {self.max_total_per_customer} per customer in {_period(self.period)}")
         return ", ".join(parts) or "no limit"
 
 
@@ -783,7 +795,7 @@ def _grant_reasons(grant: Grant) -> dict[str, Reason]:
     g, lim, when = grant, grant.limits, grant.when
     evidence = {"tier": g.tier, "limits": lim.describe()}
     reasons = {
-        "ok": _reason("grant.satisfied", f"{g.tier} may {g.action} ({lim.describe()})", g.id, evidence),
+        "ok": _reason("grant.satisfied", f"{g.tier} may decide {g.action} ({lim.describe()})", g.id, evidence),
     }
     if when.quadrants:
         quadrants = ", ".join(sorted(when.quadrants))
@@ -824,7 +836,7 @@ def _grant_reasons(grant: Grant) -> dict[str, Reason]:
     if lim.max_total_per_customer is not None:
         reasons["total"] = _reason(
             "grant.limit",
-            f"customer total would exceed {lim.max_total_per_customer} in {lim.period}",
+            f"customer total would exceed {lim.max_total_per_customer} in {_period(lim.period)}",
             g.id,
             {"limit": str(lim.max_total_per_customer)},
         )

@@ -1,10 +1,143 @@
-"""Sub-commands (not yet registered)."""
+"""``servicetriage authorize``: decide one request under an authority policy.
+
+Exit codes tell a script what to do next without parsing the output:
+
+- 0: ``allowed``: act now;
+- 1: ``forbidden``: a guardrail forbids it, no tier may approve;
+- 2: bad input (an unreadable or invalid file, a naive ``--now``);
+- 3: ``needs_approval``: ask the tier the output names;
+- 4: ``needs_info``: supply the missing facts and ask again.
+"""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servicetriage import config
+from servicetriage.authority import AuthorityPolicy, Decision, Outcome, Request, authorize
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.model import Level, Quadrant, Triage
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["EXIT_CODES", "register"]
+
+#: The exit code for each outcome (2 is kept for bad input).
+EXIT_CODES: dict[Outcome, int] = {
+    Outcome.ALLOWED: 0,
+    Outcome.FORBIDDEN: 1,
+    Outcome.NEEDS_APPROVAL: 3,
+    Outcome.NEEDS_INFO: 4,
+}
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add this module's sub-commands to *sub*."""
+    """Add the ``authorize`` sub-command to *sub*."""
+    parser = sub.add_parser(
+        "authorize",
+        help="decide one request under an authority policy",
+        description=(
+            "Decide whether a request (a refund, a compensation, a rebooking...) may go ahead under an "
+            "authority policy; print the outcome, the lowest tier that may approve, the reasons and the "
+            "obligations. Exit 0 allowed, 1 forbidden, 3 needs approval, 4 needs info, 2 bad input."
+        ),
+    )
+    parser.add_argument(
+        "--policy", required=True, type=Path, help="policy file (TOML, JSON or YAML) with an [authority] table"
+    )
+    parser.add_argument("--request", required=True, type=Path, help="request file (TOML, JSON or YAML)")
+    parser.add_argument("--now", help="the decision time, ISO 8601 with an offset (default: the current time)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.set_defaults(func=run)
+
+
+def load_policy(path: Path) -> AuthorityPolicy:
+    """Load the ``[authority]`` table of *path*, or the whole file when it has no such table."""
+    policy = config.load_section(path, "authority", AuthorityPolicy)
+    if policy is None:
+        policy = config.load_file(path, AuthorityPolicy)
+    return policy
+
+
+def load_request(path: Path) -> Request:
+    """Load a request file; a top-level ``quadrant = "Q1"`` stands for a triage placing the ticket there."""
+    fmt = config.format_of(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise TicketError(msg) from None
+    try:
+        data = config._parse(text, fmt, str(path))  # noqa: SLF001 - the shared parser of the shell
+    except PolicyError as exc:
+        raise TicketError(str(exc)) from None
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a table of request fields, got {type(data).__name__}"
+        raise TicketError(msg)
+    quadrant = data.pop("quadrant", None)
+    try:
+        request = config.structure(data, Request, error=TicketError)
+    except TicketError as exc:
+        problems = tuple(f"{path}: {p}" for p in exc.problems)
+        raise TicketError("; ".join(problems), problems) from None
+    if quadrant is not None and request.triage is None:
+        try:
+            placed = Quadrant[str(quadrant).strip().upper()]
+        except KeyError:
+            msg = f"{path}: quadrant: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {quadrant!r}"
+            raise TicketError(msg) from None
+        level = Level(0, "given")
+        triage = Triage(
+            ticket_id=request.ticket.id,
+            quadrant=placed,
+            priority=placed.value,
+            urgency=level,
+            importance=level,
+            due=None,
+            reasons=(),
+        )
+        request = Request(
+            actor=request.actor,
+            action=request.action,
+            ticket=request.ticket,
+            amount=request.amount,
+            triage=triage,
+            usage=request.usage,
+            approver=request.approver,
+            playbook=request.playbook,
+            department=request.department,
+        )
+    return request
+
+
+def _now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        now = datetime.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"--now: expected an ISO 8601 time such as '2026-05-01T09:00:00+08:00', got {text!r}"
+        raise TicketError(msg) from None
+    if now.tzinfo is None or now.utcoffset() is None:
+        msg = f"--now: expected a time with an offset, got naive {text!r}"
+        raise TicketError(msg)
+    return now
+
+
+def render_json(decision: Decision) -> str:
+    """Render the decision as a JSON document."""
+    return json.dumps(config.unstructure(decision), ensure_ascii=False, indent=2)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decide the request and print the decision; return the outcome's exit code."""
+    now = _now(args.now)
+    policy = load_policy(args.policy)
+    request = load_request(args.request)
+    decision = authorize(request, policy, now)
+    print(render_json(decision) if args.format == "json" else decision.explain())
+    return EXIT_CODES[decision.outcome]
