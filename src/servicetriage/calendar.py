@@ -71,6 +71,7 @@ _DAY = 86_400
 _WEEK = 7 * _DAY
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
+_CACHE_SIZE = 4096
 
 #: What :meth:`BusinessCalendar.add` returns when an open-ended pause stops the
 #: clock before the duration is used up: the deadline is never reached. It is
@@ -431,6 +432,12 @@ class BusinessCalendar:
     _specials: tuple[date, ...] = attrs.field(init=False, eq=False, repr=False)
     _week: timedelta = attrs.field(init=False, eq=False, repr=False)
     _always: bool = attrs.field(init=False, eq=False, repr=False)
+    # Per-date caches (local midnight and open spans in UTC; regular weeks). They
+    # only memoise pure functions of the fields, so sharing them is safe.
+    _days: dict[date, tuple[datetime, tuple[tuple[datetime, datetime], ...]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    _weeks: dict[date, bool] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         by_weekday = tuple(tuple(sorted(shift.seconds for shift in self.hours.of(day))) for day in _WEEKDAYS)
@@ -438,6 +445,12 @@ class BusinessCalendar:
         object.__setattr__(self, "_specials", tuple(sorted(self.holidays | self.workdays)))
         object.__setattr__(self, "_week", self.hours.total)
         object.__setattr__(self, "_always", self.hours.total == timedelta(days=7) and not self.holidays)
+        object.__setattr__(self, "_days", {})
+        object.__setattr__(self, "_weeks", {})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle the fields only, not the caches.
+        return (_rebuild, (self.zone, self.hours, self.holidays, self.workdays, self.workdays_like))
 
     # -- days and intervals ------------------------------------------------
 
@@ -461,6 +474,31 @@ class BusinessCalendar:
         local = datetime(day.year, day.month, day.day, tzinfo=self.zone) + timedelta(seconds=seconds)
         return local.astimezone(UTC)
 
+    def _day(self, day: date) -> tuple[datetime, tuple[tuple[datetime, datetime], ...]]:
+        """Return the local midnight of *day* and its non-empty open spans, in UTC."""
+        cached = self._days.get(day)
+        if cached is None:
+            spans = []
+            for start, end in self._spans(day):
+                a, b = self._at(day, start), self._at(day, end)
+                if a < b:  # a shift inside a spring-forward gap is empty
+                    spans.append((a, b))
+            cached = (self._at(day, 0), tuple(spans))
+            if len(self._days) >= _CACHE_SIZE:
+                self._days.clear()
+            self._days[day] = cached
+        return cached
+
+    def _regular_week(self, day: date) -> bool:
+        """Whether the week of shifts starting on *day* is a plain copy of the weekly hours."""
+        cached = self._weeks.get(day)
+        if cached is None:
+            cached = self._regular(day, 7)
+            if len(self._weeks) >= _CACHE_SIZE:
+                self._weeks.clear()
+            self._weeks[day] = cached
+        return cached
+
     def _regular(self, day: date, days: int) -> bool:
         """Whether days ``[day - 1, day + days]`` have no special date and no clock change."""
         if self._specials:
@@ -479,8 +517,8 @@ class BusinessCalendar:
         instant = _aware_arg("when", when)
         today = instant.astimezone(self.zone).date()
         for day in (today - _ONE_DAY, today):
-            for start, end in self._spans(day):
-                if self._at(day, start) <= instant < self._at(day, end):
+            for start, end in self._day(day)[1]:
+                if start <= instant < end:
                     return True
         return False
 
@@ -504,34 +542,28 @@ class BusinessCalendar:
         last_end = start
         p = 0
         n_pauses = len(pauses)
-        last_special = self._specials[-1] if self._specials else date.min
         day = start.astimezone(self.zone).date() - _ONE_DAY
         while True:
-            midnight = self._at(day, 0)
+            midnight, spans = self._day(day)
             if until is not None and midnight >= until:
                 return until, used
-            if budget is not None and not week_seconds and day > last_special:
-                msg = "calendar.hours: the calendar is never open after its last make-up day; no deadline exists"
-                raise PolicyError(msg)
             # Skip a whole regular week of shifts in one step.
             if week_seconds and midnight >= start and (budget is None or remaining > week_seconds):
-                week_end = self._at(day + timedelta(days=8), 0)
+                week_end = self._day(day + timedelta(days=8))[0]
                 while p < n_pauses and (end := pauses[p][1]) is not None and end <= midnight:
                     p += 1
                 if (
                     (until is None or week_end <= until)
                     and (p == n_pauses or pauses[p][0] >= week_end)
-                    and self._regular(day, 7)
+                    and self._regular_week(day)
                 ):
                     if budget is not None:
                         remaining -= week_seconds
                     used += week_seconds
                     day += timedelta(days=7)
                     continue
-            for span_start, span_end in self._spans(day):
-                a = self._at(day, span_start)
-                b = self._at(day, span_end)
-                a = max(a, last_end)
+            for span_start, b in spans:
+                a = max(span_start, last_end)
                 if b <= a:
                     continue
                 last_end = b
@@ -581,6 +613,9 @@ class BusinessCalendar:
         merged = _merge_pauses(pauses)
         if duration == _ZERO:
             return start
+        if not self._week:
+            msg = "calendar.hours: no shift on any weekday; no deadline can be reached"
+            raise PolicyError(msg)
         if self._always:
             result = _add_always(instant, duration, merged)
         else:
@@ -608,6 +643,12 @@ class BusinessCalendar:
             return (b - a) - _paused(a, b, merged)
         _, used = self._walk(a, merged, None, b)
         return used
+
+
+def _rebuild(
+    zone: ZoneInfo, hours: WeeklyHours, holidays: frozenset[date], workdays: frozenset[date], like: Weekday
+) -> BusinessCalendar:
+    return BusinessCalendar(zone=zone, hours=hours, holidays=holidays, workdays=workdays, workdays_like=like)
 
 
 def _merge_pauses(pauses: Sequence[Pause]) -> list[tuple[datetime, datetime | None]]:
