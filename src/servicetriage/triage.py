@@ -1,0 +1,1411 @@
+"""Triage: place every customer need in one of four quadrants, with a priority and a due time.
+
+A :class:`TriagePolicy` says which signals count and how far each one raises
+**urgency** (time pressure) or **importance** (impact, from the customer's
+side) on two ordinal scales; a need is *urgent* or *important* when its level
+reaches the scale's threshold, and the pair picks the quadrant
+(:meth:`Quadrant.of <servicetriage.model.Quadrant.of>`). The method's rules
+are built in:
+
+- a safety signal forces Q1 and is never downgraded by doubt: a false-alarm
+  hint only adds :attr:`Mark.VERIFY_AFTERWARDS <servicetriage.model.Mark.VERIFY_AFTERWARDS>`;
+- complaint-risk signals (public exposure, a regulator, repeat contacts)
+  lift a Q3 need to Q1: the customer's side wins;
+- configured deceptive patterns mark a Q3 need "verify" without lowering it;
+- the gravest combinations (safety and police, by default) go directly to
+  the top;
+- no rule may read a protected attribute (language, nationality, gender,
+  age): such a policy cannot be built.
+
+The policy is compiled once, when it is built (lexicons into one regular
+expression, every static reason prepared), so :func:`classify` costs
+microseconds and does not grow with the size of the lexicons. Every function
+takes ``now`` from the caller.
+
+>>> from datetime import UTC, datetime
+>>> from servicetriage.model import Customer, Ticket
+>>> now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+>>> sos = Ticket(id="T1", opened_at=now, customer=Customer(id="C1"), text="SOS 司机不让我下车")
+>>> classify(sos, DEFAULT_POLICY, now).quadrant
+<Quadrant.Q1: 1>
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from servicetriage import signals as _signals
+from servicetriage.calendar import BusinessCalendar  # noqa: TC001 - cattrs reads the annotations
+from servicetriage.errors import PolicyError
+from servicetriage.matrix import SERVICENOW, PriorityMatrix, check_matrix, preset
+from servicetriage.model import (
+    PROTECTED_ATTRIBUTES,
+    Channel,
+    CustomerTier,
+    DeclaredUrgency,
+    Finding,
+    Flag,
+    FrozenMap,
+    Level,
+    Mark,
+    Money,
+    Quadrant,
+    Reason,
+    Severity,
+    Ticket,
+    TicketStatus,
+    Triage,
+)
+from servicetriage.signals import LexiconKind, Signal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Condition",
+    "CountStep",
+    "DeadlineStep",
+    "Keywords",
+    "MoneyStep",
+    "Raise",
+    "Rule",
+    "Scale",
+    "Target",
+    "TriagePolicy",
+    "check_triage_policy",
+    "classify",
+    "classify_many",
+    "rank",
+    "rank_key",
+    "readable_fields",
+]
+
+_ZERO = timedelta(0)
+
+
+def _reason(code: str, message: str, rule: str | None = None, evidence: Mapping[str, str] | None = None) -> Reason:
+    """Build a reason with string evidence (prepared once, when the policy is compiled)."""
+    return Reason(code, message, rule, FrozenMap(evidence or {}))  # type: ignore[arg-type]
+
+
+def _fail(path: str, message: str) -> None:
+    raise PolicyError(f"{path}: {message}")
+
+
+def _level_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        _fail(f"{type(instance).__name__.lower()}.{attribute.name}", f"expected a level name, got {value!r}")
+
+
+# --------------------------------------------------------------------------
+# Scales
+
+
+def _check_levels(_instance: Scale, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if len(value) < 2:
+        _fail("scale.levels", f"expected at least two level names, lowest first, got {list(value)!r}")
+    for index, name in enumerate(value):
+        if not isinstance(name, str) or not name.strip():
+            _fail(f"scale.levels[{index}]", f"expected a non-empty name, got {name!r}")
+        if name in value[:index]:
+            _fail(f"scale.levels[{index}]", f"the level {name!r} is named twice")
+
+
+def _check_threshold(instance: Scale, _attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in instance.levels:
+        _fail("scale.threshold", f"expected one of the levels ({', '.join(instance.levels)}), got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Scale:
+    """An ordinal scale of levels, lowest first, and the level from which a need counts.
+
+    For the urgency scale, a need at or above ``threshold`` is *urgent*; for
+    the importance scale, *important*.
+
+    >>> Scale().rank("high")
+    2
+    """
+
+    levels: tuple[str, ...] = attrs.field(
+        default=("low", "medium", "high", "critical"), converter=tuple, validator=_check_levels
+    )
+    threshold: str = attrs.field(default="high", validator=_check_threshold)
+
+    def rank(self, name: str) -> int:
+        """Return the rank of the level *name* (0 is the lowest); :class:`PolicyError` if unknown."""
+        try:
+            return self.levels.index(name)
+        except ValueError:
+            msg = f"expected one of the levels ({', '.join(self.levels)}), got {name!r}"
+            raise PolicyError(msg) from None
+
+    @property
+    def top(self) -> str:
+        """The highest level."""
+        return self.levels[-1]
+
+
+# --------------------------------------------------------------------------
+# Signal settings
+
+
+def _positive_duration(_instance: DeadlineStep, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= _ZERO:
+        _fail("deadlinestep.within", f"expected a positive duration, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class DeadlineStep:
+    """When at most ``within`` of clock time remains before the due time, urgency is at least ``level``."""
+
+    within: timedelta = attrs.field(validator=_positive_duration)
+    level: str = attrs.field(validator=_level_name)
+
+
+def _non_negative_count(_instance: CountStep, _attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _fail("countstep.at_least", f"expected a whole number >= 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class CountStep:
+    """When a count (reach, affected, repeat contacts) is ``at_least`` this, the level is at least ``level``."""
+
+    at_least: int = attrs.field(validator=_non_negative_count)
+    level: str = attrs.field(validator=_level_name)
+
+
+def _money_step_amount(_instance: MoneyStep, _attribute: attrs.Attribute[Any], value: Money) -> None:
+    if not isinstance(value, Money) or value.amount < 0:
+        _fail("moneystep.at_least", f"expected an amount >= 0 such as '10000 CNY', got {value!r}")
+
+
+def _to_step_money(value: Money | str) -> Money:
+    if isinstance(value, str):
+        try:
+            return Money.parse(value)
+        except PolicyError as exc:
+            raise PolicyError(f"moneystep.at_least: {exc}") from None
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class MoneyStep:
+    """When the money at stake, in the same currency, is ``at_least`` this, importance is at least ``level``.
+
+    Amounts in another currency never match: give steps for each currency
+    you serve.
+    """
+
+    at_least: Money = attrs.field(converter=_to_step_money, validator=_money_step_amount)
+    level: str = attrs.field(validator=_level_name)
+
+
+@attrs.frozen(kw_only=True)
+class Raise:
+    """The levels a signal raises urgency and importance to (``None`` leaves a scale alone)."""
+
+    urgency: str | None = attrs.field(default=None, validator=_level_name)
+    importance: str | None = attrs.field(default=None, validator=_level_name)
+
+
+def _terms(_instance: Keywords, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for index, term in enumerate(value):
+        if not isinstance(term, str) or not term.strip():
+            _fail(f"keywords.{attribute.name}[{index}]", f"expected a non-empty term, got {term!r}")
+
+
+def _term_field() -> Any:
+    return attrs.field(default=(), converter=tuple, validator=_terms)
+
+
+@attrs.frozen(kw_only=True)
+class Keywords:
+    """Extra keyword terms for each lexicon, added to the built-in Chinese and English ones.
+
+    With ``use_defaults = false`` the terms given here replace the built-in
+    lexicons (see :mod:`servicetriage.signals` for them). ASCII terms match
+    whole words, case-insensitively; other terms match anywhere. Keywords are
+    looked for in the subject and the text of every ticket, whatever its
+    language.
+    """
+
+    use_defaults: bool = True
+    safety: tuple[str, ...] = _term_field()
+    police: tuple[str, ...] = _term_field()
+    regulator: tuple[str, ...] = _term_field()
+    public: tuple[str, ...] = _term_field()
+    doubt: tuple[str, ...] = _term_field()
+    deceptive: tuple[str, ...] = _term_field()
+
+    def lexicons(self) -> dict[str, tuple[str, ...]]:
+        """Return the effective terms of every lexicon kind."""
+        defaults = {
+            LexiconKind.SAFETY: _signals.DEFAULT_SAFETY_TERMS,
+            LexiconKind.POLICE: _signals.DEFAULT_POLICE_TERMS,
+            LexiconKind.REGULATOR: _signals.DEFAULT_REGULATOR_TERMS,
+            LexiconKind.PUBLIC: _signals.DEFAULT_PUBLIC_TERMS,
+            LexiconKind.DOUBT: _signals.DEFAULT_DOUBT_TERMS,
+            LexiconKind.DECEPTIVE: _signals.DEFAULT_DECEPTIVE_TERMS,
+        }
+        result: dict[str, tuple[str, ...]] = {}
+        for kind, built_in in defaults.items():
+            extra: tuple[str, ...] = getattr(self, kind.value)
+            result[kind.value] = (built_in if self.use_defaults else ()) + extra
+        return result
+
+
+# --------------------------------------------------------------------------
+# Custom rules
+
+_TICKET_FIELDS: dict[str, str] = {
+    "id": "text",
+    "category": "text",
+    "channel": "text",
+    "subject": "text",
+    "text": "text",
+    "declared_urgency": "text",
+    "status": "text",
+    "flags": "set",
+    "affected_customers": "number",
+    "repeat_contacts": "number",
+    "impact": "number",
+    "urgency": "number",
+    "money_at_stake.amount": "number",
+    "money_at_stake.currency": "text",
+    "customer.id": "text",
+    "customer.tier": "text",
+    "customer.reach": "number",
+}
+
+
+def readable_fields() -> tuple[str, ...]:
+    """Return the ticket fields a rule condition may read, besides ``attributes.<name>``.
+
+    Protected attributes (``language``, ``customer.nationality``,
+    ``customer.gender``, ``customer.age`` and attributes named like them) are
+    not readable.
+    """
+    return tuple(_TICKET_FIELDS)
+
+
+def _protected_name(field: str, protected: Iterable[str]) -> str | None:
+    """Return the protected attribute that *field* reads, if any."""
+    last = field.rsplit(".", 1)[-1].strip().lower()
+    for name in protected:
+        if last == name.lower():
+            return name
+    return None
+
+
+def _check_operators(instance: Condition, _attribute: attrs.Attribute[Any], _value: Any) -> None:
+    given = [n for n in ("equals", "one_of", "contains", "at_least") if getattr(instance, n) is not None]
+    if len(given) != 1:
+        _fail("condition", f"expected exactly one of equals, one_of, contains, at_least; got {given or 'none'}")
+
+
+def _field_name(_instance: Condition, _attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail("condition.field", f"expected a field name such as 'category' or 'attributes.plan', got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """A test on one ticket field; give exactly one operator.
+
+    ``field`` is a name from :func:`readable_fields` or ``attributes.<name>``.
+    Values are compared as text: enums by their value (``"social_media"``),
+    booleans as ``"true"``/``"false"``, numbers as written. ``contains``
+    is a case-insensitive substring test (on ``flags``: membership);
+    ``at_least`` compares numbers. A condition on a missing attribute is
+    false.
+    """
+
+    field: str = attrs.field(validator=_field_name)
+    equals: str | None = None
+    one_of: tuple[str, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
+    contains: str | None = None
+    at_least: float | None = attrs.field(default=None, validator=_check_operators)
+
+
+def _check_rule_name(_instance: Rule, _attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail("rule.name", f"expected a non-empty name, got {value!r}")
+
+
+def _check_when(_instance: Rule, _attribute: attrs.Attribute[Any], value: tuple[Condition, ...]) -> None:
+    if not value:
+        _fail("rule.when", "expected at least one condition")
+
+
+def _to_marks(value: Iterable[Mark | str]) -> frozenset[Mark]:
+    return frozenset(v if isinstance(v, Mark) else Mark(v) for v in value)
+
+
+@attrs.frozen(kw_only=True)
+class Rule:
+    """A custom rule: when every condition holds, raise the levels and add the marks.
+
+    A rule only ever raises: it cannot lower what a signal found.
+    """
+
+    name: str = attrs.field(validator=_check_rule_name)
+    when: tuple[Condition, ...] = attrs.field(converter=tuple, validator=_check_when)
+    urgency: str | None = attrs.field(default=None, validator=_level_name)
+    importance: str | None = attrs.field(default=None, validator=_level_name)
+    marks: frozenset[Mark] = attrs.field(default=frozenset(), converter=_to_marks)
+
+
+def _positive_priority(_instance: Target, _attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        _fail("target.priority", f"expected a priority >= 1, got {value!r}")
+
+
+def _target_within(_instance: Target, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= _ZERO:
+        _fail("target.within", f"expected a positive duration, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Target:
+    """The resolution target for one priority: a ticket without its own due time is due ``within`` this."""
+
+    priority: int = attrs.field(validator=_positive_priority)
+    within: timedelta = attrs.field(validator=_target_within)
+
+
+# --------------------------------------------------------------------------
+# The policy
+
+_DEFAULT_SIGNALS: tuple[str, ...] = tuple(s.value for s in Signal)
+
+
+def _tuple_of_tuples(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(v) for v in value)
+
+
+def _frozen_str_map(value: Mapping[str, str]) -> FrozenMap[str, str]:
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)
+
+
+def _to_matrix(value: PriorityMatrix | str) -> PriorityMatrix:
+    if isinstance(value, str):
+        try:
+            return preset(value)
+        except PolicyError as exc:
+            raise PolicyError(f"matrix: {exc}") from None
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class TriagePolicy:
+    """How needs are placed: scales, signals, custom rules, the priority matrix and due targets.
+
+    Build it in Python or load it from the ``[triage]`` table of a policy
+    file (``config.load_section(path, "triage", TriagePolicy)``). Building
+    validates everything and compiles the policy for fast use; an invalid
+    policy raises :class:`~servicetriage.errors.PolicyError` naming the field
+    path and the value. A rule that reads a protected attribute is rejected;
+    with ``strict = false`` it is kept but never applied, and
+    :func:`check_triage_policy` reports it (as it reports unknown signal
+    names, which ``strict`` also rejects).
+
+    Every key, its type and its default are listed on the policy-file
+    reference page of the documentation.
+    """
+
+    name: str = "default"
+    urgency: Scale = attrs.field(factory=Scale)
+    importance: Scale = attrs.field(factory=Scale)
+    signals: tuple[str, ...] = attrs.field(default=_DEFAULT_SIGNALS, converter=tuple)
+    keywords: Keywords = attrs.field(factory=Keywords)
+    deadline: tuple[DeadlineStep, ...] = attrs.field(
+        default=(
+            DeadlineStep(within=timedelta(hours=1), level="critical"),
+            DeadlineStep(within=timedelta(hours=4), level="high"),
+            DeadlineStep(within=timedelta(days=1), level="medium"),
+        ),
+        converter=tuple,
+    )
+    overdue: str = attrs.field(default="critical", validator=_level_name)
+    declared_urgency: FrozenMap[str, str] = attrs.field(
+        default=FrozenMap({"low": "low", "normal": "low", "high": "high", "critical": "critical"}),
+        converter=_frozen_str_map,
+    )
+    police: Raise = Raise(urgency="critical", importance="critical")
+    regulator: Raise = Raise(urgency="high", importance="critical")
+    public_exposure: Raise = Raise(urgency="medium", importance="high")
+    reach: tuple[CountStep, ...] = attrs.field(
+        default=(
+            CountStep(at_least=1_000, level="medium"),
+            CountStep(at_least=10_000, level="high"),
+            CountStep(at_least=100_000, level="critical"),
+        ),
+        converter=tuple,
+    )
+    vip: FrozenMap[str, str] = attrs.field(
+        default=FrozenMap({"vip_business": "high", "vip_private": "high"}), converter=_frozen_str_map
+    )
+    money: tuple[MoneyStep, ...] = attrs.field(
+        default=(
+            MoneyStep(at_least=Money.parse("1000 CNY"), level="medium"),
+            MoneyStep(at_least=Money.parse("10000 CNY"), level="high"),
+            MoneyStep(at_least=Money.parse("100000 CNY"), level="critical"),
+            MoneyStep(at_least=Money.parse("150 EUR"), level="medium"),
+            MoneyStep(at_least=Money.parse("1500 EUR"), level="high"),
+            MoneyStep(at_least=Money.parse("15000 EUR"), level="critical"),
+            MoneyStep(at_least=Money.parse("150 USD"), level="medium"),
+            MoneyStep(at_least=Money.parse("1500 USD"), level="high"),
+            MoneyStep(at_least=Money.parse("15000 USD"), level="critical"),
+        ),
+        converter=tuple,
+    )
+    affected: tuple[CountStep, ...] = attrs.field(
+        default=(
+            CountStep(at_least=10, level="medium"),
+            CountStep(at_least=100, level="high"),
+            CountStep(at_least=1_000, level="critical"),
+        ),
+        converter=tuple,
+    )
+    repeat_contacts: tuple[CountStep, ...] = attrs.field(
+        default=(CountStep(at_least=1, level="medium"), CountStep(at_least=3, level="high")), converter=tuple
+    )
+    complaint_risk_from: int = 2
+    doubt_attribute: str | None = "doubtful"
+    direct_to_top: tuple[tuple[str, ...], ...] = attrs.field(
+        default=(("safety", "police"),), converter=_tuple_of_tuples
+    )
+    rules: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+    matrix: PriorityMatrix = attrs.field(default=SERVICENOW, converter=_to_matrix)
+    targets: tuple[Target, ...] = attrs.field(
+        default=(
+            Target(priority=1, within=timedelta(hours=1)),
+            Target(priority=2, within=timedelta(hours=8)),
+            Target(priority=3, within=timedelta(hours=24)),
+            Target(priority=4, within=timedelta(hours=48)),
+            Target(priority=5, within=timedelta(days=5)),
+        ),
+        converter=tuple,
+    )
+    calendar: BusinessCalendar | None = None
+    protected_attributes: tuple[str, ...] = attrs.field(default=PROTECTED_ATTRIBUTES, converter=tuple)
+    strict: bool = True
+    _engine: _Engine = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_engine", _Engine(self))
+
+    def classify(self, ticket: Ticket, now: datetime) -> Triage:
+        """Place *ticket* at *now*: the same as ``classify(ticket, self, now)``."""
+        return self._engine.classify(ticket, now)
+
+
+# --------------------------------------------------------------------------
+# Compilation
+
+
+def _rank_of(scale: Scale, name: str | None, path: str, which: str) -> int | None:
+    if name is None:
+        return None
+    if name not in scale.levels:
+        _fail(path, f"expected a level of the {which} scale ({', '.join(scale.levels)}), got {name!r}")
+    return scale.levels.index(name)
+
+
+def _fmt(value: timedelta) -> str:
+    total = int(value.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_MISSING = object()
+
+
+def _reader(field: str) -> Any:
+    """Return a function that reads *field* from a ticket (``_MISSING`` when absent)."""
+    if field.startswith("attributes."):
+        key = field.removeprefix("attributes.")
+        return lambda t: t.attributes.get(key, _MISSING)
+    if field == "money_at_stake.amount":
+        return lambda t: t.money_at_stake.amount if t.money_at_stake is not None else _MISSING
+    if field == "money_at_stake.currency":
+        return lambda t: t.money_at_stake.currency if t.money_at_stake is not None else _MISSING
+    if field.startswith("customer."):
+        name = field.removeprefix("customer.")
+        return lambda t: getattr(t.customer, name)
+    return lambda t: getattr(t, field)
+
+
+@attrs.frozen
+class _Test:
+    """One compiled condition (picklable: no closures are kept)."""
+
+    field: str
+    op: str
+    operand: Any
+
+    def __call__(self, ticket: Ticket) -> bool:
+        value = _reader(self.field)(ticket)
+        if value is _MISSING or value is None:
+            return False
+        if self.op == "equals":
+            return bool(_text_of(value) == self.operand)
+        if self.op == "one_of":
+            return _text_of(value) in self.operand
+        if self.op == "contains":
+            if isinstance(value, frozenset):
+                return any(_text_of(v) == self.operand for v in value)
+            return bool(self.operand in _text_of(value).lower())
+        try:
+            return bool(float(value) >= self.operand)
+        except (TypeError, ValueError):
+            return False
+
+
+def _compile_condition(condition: Condition, path: str, policy: TriagePolicy) -> _Test | None:
+    """Return the compiled test, or ``None`` for a disabled (non-strict) protected read."""
+    field = condition.field.strip()
+    protected = _protected_name(field, policy.protected_attributes)
+    if protected is not None:
+        if policy.strict:
+            _fail(
+                f"{path}.field",
+                f"reads the protected attribute {protected!r} ({field}); triage rules may not read "
+                f"protected attributes ({', '.join(policy.protected_attributes)})",
+            )
+        return None
+    if not (field in _TICKET_FIELDS or (field.startswith("attributes.") and len(field) > len("attributes."))):
+        _fail(f"{path}.field", f"expected one of {', '.join(_TICKET_FIELDS)} or attributes.<name>, got {field!r}")
+    if condition.equals is not None:
+        return _Test(field, "equals", str(condition.equals))
+    if condition.one_of is not None:
+        return _Test(field, "one_of", frozenset(str(v) for v in condition.one_of))
+    if condition.contains is not None:
+        operand = condition.contains if field == "flags" else condition.contains.lower()
+        return _Test(field, "contains", operand)
+    return _Test(field, "at_least", float(condition.at_least))  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class _CompiledRule:
+    tests: tuple[_Test, ...]
+    urgency: int
+    importance: int
+    marks: frozenset[Mark]
+    reason: Reason
+
+
+def _steps(
+    steps: tuple[Any, ...], scale: Scale, path: str, which: str, code: str, *, noun: str
+) -> tuple[tuple[Any, int, Reason], ...]:
+    """Return steps as (bound, rank, reason), in the given order, checking the level names."""
+    result = []
+    for index, step in enumerate(steps):
+        rank = _rank_of(scale, step.level, f"{path}[{index}].level", which)
+        assert rank is not None
+        bound = step.within if isinstance(step, DeadlineStep) else step.at_least
+        shown = _fmt(bound) if isinstance(bound, timedelta) else str(bound)
+        if isinstance(step, DeadlineStep):
+            message = f"due within {shown}: {which} {step.level}"
+            evidence = {"within": shown, "level": step.level}
+        else:
+            message = f"{noun} at least {shown}: {which} {step.level}"
+            evidence = {"at_least": shown, "level": step.level}
+        result.append((bound, rank, _reason(code, message, f"{path}[{index}]", FrozenMap(evidence))))
+    return tuple(result)
+
+
+class _Engine:
+    """A policy compiled for fast classification. Immutable after construction."""
+
+    def __init__(self, policy: TriagePolicy) -> None:
+        self.policy = policy
+        us, im = policy.urgency, policy.importance
+        self.u_levels = tuple(Level(i, n) for i, n in enumerate(us.levels))
+        self.i_levels = tuple(Level(i, n) for i, n in enumerate(im.levels))
+        self.u_top, self.i_top = len(us.levels) - 1, len(im.levels) - 1
+        self.u_threshold, self.i_threshold = us.rank(us.threshold), im.rank(im.threshold)
+
+        known = {s.value for s in Signal}
+        enabled: set[str] = set()
+        for index, name in enumerate(policy.signals):
+            if name in known:
+                enabled.add(name)
+            elif policy.strict:
+                _fail(f"signals[{index}]", f"unknown signal {name!r}; expected one of {', '.join(sorted(known))}")
+        self.enabled = frozenset(enabled)
+        on = self.enabled.__contains__
+
+        self.scanner = _signals.KeywordScanner(policy.keywords.lexicons())
+
+        # Deadline
+        self.deadline = _steps(policy.deadline, us, "deadline", "urgency", "signal.deadline", noun="")
+        self.deadline_on = on(Signal.DEADLINE)
+        overdue_rank = _rank_of(us, policy.overdue, "overdue", "urgency")
+        assert overdue_rank is not None
+        self.overdue_rank = overdue_rank
+        self.overdue_reason = _reason(
+            "signal.deadline", f"overdue: urgency {policy.overdue}", "overdue", FrozenMap({"level": policy.overdue})
+        )
+
+        # Declared urgency
+        self.declared: dict[DeclaredUrgency, tuple[int, Reason]] = {}
+        for key, level in policy.declared_urgency.items():
+            try:
+                declared = DeclaredUrgency(key)
+            except ValueError:
+                choices = ", ".join(d.value for d in DeclaredUrgency)
+                _fail(f"declared_urgency.{key}", f"expected a declared urgency ({choices}), got {key!r}")
+            rank = _rank_of(us, level, f"declared_urgency.{key}", "urgency")
+            assert rank is not None
+            if rank > 0 and on(Signal.DECLARED_URGENCY):
+                reason = _reason(
+                    "signal.declared_urgency",
+                    f"the customer says the need is {key}: urgency {level}",
+                    f"declared_urgency.{key}",
+                    FrozenMap({"declared_urgency": key, "level": level}),
+                )
+                self.declared[declared] = (rank, reason)
+
+        # Safety, police, regulator, public exposure
+        self.safety_on = on(Signal.SAFETY)
+        self.safety_flag_reason = _reason(
+            "signal.safety", "safety flag: handled as real, at once", "signals.safety", FrozenMap({"flag": "safety"})
+        )
+        self.raises: dict[str, tuple[int, int, Reason, Reason]] = {}
+        for signal, setting, flag_word in (
+            (Signal.POLICE, policy.police, "police"),
+            (Signal.REGULATOR, policy.regulator, "regulator"),
+            (Signal.PUBLIC_EXPOSURE, policy.public_exposure, "public_exposure"),
+        ):
+            path = signal.value
+            u = _rank_of(us, setting.urgency, f"{path}.urgency", "urgency")
+            i = _rank_of(im, setting.importance, f"{path}.importance", "importance")
+            levels = ", ".join(
+                part
+                for part in (
+                    f"urgency {setting.urgency}" if setting.urgency else "",
+                    f"importance {setting.importance}" if setting.importance else "",
+                )
+                if part
+            )
+            via_name = "regulator" if signal is Signal.REGULATOR else "social_media"
+            flag_reason = _reason(f"signal.{path}", f"{flag_word} flag: {levels}", path, {"flag": flag_word})
+            channel_reason = _reason(
+                f"signal.{path}",
+                f"reached us through the {via_name} channel: {levels}",
+                path,
+                FrozenMap({"channel": "regulator" if signal is Signal.REGULATOR else "social_media"}),
+            )
+            self.raises[path] = (u if u is not None else -1, i if i is not None else -1, flag_reason, channel_reason)
+        self.raise_list = tuple(
+            (name, flag, kind, via, *self.raises[name])
+            for name, flag, kind, via in (
+                ("police", Flag.POLICE, "police", None),
+                ("regulator", Flag.REGULATOR, "regulator", Channel.REGULATOR),
+                ("public_exposure", Flag.PUBLIC_EXPOSURE, "public", Channel.SOCIAL_MEDIA),
+            )
+            if name in self.enabled
+        )
+        kind_to_signal = {
+            LexiconKind.SAFETY: "safety",
+            LexiconKind.POLICE: "police",
+            LexiconKind.REGULATOR: "regulator",
+            LexiconKind.PUBLIC: "public_exposure",
+        }
+        self.keyword_reasons: dict[tuple[str, str], Reason] = {}
+        for term, kinds in self.scanner.terms().items():
+            for kind in kinds:
+                if kind in kind_to_signal:
+                    signal_name = kind_to_signal[LexiconKind(kind)]
+                    message = f"{kind} keyword {term!r} in the text"
+                    code = f"signal.{signal_name}"
+                elif kind == LexiconKind.DOUBT:
+                    message = f"false-alarm hint {term!r}: still handled as real; verify afterwards"
+                    code = "signal.doubt"
+                else:
+                    message = f"matches the deceptive pattern {term!r}: verify before acting"
+                    code = "rule.possibly_deceptive"
+                self.keyword_reasons[kind, term] = _reason(code, message, f"keywords.{kind}", {"keyword": term})
+        self.doubt_attribute = policy.doubt_attribute
+        if policy.doubt_attribute is not None:
+            protected = _protected_name(policy.doubt_attribute, policy.protected_attributes)
+            if protected is not None:
+                _fail("doubt_attribute", f"names the protected attribute {protected!r}")
+        self.doubt_attr_reason = _reason(
+            "signal.doubt",
+            "marked doubtful: still handled as real; verify afterwards",
+            "doubt_attribute",
+            FrozenMap({"attribute": str(policy.doubt_attribute)}),
+        )
+
+        # Reach, VIP, money, affected, repeat contacts
+        self.reach = _steps(policy.reach, im, "reach", "importance", "signal.reach", noun="reach")[::-1]
+        self.reach_on = on(Signal.REACH)
+        self.vip: dict[CustomerTier, tuple[int, Reason]] = {}
+        for key, level in policy.vip.items():
+            try:
+                tier = CustomerTier(key)
+            except ValueError:
+                choices = ", ".join(t.value for t in CustomerTier)
+                _fail(f"vip.{key}", f"expected a customer tier ({choices}), got {key!r}")
+            rank = _rank_of(im, level, f"vip.{key}", "importance")
+            assert rank is not None
+            if rank > 0 and on(Signal.VIP):
+                self.vip[tier] = (
+                    rank,
+                    _reason(
+                        "signal.vip",
+                        f"{key} customer: importance {level}",
+                        f"vip.{key}",
+                        FrozenMap({"tier": key, "level": level}),
+                    ),
+                )
+        money_steps = _steps(policy.money, im, "money", "importance", "signal.money", noun="money at stake")
+        by_currency: dict[str, list[tuple[Any, int, Reason]]] = {}
+        for bound, rank, reason in money_steps:
+            by_currency.setdefault(bound.currency, []).append((bound.amount, rank, reason))
+        self.money = {cur: tuple(sorted(items, key=lambda s: (-s[1], s[0]))) for cur, items in by_currency.items()}
+        self.money_on = on(Signal.MONEY)
+        self.affected = _steps(
+            policy.affected, im, "affected", "importance", "signal.affected", noun="customers affected"
+        )[::-1]
+        self.affected_on = on(Signal.AFFECTED)
+        self.repeat = _steps(
+            policy.repeat_contacts, us, "repeat_contacts", "urgency", "signal.repeat_contacts", noun="repeat contacts"
+        )[::-1]
+        self.repeat_on = on(Signal.REPEAT_CONTACTS)
+        if (
+            isinstance(policy.complaint_risk_from, bool)
+            or not isinstance(policy.complaint_risk_from, int)
+            or policy.complaint_risk_from < 1
+        ):
+            _fail("complaint_risk_from", f"expected a whole number >= 1, got {policy.complaint_risk_from!r}")
+        self.complaint_from = policy.complaint_risk_from
+        self.repeat_risk_reason = _reason(
+            "signal.repeat_contacts",
+            f"came back at least {policy.complaint_risk_from} times: complaint risk",
+            "complaint_risk_from",
+            FrozenMap({"at_least": str(policy.complaint_risk_from)}),
+        )
+        self.lift_reason = _reason(
+            "rule.complaint_risk",
+            f"urgent need with complaint risk: the customer's side wins, importance {policy.importance.threshold}",
+            "complaint_risk",
+        )
+
+        # Direct to top
+        combos = []
+        for index, combo in enumerate(policy.direct_to_top):
+            if not combo:
+                _fail(f"direct_to_top[{index}]", "expected at least one signal name")
+            for j, name in enumerate(combo):
+                if name not in known and policy.strict:
+                    _fail(f"direct_to_top[{index}][{j}]", f"unknown signal {name!r}")
+            combos.append(frozenset(combo))
+        self.direct = tuple(combos)
+        self.direct_reason = _reason(
+            "rule.direct_to_top", "gravest case: may go straight to top management", "direct_to_top"
+        )
+
+        # Custom rules
+        rules = []
+        for index, rule in enumerate(policy.rules):
+            path = f"rules[{index}]"
+            tests = [_compile_condition(c, f"{path}.when[{j}]", policy) for j, c in enumerate(rule.when)]
+            u = _rank_of(us, rule.urgency, f"{path}.urgency", "urgency")
+            i = _rank_of(im, rule.importance, f"{path}.importance", "importance")
+            if any(t is None for t in tests):
+                continue  # non-strict: a rule reading a protected attribute is kept but never applied
+            parts = [
+                f"urgency {rule.urgency}" if rule.urgency else "",
+                f"importance {rule.importance}" if rule.importance else "",
+            ]
+            parts += [f"mark {m.value}" for m in sorted(rule.marks, key=lambda m: m.value)]
+            message = f"rule {rule.name!r}: " + (", ".join(p for p in parts if p) or "matched")
+            evidence = {c.field: _condition_text(c) for c in rule.when}
+            rules.append(
+                _CompiledRule(
+                    tuple(t for t in tests if t is not None),
+                    u if u is not None else -1,
+                    i if i is not None else -1,
+                    rule.marks,
+                    _reason("rule.custom", message, f"rules[{index}]", FrozenMap(evidence)),
+                )
+            )
+        self.rules = tuple(rules)
+
+        # Priority matrix and targets
+        matrix = policy.matrix
+        self.matrix = matrix
+        n_imp, n_urg = matrix.impacts, matrix.urgencies
+        self.impact_of_rank = tuple(1 + ((self.i_top - r) * n_imp) // (self.i_top + 1) for r in range(self.i_top + 1))
+        self.urgency_of_rank = tuple(1 + ((self.u_top - r) * n_urg) // (self.u_top + 1) for r in range(self.u_top + 1))
+        self.mapped: dict[tuple[int, int], tuple[int, Reason]] = {}
+        for ur in range(self.u_top + 1):
+            for ir in range(self.i_top + 1):
+                imp, urg = self.impact_of_rank[ir], self.urgency_of_rank[ur]
+                prio = matrix.priority(imp, urg)
+                self.mapped[(ur, ir)] = (
+                    prio,
+                    _reason(
+                        "priority.matrix",
+                        f"priority {prio}: importance {im.levels[ir]} -> impact {imp}, "
+                        f"urgency {us.levels[ur]} -> urgency {urg}",
+                        "matrix",
+                        FrozenMap({"impact": str(imp), "urgency": str(urg), "priority": str(prio)}),
+                    ),
+                )
+        self.explicit: dict[tuple[int, int], tuple[int, Reason]] = {}
+        for imp in range(1, n_imp + 1):
+            for urg in range(1, n_urg + 1):
+                prio = matrix.priority(imp, urg)
+                self.explicit[(imp, urg)] = (
+                    prio,
+                    _reason(
+                        "priority.explicit",
+                        f"priority {prio} from the matrix alone: the ticket records impact {imp}, urgency {urg}",
+                        "matrix",
+                        FrozenMap({"impact": str(imp), "urgency": str(urg), "priority": str(prio)}),
+                    ),
+                )
+        self.n_imp, self.n_urg = n_imp, n_urg
+        targets: dict[int, timedelta] = {}
+        for index, target in enumerate(policy.targets):
+            if target.priority in targets:
+                _fail(f"targets[{index}].priority", f"priority {target.priority} has two targets")
+            targets[target.priority] = target.within
+        self.targets = targets
+        self.calendar = policy.calendar
+        self._prepare_fast_paths()
+
+    # ------------------------------------------------------------------
+
+    def _prepare_fast_paths(self) -> None:
+        """Tables keyed by plain values (enum hashing is slow) and bit masks for marks and signals."""
+        self.declared_by_value = {d.value: v for d, v in self.declared.items()}
+        self.vip_by_value = {t.value: v for t, v in self.vip.items()}
+        self.rule_bits = tuple(
+            (rule.tests, rule.urgency, rule.importance, _mark_bits(rule.marks), rule.reason) for rule in self.rules
+        )
+        self.raise_by_flag = {
+            flag.value: (index, ru, ri, flag_reason)
+            for index, (name, flag, _, _, ru, ri, flag_reason, _) in enumerate(self.raise_list)
+        }
+        self.raise_by_channel = {
+            via: (index, ru, ri, channel_reason)
+            for index, (_, _, _, via, ru, ri, _, channel_reason) in enumerate(self.raise_list)
+            if via is not None
+        }
+        self.raise_by_kind = {
+            kind: (index, ru, ri) for index, (_, _, kind, _, ru, ri, _, _) in enumerate(self.raise_list)
+        }
+        self.raise_bits = tuple(_SIGNAL_BIT[name] for name, *_ in self.raise_list)
+        self.raise_risk = tuple(name != "police" for name, *_ in self.raise_list)
+        self.direct_bits = tuple(sum(_SIGNAL_BIT.get(n, 0) for n in combo) for combo in self.direct if combo <= _KNOWN)
+        self.quadrants = (
+            (Quadrant.Q4, Quadrant.Q2),
+            (Quadrant.Q3, Quadrant.Q1),
+        )
+        self.mark_sets = tuple(_marks_of(bits) for bits in range(1 << len(_MARK_ORDER)))
+
+    def classify(self, ticket: Ticket, now: datetime) -> Triage:
+        """Place *ticket* at *now*; see :func:`classify`."""
+        u = i = 0
+        reasons: list[Reason] = []
+        add = reasons.append
+        marks = fired = 0
+        risk = False
+
+        # Keywords: one scan of subject and text, in every language.
+        text = ticket.text
+        if ticket.subject:
+            text = ticket.subject + "\n" + text
+        found = self.scanner.scan(text) if text else _EMPTY
+        krs = self.keyword_reasons
+        flag_values = {f._value_ for f in ticket.flags} if ticket.flags else _EMPTY_SET
+
+        if self.safety_on:
+            safety = False
+            if "safety" in flag_values:
+                safety = True
+                add(self.safety_flag_reason)
+            term = found.get("safety")
+            if term is not None:
+                safety = True
+                add(krs[("safety", term)])
+            if safety:
+                fired |= _SAFETY_BIT
+                u, i = self.u_top, self.i_top
+                term = found.get("doubt")
+                if term is not None:
+                    add(krs[("doubt", term)])
+                    marks |= _VERIFY
+                attr = self.doubt_attribute
+                if attr is not None and ticket.attributes and _truthy(ticket.attributes.get(attr)):
+                    add(self.doubt_attr_reason)
+                    marks |= _VERIFY
+
+        if self.raise_list and (flag_values or found or ticket.channel in self.raise_by_channel):
+            hits = [False] * len(self.raise_list)
+            for value in flag_values:
+                entry = self.raise_by_flag.get(value)
+                if entry is not None:
+                    hits[entry[0]] = True
+                    add(entry[3])
+            entry = self.raise_by_channel.get(ticket.channel)
+            if entry is not None:
+                hits[entry[0]] = True
+                add(entry[3])
+            for kind, (index, _, _) in self.raise_by_kind.items():
+                term = found.get(kind)
+                if term is not None:
+                    hits[index] = True
+                    add(krs[(kind, term)])
+            for index, hit in enumerate(hits):
+                if hit:
+                    _, _, _, _, ru, ri, _, _ = self.raise_list[index]
+                    fired |= self.raise_bits[index]
+                    u = max(u, ru)
+                    i = max(i, ri)
+                    if self.raise_risk[index]:
+                        risk = True
+
+        # Deadline: the ticket's own due time; pauses stop the clock.
+        status_open = ticket.status._value_ in _OPEN
+        due = ticket.due
+        pauses = _signals.effective_pauses(ticket.pauses, now) if ticket.pauses else ()
+        calendar = self.calendar
+        if due is not None:
+            if pauses:
+                due = _signals.extend_due(due, ticket.opened_at, pauses, calendar)
+            if status_open and self.deadline_on:
+                remaining = due - now if calendar is None else calendar.elapsed(now, due)
+                if remaining <= _ZERO:
+                    fired |= _DEADLINE_BIT
+                    u = max(u, self.overdue_rank)
+                    add(self.overdue_reason)
+                else:
+                    best_rank = -1
+                    best_reason = None
+                    for within, rank, reason in self.deadline:
+                        if remaining <= within and rank > best_rank:
+                            best_rank, best_reason = rank, reason
+                    if best_reason is not None:
+                        fired |= _DEADLINE_BIT
+                        u = max(u, best_rank)
+                        add(best_reason)
+
+        declared = self.declared_by_value.get(ticket.declared_urgency._value_)
+        if declared is not None:
+            fired |= _DECLARED_BIT
+            u = max(u, declared[0])
+            add(declared[1])
+
+        customer = ticket.customer
+        if self.reach_on:
+            count = customer.reach
+            for bound, rank, reason in self.reach:
+                if count >= bound:
+                    fired |= _REACH_BIT
+                    i = max(i, rank)
+                    add(reason)
+                    break
+        vip = self.vip_by_value.get(customer.tier._value_)
+        if vip is not None:
+            fired |= _VIP_BIT
+            i = max(i, vip[0])
+            add(vip[1])
+        money = ticket.money_at_stake
+        if money is not None and self.money_on:
+            steps = self.money.get(money.currency)
+            if steps:
+                amount = money.amount
+                for bound, rank, reason in steps:
+                    if amount >= bound:
+                        fired |= _MONEY_BIT
+                        i = max(i, rank)
+                        add(reason)
+                        break
+        if self.affected_on:
+            count = ticket.affected_customers
+            if count > 1:
+                for bound, rank, reason in self.affected:
+                    if count >= bound:
+                        fired |= _AFFECTED_BIT
+                        i = max(i, rank)
+                        add(reason)
+                        break
+        if self.repeat_on:
+            count = ticket.repeat_contacts
+            if count:
+                for bound, rank, reason in self.repeat:
+                    if count >= bound:
+                        fired |= _REPEAT_BIT
+                        u = max(u, rank)
+                        add(reason)
+                        break
+                if count >= self.complaint_from:
+                    fired |= _REPEAT_BIT
+                    risk = True
+                    add(self.repeat_risk_reason)
+
+        for tests, ru, ri, bits, reason in self.rule_bits:
+            for test in tests:
+                if not test(ticket):
+                    break
+            else:
+                u = max(u, ru)
+                i = max(i, ri)
+                marks |= bits
+                add(reason)
+
+        # Quadrant rules: the customer's side wins; doubt and deception never lower.
+        urgent = u >= self.u_threshold
+        if risk:
+            marks |= _RISK
+        if urgent and i < self.i_threshold:
+            term = found.get("deceptive")
+            if term is not None:
+                marks |= _DECEPTIVE
+                add(krs[("deceptive", term)])
+            if risk:
+                i = self.i_threshold
+                add(self.lift_reason)
+        quadrant = self.quadrants[urgent][i >= self.i_threshold]
+        if fired:
+            for combo in self.direct_bits:
+                if combo & fired == combo:
+                    marks |= _TOP
+                    add(self.direct_reason)
+                    break
+
+        # Priority: explicit impact and urgency use the matrix alone.
+        impact, level = ticket.impact, ticket.urgency
+        if impact is not None and level is not None:
+            priority, reason = self.explicit[(min(impact, self.n_imp), min(level, self.n_urg))]
+        else:
+            priority, reason = self.mapped[(u, i)]
+        add(reason)
+
+        # Due: the ticket's own (extended by pauses), else the target for its priority.
+        if due is None:
+            within = self.targets.get(priority)
+            if within is not None:
+                due = (
+                    ticket.opened_at + within
+                    if calendar is None and not pauses
+                    else _signals.add_time(ticket.opened_at, within, pauses, calendar)
+                )
+        if due is not None and status_open and due <= now:
+            marks |= _OVERDUE
+
+        return Triage(
+            ticket_id=ticket.id,
+            quadrant=quadrant,
+            priority=priority,
+            urgency=self.u_levels[u],
+            importance=self.i_levels[i],
+            due=due,
+            reasons=tuple(reasons),
+            marks=self.mark_sets[marks],
+        )
+
+
+_EMPTY: dict[str, str] = {}
+_EMPTY_SET: frozenset[str] = frozenset()
+_OPEN = frozenset(s.value for s in TicketStatus if s.is_open)
+_KNOWN = frozenset(s.value for s in Signal)
+_SIGNAL_BIT = {s.value: 1 << index for index, s in enumerate(Signal)}
+_SAFETY_BIT = _SIGNAL_BIT["safety"]
+_DEADLINE_BIT = _SIGNAL_BIT["deadline"]
+_DECLARED_BIT = _SIGNAL_BIT["declared_urgency"]
+_REACH_BIT = _SIGNAL_BIT["reach"]
+_VIP_BIT = _SIGNAL_BIT["vip"]
+_MONEY_BIT = _SIGNAL_BIT["money"]
+_AFFECTED_BIT = _SIGNAL_BIT["affected"]
+_REPEAT_BIT = _SIGNAL_BIT["repeat_contacts"]
+_MARK_ORDER = (Mark.VERIFY_AFTERWARDS, Mark.POSSIBLY_DECEPTIVE, Mark.COMPLAINT_RISK, Mark.OVERDUE, Mark.DIRECT_TO_TOP)
+_VERIFY, _DECEPTIVE, _RISK, _OVERDUE, _TOP = (1 << k for k in range(len(_MARK_ORDER)))
+
+
+def _mark_bits(marks: Iterable[Mark]) -> int:
+    return sum(1 << _MARK_ORDER.index(m) for m in set(marks))
+
+
+def _marks_of(bits: int) -> frozenset[Mark]:
+    return frozenset(m for k, m in enumerate(_MARK_ORDER) if bits >> k & 1)
+
+
+_NO_MARKS: frozenset[Mark] = frozenset()
+
+
+def _truthy(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "y", "是")
+    return bool(value)
+
+
+def _condition_text(condition: Condition) -> str:
+    if condition.equals is not None:
+        return f"equals {condition.equals}"
+    if condition.one_of is not None:
+        return "one of " + ", ".join(condition.one_of)
+    if condition.contains is not None:
+        return f"contains {condition.contains}"
+    return f"at least {condition.at_least:g}"
+
+
+# --------------------------------------------------------------------------
+# Public functions
+
+
+def classify(ticket: Ticket, policy: TriagePolicy, now: datetime) -> Triage:
+    """Place one ticket: quadrant, priority, levels, due time, reasons and marks.
+
+    *now* is the caller's clock (an aware datetime); the deadline signal and
+    the overdue mark are judged against it. Never raises on a valid ticket.
+    """
+    return policy._engine.classify(ticket, now)  # noqa: SLF001
+
+
+def classify_many(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list[Triage]:
+    """Place many tickets at once: the batch path, same results as :func:`classify`."""
+    run = policy._engine.classify  # noqa: SLF001
+    return [run(ticket, now) for ticket in tickets]
+
+
+def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, float, float, str]:
+    """Return the sort key of :func:`rank`: smaller is handled first.
+
+    The order is: quadrant (Q1 first), priority (1 first), due time (earliest
+    first; no due time last), opened_at (oldest first), ticket id. Instants
+    are compared as instants, whatever their time zone.
+    """
+    due = triage.due
+    return (
+        triage.quadrant.value,
+        triage.priority,
+        due is None,
+        due.timestamp() if due is not None else 0.0,
+        ticket.opened_at.timestamp(),
+        ticket.id,
+    )
+
+
+def rank(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list[tuple[Ticket, Triage]]:
+    """Classify *tickets* and order them, best first, by :func:`rank_key`.
+
+    The order is total and deterministic for tickets with distinct ids, and
+    does not depend on the order of the input.
+    """
+    run = policy._engine.classify  # noqa: SLF001
+    pairs = [(ticket, run(ticket, now)) for ticket in tickets]
+    pairs.sort(key=lambda pair: rank_key(pair[0], pair[1]))
+    return pairs
+
+
+# --------------------------------------------------------------------------
+# Static checks
+
+
+def check_triage_policy(policy: TriagePolicy) -> tuple[Finding, ...]:
+    """Return static findings on a policy: problems a CI should fail on, and remarks.
+
+    Reports unknown signal names and rules that read protected attributes
+    (kept only in a non-strict policy, never applied), thresholds that are
+    unsorted, overlapping or non-monotone, quadrants that no ticket can reach,
+    a disabled safety signal, priorities without a resolution target, and
+    the matrix's own findings (non-monotone...).
+    """
+    findings: list[Finding] = []
+
+    def finding(code: str, severity: Severity, path: str, message: str) -> None:
+        findings.append(Finding(code, severity, path, message))
+
+    known = {s.value for s in Signal}
+    for index, name in enumerate(policy.signals):
+        if name not in known:
+            finding(
+                "unknown-signal", Severity.ERROR, f"signals[{index}]", f"unknown signal {name!r}: it is never applied"
+            )
+    for index, combo in enumerate(policy.direct_to_top):
+        for j, name in enumerate(combo):
+            if name not in known:
+                finding("unknown-signal", Severity.ERROR, f"direct_to_top[{index}][{j}]", f"unknown signal {name!r}")
+    if Signal.SAFETY.value not in policy.signals:
+        finding(
+            "safety-disabled",
+            Severity.WARNING,
+            "signals",
+            "the safety signal is off: an SOS would not be forced into Q1",
+        )
+    for index, rule in enumerate(policy.rules):
+        for j, condition in enumerate(rule.when):
+            protected = _protected_name(condition.field, policy.protected_attributes)
+            if protected is not None:
+                finding(
+                    "protected-attribute",
+                    Severity.ERROR,
+                    f"rules[{index}].when[{j}].field",
+                    f"rule {rule.name!r} reads the protected attribute {protected!r}; it is never applied",
+                )
+        if rule.urgency is None and rule.importance is None and not rule.marks:
+            finding(
+                "rule-no-effect",
+                Severity.WARNING,
+                f"rules[{index}]",
+                f"rule {rule.name!r} raises nothing and marks nothing",
+            )
+
+    _check_steps(
+        finding, "deadline", [(s.within, policy.urgency.rank(s.level)) for s in policy.deadline], descending=True
+    )
+    for name in ("reach", "affected", "repeat_contacts"):
+        steps: tuple[CountStep, ...] = getattr(policy, name)
+        scale = policy.urgency if name == "repeat_contacts" else policy.importance
+        _check_steps(finding, name, [(s.at_least, scale.rank(s.level)) for s in steps], descending=False)
+    currencies: dict[str, list[tuple[Any, int]]] = {}
+    indexes: dict[str, list[int]] = {}
+    for index, step in enumerate(policy.money):
+        currencies.setdefault(step.at_least.currency, []).append(
+            (step.at_least.amount, policy.importance.rank(step.level))
+        )
+        indexes.setdefault(step.at_least.currency, []).append(index)
+    for currency, items in currencies.items():
+        _check_steps(finding, "money", items, descending=False, index_map=indexes[currency], label=f" ({currency})")
+
+    engine = policy._engine  # noqa: SLF001
+    for quadrant in _unreachable(engine):
+        finding("unreachable-quadrant", Severity.WARNING, "urgency/importance", f"no ticket can reach {quadrant.name}")
+
+    findings.extend(check_matrix(engine.matrix, path="matrix"))
+    priorities = sorted({engine.mapped[k][0] for k in engine.mapped} | {v[0] for v in engine.explicit.values()})
+    for prio in priorities:
+        if prio not in engine.targets:
+            finding(
+                "missing-target", Severity.INFO, "targets", f"priority {prio} has no resolution target: no due time"
+            )
+    ordered = sorted(engine.targets.items())
+    for (p1, w1), (p2, w2) in itertools.pairwise(ordered):
+        if w1 > w2:
+            finding(
+                "target-order",
+                Severity.WARNING,
+                "targets",
+                f"priority {p1} has a longer target ({_fmt(w1)}) than priority {p2} ({_fmt(w2)})",
+            )
+    return tuple(findings)
+
+
+def _check_steps(
+    finding: Any,
+    path: str,
+    steps: list[tuple[Any, int]],
+    *,
+    descending: bool,
+    index_map: list[int] | None = None,
+    label: str = "",
+) -> None:
+    """Sorted, no duplicates, and the level monotone in the bound.
+
+    Deadline steps: a tighter window (smaller ``within``) must not give a
+    lower level. Count steps: a larger count must not give a lower level.
+    """
+    index_map = index_map or list(range(len(steps)))
+    bounds = [b for b, _ in steps]
+    if bounds != sorted(bounds):
+        finding("unsorted-thresholds", Severity.WARNING, path, f"thresholds{label} are not in ascending order")
+    seen: dict[Any, int] = {}
+    for pos, (bound, _) in enumerate(steps):
+        if bound in seen:
+            finding(
+                "overlapping-thresholds",
+                Severity.ERROR,
+                f"{path}[{index_map[pos]}]",
+                f"the same threshold{label} as {path}[{index_map[seen[bound]]}]: one of them never decides",
+            )
+        seen.setdefault(bound, pos)
+    ordered = sorted(range(len(steps)), key=lambda k: steps[k][0])
+    for a, b in itertools.pairwise(ordered):
+        (bound_a, rank_a), (bound_b, rank_b) = steps[a], steps[b]
+        if bound_a == bound_b:
+            continue
+        wrong = rank_b > rank_a if descending else rank_b < rank_a
+        if wrong:
+            detail = "a wider window gives a higher level" if descending else "a larger value gives a lower level"
+            finding(
+                "non-monotone-thresholds",
+                Severity.WARNING,
+                f"{path}[{index_map[b]}]",
+                f"{detail}{label} than {path}[{index_map[a]}]",
+            )
+
+
+def _unreachable(engine: _Engine) -> list[Quadrant]:
+    """Quadrants no ticket can reach, by the levels each source can raise."""
+    sources: list[tuple[int, int]] = [(0, 0)]
+    enabled = engine.enabled
+    if Signal.SAFETY in enabled:
+        sources.append((engine.u_top, engine.i_top))
+    if Signal.DEADLINE in enabled:
+        sources += [(rank, 0) for _, rank, _ in engine.deadline] + [(engine.overdue_rank, 0)]
+    sources += [(rank, 0) for rank, _ in engine.declared.values()]
+    for name in ("police", "regulator", "public_exposure"):
+        if name in enabled:
+            ru, ri, *_ = engine.raises[name]
+            sources.append((max(ru, 0), max(ri, 0)))
+    for flag_on, steps in ((Signal.REACH in enabled, engine.reach), (Signal.AFFECTED in enabled, engine.affected)):
+        if flag_on:
+            sources += [(0, rank) for _, rank, _ in steps]
+    sources += [(0, rank) for rank, _ in engine.vip.values()]
+    if Signal.MONEY in enabled:
+        sources += [(0, rank) for steps in engine.money.values() for _, rank, _ in steps]
+    if Signal.REPEAT_CONTACTS in enabled:
+        sources += [(rank, 0) for _, rank, _ in engine.repeat]
+    sources += [(max(r.urgency, 0), max(r.importance, 0)) for r in engine.rules]
+    ut, it = engine.u_threshold, engine.i_threshold
+    any_urgent = any(u >= ut for u, _ in sources)
+    any_important = any(i >= it for _, i in sources)
+    reachable = set()
+    for u, i in sources:
+        reachable.add(Quadrant.of(urgent=u >= ut, important=i >= it))
+    if any_urgent and any_important:
+        reachable.add(Quadrant.Q1)
+    if any_urgent and it > 0 and any(u >= ut and i < it for u, i in sources):
+        reachable.add(Quadrant.Q3)
+    if any_important and ut > 0 and any(i >= it and u < ut for u, i in sources):
+        reachable.add(Quadrant.Q2)
+    if ut == 0:
+        reachable -= {Quadrant.Q2, Quadrant.Q4}
+    if it == 0:
+        reachable -= {Quadrant.Q3, Quadrant.Q4}
+    return [q for q in Quadrant if q not in reachable]
+
+
+#: A sensible default policy: the four-level scales, every built-in signal,
+#: the ServiceNow 3x3 matrix, ITIL-like resolution targets (P1 1h, P2 8h,
+#: P3 24h, P4 48h, P5 5 days) in wall-clock time.
+DEFAULT_POLICY: TriagePolicy = TriagePolicy()
