@@ -458,6 +458,11 @@ def _to_money(value: Any) -> Money | None:
 # Reasons and findings
 
 
+def _to_evidence(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> FrozenMap[str, str]:
+    # A named converter so that type checkers see the parameter type (a bare generic class is not bound).
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)
+
+
 @attrs.frozen
 class Reason:
     """Why a result came out as it did: one structured, auditable record.
@@ -471,7 +476,7 @@ class Reason:
     code: str
     message: str
     rule: str | None = None
-    evidence: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=FrozenMap)
+    evidence: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_to_evidence)
 
     def __str__(self) -> str:
         if self.rule:
