@@ -91,7 +91,11 @@ _ZERO = timedelta(0)
 
 def _reason(code: str, message: str, rule: str | None = None, evidence: Mapping[str, str] | None = None) -> Reason:
     """Build a reason with string evidence (prepared once, when the policy is compiled)."""
-    return Reason(code, message, rule, FrozenMap(evidence or {}))  # type: ignore[arg-type]
+    return Reason(code, message, rule, FrozenMap(evidence or {}))
+
+
+def _as_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(value)
 
 
 def _fail(path: str, message: str) -> None:
@@ -134,7 +138,7 @@ class Scale:
     """
 
     levels: tuple[str, ...] = attrs.field(
-        default=("low", "medium", "high", "critical"), converter=tuple, validator=_check_levels
+        default=("low", "medium", "high", "critical"), converter=_as_tuple, validator=_check_levels
     )
     threshold: str = attrs.field(default="high", validator=_check_threshold)
 
@@ -223,7 +227,7 @@ def _terms(_instance: Keywords, attribute: attrs.Attribute[Any], value: tuple[st
 
 
 def _term_field() -> Any:
-    return attrs.field(default=(), converter=tuple, validator=_terms)
+    return attrs.field(default=(), converter=_as_tuple, validator=_terms)
 
 
 @attrs.frozen(kw_only=True)
@@ -357,7 +361,7 @@ class Rule:
     """
 
     name: str = attrs.field(validator=_check_rule_name)
-    when: tuple[Condition, ...] = attrs.field(converter=tuple, validator=_check_when)
+    when: tuple[Condition, ...] = attrs.field(converter=_as_tuple, validator=_check_when)
     urgency: str | None = attrs.field(default=None, validator=_level_name)
     importance: str | None = attrs.field(default=None, validator=_level_name)
     marks: frozenset[Mark] = attrs.field(default=frozenset(), converter=_to_marks)
@@ -424,7 +428,7 @@ class TriagePolicy:
     name: str = "default"
     urgency: Scale = attrs.field(factory=Scale)
     importance: Scale = attrs.field(factory=Scale)
-    signals: tuple[str, ...] = attrs.field(default=_DEFAULT_SIGNALS, converter=tuple)
+    signals: tuple[str, ...] = attrs.field(default=_DEFAULT_SIGNALS, converter=_as_tuple)
     keywords: Keywords = attrs.field(factory=Keywords)
     deadline: tuple[DeadlineStep, ...] = attrs.field(
         default=(
@@ -432,7 +436,7 @@ class TriagePolicy:
             DeadlineStep(within=timedelta(hours=4), level="high"),
             DeadlineStep(within=timedelta(days=1), level="medium"),
         ),
-        converter=tuple,
+        converter=_as_tuple,
     )
     overdue: str = attrs.field(default="critical", validator=_level_name)
     declared_urgency: FrozenMap[str, str] = attrs.field(
@@ -448,7 +452,7 @@ class TriagePolicy:
             CountStep(at_least=10_000, level="high"),
             CountStep(at_least=100_000, level="critical"),
         ),
-        converter=tuple,
+        converter=_as_tuple,
     )
     vip: FrozenMap[str, str] = attrs.field(
         default=FrozenMap({"vip_business": "high", "vip_private": "high"}), converter=_frozen_str_map
@@ -465,7 +469,7 @@ class TriagePolicy:
             MoneyStep(at_least=Money.parse("1500 USD"), level="high"),
             MoneyStep(at_least=Money.parse("15000 USD"), level="critical"),
         ),
-        converter=tuple,
+        converter=_as_tuple,
     )
     affected: tuple[CountStep, ...] = attrs.field(
         default=(
@@ -473,17 +477,17 @@ class TriagePolicy:
             CountStep(at_least=100, level="high"),
             CountStep(at_least=1_000, level="critical"),
         ),
-        converter=tuple,
+        converter=_as_tuple,
     )
     repeat_contacts: tuple[CountStep, ...] = attrs.field(
-        default=(CountStep(at_least=1, level="medium"), CountStep(at_least=3, level="high")), converter=tuple
+        default=(CountStep(at_least=1, level="medium"), CountStep(at_least=3, level="high")), converter=_as_tuple
     )
     complaint_risk_from: int = 2
     doubt_attribute: str | None = "doubtful"
     direct_to_top: tuple[tuple[str, ...], ...] = attrs.field(
         default=(("safety", "police"),), converter=_tuple_of_tuples
     )
-    rules: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[Rule, ...] = attrs.field(default=(), converter=_as_tuple)
     matrix: PriorityMatrix = attrs.field(default=SERVICENOW, converter=_to_matrix)
     targets: tuple[Target, ...] = attrs.field(
         default=(
@@ -493,10 +497,10 @@ class TriagePolicy:
             Target(priority=4, within=timedelta(hours=48)),
             Target(priority=5, within=timedelta(days=5)),
         ),
-        converter=tuple,
+        converter=_as_tuple,
     )
     calendar: BusinessCalendar | None = None
-    protected_attributes: tuple[str, ...] = attrs.field(default=PROTECTED_ATTRIBUTES, converter=tuple)
+    protected_attributes: tuple[str, ...] = attrs.field(default=PROTECTED_ATTRIBUTES, converter=_as_tuple)
     strict: bool = True
     _engine: _Engine = attrs.field(init=False, eq=False, hash=False, repr=False)
 
