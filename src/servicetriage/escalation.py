@@ -367,6 +367,12 @@ class Case:
 
     def brought_in(self, targets: Iterable[Target], *, approve: bool = True) -> Case:
         """Return this case with *targets* added as watchers (and, if *approve*, tiers as approvers)."""
+        targets = tuple(targets)
+        if all(
+            t in self.watchers and (not approve or t.kind is not TargetKind.TIER or t in self.approvers)
+            for t in targets
+        ):
+            return self
         approvers = list(self.approvers)
         watchers = list(self.watchers)
         changed = False

@@ -22,6 +22,7 @@ from servicetriage.escalation import (
 from servicetriage.model import (
     DEFAULT_TIERS,
     Channel,
+    Customer,
     CustomerTier,
     Flag,
     Level,
@@ -32,7 +33,7 @@ from servicetriage.model import (
     Triage,
 )
 from servicetriage.playbooks import Playbook, PlaybookSet, PlaybookStep, Trigger
-from servicetriage.strategies._model import aware_datetimes, tickets
+from servicetriage.strategies._model import aware_datetimes
 
 if TYPE_CHECKING:
     from servicetriage.escalation import BusinessClock
@@ -168,8 +169,9 @@ def _states(
     *,
     policies: st.SearchStrategy[EscalationPolicy],
     calendars: st.SearchStrategy[BusinessClock] | None,
+    ticket_strategy: st.SearchStrategy[Ticket] | None,
 ) -> EscalationState:
-    ticket = draw(tickets())
+    ticket = draw(ticket_strategy) if ticket_strategy is not None else _plain_ticket(draw)
     triage = draw(triages_for(ticket))
     policy = draw(policies)
     calendar = draw(calendars) if calendars is not None else None
@@ -183,13 +185,25 @@ def escalation_states(
     *,
     policies: st.SearchStrategy[EscalationPolicy] | None = None,
     calendars: st.SearchStrategy[BusinessClock] | None = None,
+    tickets: st.SearchStrategy[Ticket] | None = None,
 ) -> st.SearchStrategy[EscalationState]:
-    """Freshly started escalations of drawn tickets under drawn policies.
+    """Draw freshly started escalations under drawn policies.
 
     Pass ``calendars`` (for example :func:`~servicetriage.strategies.calendars`)
     to draw business-time escalations; by default delays are wall-clock.
+    Escalation reads only a ticket's id, so by default the tickets are plain;
+    pass ``tickets`` (for example :func:`~servicetriage.strategies.tickets`)
+    to escalate fully drawn ones.
     """
-    return _states(policies=policies if policies is not None else escalation_policies(), calendars=calendars)
+    return _states(
+        policies=policies if policies is not None else escalation_policies(),
+        calendars=calendars,
+        ticket_strategy=tickets,
+    )
+
+
+def _plain_ticket(draw: st.DrawFn) -> Ticket:
+    return Ticket(id=f"T{draw(st.integers(0, 999))}", opened_at=draw(aware_datetimes()), customer=Customer(id="C1"))
 
 
 _NEXT_KINDS: dict[Status, tuple[EventKind, ...]] = {
