@@ -639,6 +639,23 @@ def _steps(
     return tuple(result)
 
 
+def _count_table(steps: tuple[tuple[Any, int, Reason], ...]) -> tuple[tuple[Any, int, Reason], ...]:
+    """Order count steps for a first-match scan from the largest bound down.
+
+    Each step's level becomes the highest level of any step with a bound at
+    most its own (with that step's reason), so a larger count never gives a
+    lower level, whatever order the policy lists its steps in.
+    """
+    ordered = sorted(steps, key=lambda step: step[0])
+    table: list[tuple[Any, int, Reason]] = []
+    best: tuple[int, Reason] | None = None
+    for bound, rank, reason in ordered:
+        if best is None or rank > best[0]:
+            best = (rank, reason)
+        table.append((bound, best[0], best[1]))
+    return tuple(reversed(table))
+
+
 class _Engine:
     """A policy compiled for fast classification. Immutable after construction."""
 
@@ -764,7 +781,7 @@ class _Engine:
         )
 
         # Reach, VIP, money, affected, repeat contacts
-        self.reach = _steps(policy.reach, im, "reach", "importance", "signal.reach", noun="reach")[::-1]
+        self.reach = _count_table(_steps(policy.reach, im, "reach", "importance", "signal.reach", noun="reach"))
         self.reach_on = on(Signal.REACH)
         self.vip: dict[CustomerTier, tuple[int, Reason]] = {}
         for key, level in policy.vip.items():
@@ -789,15 +806,22 @@ class _Engine:
         by_currency: dict[str, list[tuple[Any, int, Reason]]] = {}
         for bound, rank, reason in money_steps:
             by_currency.setdefault(bound.currency, []).append((bound.amount, rank, reason))
-        self.money = {cur: tuple(sorted(items, key=lambda s: (-s[1], s[0]))) for cur, items in by_currency.items()}
+        self.money = {cur: _count_table(tuple(items)) for cur, items in by_currency.items()}
         self.money_on = on(Signal.MONEY)
-        self.affected = _steps(
-            policy.affected, im, "affected", "importance", "signal.affected", noun="customers affected"
-        )[::-1]
+        self.affected = _count_table(
+            _steps(policy.affected, im, "affected", "importance", "signal.affected", noun="customers affected")
+        )
         self.affected_on = on(Signal.AFFECTED)
-        self.repeat = _steps(
-            policy.repeat_contacts, us, "repeat_contacts", "urgency", "signal.repeat_contacts", noun="repeat contacts"
-        )[::-1]
+        self.repeat = _count_table(
+            _steps(
+                policy.repeat_contacts,
+                us,
+                "repeat_contacts",
+                "urgency",
+                "signal.repeat_contacts",
+                noun="repeat contacts",
+            )
+        )
         self.repeat_on = on(Signal.REPEAT_CONTACTS)
         if (
             isinstance(policy.complaint_risk_from, bool)
