@@ -65,6 +65,11 @@ _ISO_RE = re.compile(
 )
 
 
+def _exact_timedelta(seconds: Decimal) -> timedelta:
+    # Decimal, not float: "99421d0.000001s" keeps its microsecond.
+    return timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
+
+
 def parse_duration(value: object) -> timedelta:
     """Parse a duration: ``"1h30m"``, ``"2d"``, ``"PT45M"``, ``"-15m"`` or seconds.
 
@@ -84,13 +89,13 @@ def parse_duration(value: object) -> timedelta:
         if text.startswith("-"):
             sign, text = -1, text[1:]
         if text and _COMPACT_RE.match(text):
-            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text))
-            return sign * timedelta(seconds=seconds)
+            seconds = sum(Decimal(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text))
+            return sign * _exact_timedelta(seconds)
         match = _ISO_RE.match(text)
         if text not in ("P", "PT") and match and any(match.groupdict().values()):
-            parts = {k: float(v) for k, v in match.groupdict().items() if v}
-            seconds = sum(parts.get(k, 0.0) * _UNIT_SECONDS[k.lower()] for k in "wdhms")
-            return sign * timedelta(seconds=seconds)
+            parts = {k: Decimal(v) for k, v in match.groupdict().items() if v}
+            seconds = sum(parts.get(k, Decimal(0)) * _UNIT_SECONDS[k.lower()] for k in "wdhms")
+            return sign * _exact_timedelta(seconds)
     msg = f"expected a duration such as '1h30m', 'PT45M' or a number of seconds, got {value!r}"
     raise ValueError(msg)
 
@@ -355,6 +360,8 @@ def structure(data: Any, cls: type[T], *, error: type[ServiceTriageError] = Poli
         raise error(str(exc)) from None
     except (ValueError, TypeError, KeyError) as exc:
         raise error(f"<document>: {exc}") from None
+    except AttributeError:  # a list or a scalar where a table of fields belongs
+        raise error(f"<document>: expected a table of fields, got {data!r}") from None
 
 
 def unstructure(value: object) -> Any:
