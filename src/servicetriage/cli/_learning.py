@@ -1,10 +1,345 @@
-"""Sub-commands (not yet registered)."""
+"""Sub-commands of the learning loop: ``report``, ``review``, ``learn`` and ``playbook``.
+
+They all work on a store file: ``--store PATH``, else ``$SERVICETRIAGE_STORE``,
+else ``./servicetriage.db``. Times default to the current time; pass ``--at``
+(or ``--now``) with an aware ISO time to record another.
+"""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servicetriage.config import parse_duration
+from servicetriage.errors import PolicyError
+from servicetriage.learning import LearningConfig, propose
+from servicetriage.review import ReportState, Subject
+from servicetriage.store import Store, default_store_path, load_reports, version_to_data
+from servicetriage.versions import Target, diff, render_diff
+
+if TYPE_CHECKING:
+    import argparse
+
+_REPORT_EVENTS = ("submit", "start", "accept", "reject", "request-changes")
+_AMENDMENT_EVENTS = ("approve", "decline")
+
+
+def _time(text: str | None, option: str) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"{option}: expected an ISO 8601 time such as '2026-05-01T09:30:00+08:00', got {text!r}"
+        raise PolicyError(msg) from None
+    if value.tzinfo is None:
+        msg = f"{option}: expected an aware time (with a time zone offset), got {text!r}"
+        raise PolicyError(msg)
+    return value
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(args.store or default_store_path())
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", metavar="PATH", help="store file (default: $SERVICETRIAGE_STORE or ./servicetriage.db)"
+    )
+
+
+def _target(args: argparse.Namespace) -> Target:
+    return Target(kind=args.kind, id=args.id)
+
+
+# ---- report
+
+
+def _report_add(args: argparse.Namespace) -> int:
+    reports = load_reports(args.file)
+    with _store(args) as store:
+        for report in reports:
+            store.add_report(report, at=_time(args.at, "--at") if args.at else None)
+            print(f"added report {report.id} (draft)")
+    return 0
+
+
+def _report_list(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        for report in store.reports(args.state):
+            review = store.review(Subject.REPORT, report.id)
+            kinds = ", ".join(d.kind for d in report.deviations) or "no deviation"
+            print(f"{report.id}\t{review.state.value}\t{report.category}\t{kinds}")
+    return 0
+
+
+def _report_show(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        report = store.report(args.id)
+        review = store.review(Subject.REPORT, args.id)
+    print(f"{report.id} ticket {report.ticket_id}, owner {report.owner}, {review.state.value}")
+    for step in review.trail:
+        print(f"  {step}")
+    return 0
+
+
+# ---- review
+
+
+def _review(args: argparse.Namespace) -> int:
+    at = _time(args.at, "--at")
+    with _store(args) as store:
+        if args.event in _AMENDMENT_EVENTS:
+            event = "reject" if args.event == "decline" else args.event
+            review = store.advance(Subject.AMENDMENT, args.id, event, actor=args.actor, at=at, reason=args.reason)
+        else:
+            review = store.advance(Subject.REPORT, args.id, args.event, actor=args.actor, at=at, reason=args.reason)
+    print(f"{review.subject.value} {review.id}: {review.state.value}")
+    return 0
+
+
+# ---- learn
+
+
+def _learn(args: argparse.Namespace) -> int:
+    now = _time(args.now, "--now")
+    try:
+        window = parse_duration(args.window)
+    except ValueError as exc:
+        msg = f"--window: {exc}"
+        raise PolicyError(msg) from None
+    config = LearningConfig(min_count=args.min_count, window=window, authority_id=args.authority)
+    with _store(args) as store:
+        proposals = propose(store.reports(ReportState.ACCEPTED), config, now)
+        saved = []
+        for proposal in proposals:
+            if args.save:
+                try:
+                    amendment = proposal.amendment(store.head(proposal.target))
+                except PolicyError as exc:
+                    print(f"skipped {proposal.id}: {exc}")
+                    continue
+                if any(a.id == amendment.id for a in store.amendments(proposal.target)):
+                    continue
+                store.propose(amendment, author=args.actor, at=now, reason=proposal.summary)
+                saved.append(amendment.id)
+    if args.json:
+        out = [
+            {
+                "id": p.id,
+                "kind": p.kind.value,
+                "target": str(p.target),
+                "signature": p.signature.key,
+                "trigger": p.trigger,
+                "summary": p.summary,
+                "incidents": list(p.evidence.incidents),
+            }
+            for p in proposals
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        if not proposals:
+            print("no typical deviations yet")
+        for p in proposals:
+            print(f"{p.id} {p.kind.value} {p.target}: {p.summary}")
+            print(f"  incidents: {', '.join(p.evidence.incidents)}")
+        for amendment_id in saved:
+            print(f"proposed amendment {amendment_id}")
+    return 0
+
+
+# ---- playbook (any versioned document)
+
+
+def _init(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else None
+    except (OSError, json.JSONDecodeError) as exc:
+        msg = f"{path}: cannot read: {exc}"
+        raise PolicyError(msg) from None
+    if data is None:
+        import tomllib  # noqa: PLC0415
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            msg = f"{path}: cannot read: {exc}"
+            raise PolicyError(msg) from None
+    with _store(args) as store:
+        version = store.create(_target(args), data, author=args.actor, at=_time(args.at, "--at"), message=args.reason)
+    print(version)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        history = store.history(_target(args))
+    if not history.versions:
+        msg = f"no versions of {_target(args)}"
+        raise PolicyError(msg)
+    for version in history.versions:
+        print(f"{version}" + (f": {version.message}" if version.message else ""))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        history = store.history(_target(args))
+    version = history.version(args.version) if args.version else history.head
+    if version is None:
+        msg = f"no versions of {_target(args)}"
+        raise PolicyError(msg)
+    print(json.dumps(version.document if not args.meta else version_to_data(version), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        history = store.history(_target(args))
+    old, new = history.version(args.old), history.version(args.new)
+    changes = diff(old, new)
+    if args.json:
+        out = [
+            {"kind": c.kind.value, "path": list(c.path), "old": _plain(c.old), "new": _plain(c.new)} for c in changes
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(render_diff(changes, title=f"{history.versions[0].target} v{old.number} -> v{new.number}"))
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    from servicetriage.versions import thaw  # noqa: PLC0415
+
+    return thaw(value)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        version = store.apply(args.amendment, actor=args.actor, at=_time(args.at, "--at"), reason=args.reason)
+    print(version)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        version = store.rollback(
+            _target(args), args.to, actor=args.actor, at=_time(args.at, "--at"), reason=args.reason
+        )
+    print(version)
+    return 0
+
+
+def _amendments(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        for amendment in store.amendments():
+            state = store.review(Subject.AMENDMENT, amendment.id).state.value
+            print(f"{amendment.id}\t{state}\t{amendment.target}\t{amendment.summary}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        problems = store.verify()
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print("all version chains verify")
+    return 0
+
+
+def _doc_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", help="the playbook (or policy) id")
+    parser.add_argument("--kind", default="playbook", help="document kind: playbook (default) or authority")
+    _add_store(parser)
+
+
+def _who(parser: argparse.ArgumentParser, *, reason: bool = True) -> None:
+    parser.add_argument("--actor", required=True, help="who does it")
+    if reason:
+        parser.add_argument("--reason", required=True, help="why")
+    parser.add_argument("--at", metavar="ISO", help="when (aware ISO time; default: now)")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add this module's sub-commands to *sub*."""
+    """Add ``report``, ``review``, ``learn`` and ``playbook`` to *sub*."""
+    report = sub.add_parser("report", help="file and list post-incident reports")
+    rsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = rsub.add_parser("add", help="add the report(s) in a TOML, JSON or YAML file (as drafts)")
+    add.add_argument("file")
+    add.add_argument("--at", metavar="ISO", help="when it was filed (default: when it was resolved)")
+    _add_store(add)
+    add.set_defaults(func=_report_add)
+    listing = rsub.add_parser("list", help="list reports with their review state")
+    listing.add_argument("--state", choices=[s.value for s in ReportState])
+    _add_store(listing)
+    listing.set_defaults(func=_report_list)
+    show = rsub.add_parser("show", help="show a report's review trail")
+    show.add_argument("id")
+    _add_store(show)
+    show.set_defaults(func=_report_show)
+
+    review = sub.add_parser("review", help="move a report (or an amendment) through its review")
+    vsub = review.add_subparsers(dest="event", required=True, metavar="EVENT")
+    for event in (*_REPORT_EVENTS, *_AMENDMENT_EVENTS):
+        what = "amendment" if event in _AMENDMENT_EVENTS else "report"
+        step = vsub.add_parser(event, help=f"{event} a {what}")
+        step.add_argument("id", metavar=f"{what.upper()}_ID")
+        _who(step)
+        _add_store(step)
+        step.set_defaults(func=_review)
+
+    learn = sub.add_parser("learn", help="propose amendments from the accepted reports")
+    learn.add_argument("--min-count", type=int, default=3, help="recurrences that make a deviation typical (3)")
+    learn.add_argument("--window", default="30d", help="how far back to look (30d)")
+    learn.add_argument("--now", metavar="ISO", help="the time to judge from (default: now)")
+    learn.add_argument("--authority", default="default", help="id of the authority policy document (default)")
+    learn.add_argument("--save", action="store_true", help="store the proposals as proposed amendments")
+    learn.add_argument("--actor", default="learning", help="who proposes them, with --save (learning)")
+    learn.add_argument("--json", action="store_true", help="print JSON")
+    _add_store(learn)
+    learn.set_defaults(func=_learn)
+
+    playbook = sub.add_parser("playbook", help="versioned playbooks and policies: history, diff, apply, rollback")
+    psub = playbook.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = psub.add_parser("init", help="store version 1 of a document from a JSON or TOML file")
+    _doc_args(init)
+    init.add_argument("file")
+    _who(init, reason=False)
+    init.add_argument("--reason", default="", help="why")
+    init.set_defaults(func=_init)
+    history = psub.add_parser("history", help="list a document's versions")
+    _doc_args(history)
+    history.set_defaults(func=_history)
+    show_doc = psub.add_parser("show", help="print a version as JSON")
+    _doc_args(show_doc)
+    show_doc.add_argument("--version", type=int, help="version number (default: the current one)")
+    show_doc.add_argument("--meta", action="store_true", help="print the version with its hash and metadata")
+    show_doc.set_defaults(func=_show)
+    diff_doc = psub.add_parser("diff", help="compare two versions")
+    _doc_args(diff_doc)
+    diff_doc.add_argument("old", type=int)
+    diff_doc.add_argument("new", type=int)
+    diff_doc.add_argument("--json", action="store_true", help="print the changes as JSON")
+    diff_doc.set_defaults(func=_diff)
+    apply = psub.add_parser("apply", help="apply an approved amendment, making a new version")
+    apply.add_argument("amendment", metavar="AMENDMENT_ID")
+    _who(apply, reason=False)
+    apply.add_argument("--reason", default="applied", help="why")
+    _add_store(apply)
+    apply.set_defaults(func=_apply)
+    rollback = psub.add_parser("rollback", help="make a new version equal to an old one")
+    _doc_args(rollback)
+    rollback.add_argument("--to", type=int, required=True, help="the version number to restore")
+    _who(rollback)
+    rollback.set_defaults(func=_rollback)
+    amendments = psub.add_parser("amendments", help="list amendments with their review state")
+    _add_store(amendments)
+    amendments.set_defaults(func=_amendments)
+    verify = psub.add_parser("verify", help="verify every hash chain in the store (exit 1 on tampering)")
+    _add_store(verify)
+    verify.set_defaults(func=_verify)

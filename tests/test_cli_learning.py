@@ -1,0 +1,95 @@
+"""The learning-loop commands: report, review, learn and playbook, on a store file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from servicetriage.cli import main
+
+if TYPE_CHECKING:
+    import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "reports"
+AIRLINE = EXAMPLES / "airline-rebooking.toml"
+ID = "R-2017-0412"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_loop_from_report_to_a_new_playbook_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    assert _run(capsys, "report", "add", str(AIRLINE), *store)[0] == 0
+    for n, event in enumerate(["submit", "start", "accept"]):
+        code, out, _ = _run(
+            capsys,
+            "review",
+            event,
+            ID,
+            "--actor",
+            "sup.zhao",
+            "--reason",
+            "ok",
+            "--at",
+            f"2017-04-13T1{n}:00:00+08:00",
+            *store,
+        )
+        assert code == 0
+    assert "accepted" in out
+    code, out, _ = _run(capsys, "learn", "--now", "2017-04-14T00:00:00+08:00", "--save", "--actor", "agent.li", *store)
+    assert code == 0
+    amendment = next(line.split()[-1] for line in out.splitlines() if line.startswith("proposed amendment"))
+    code, _, err = _run(capsys, "review", "approve", amendment, "--actor", "agent.li", "--reason", "mine", *store)
+    assert code == 2
+    assert "nobody approves their own amendment" in err
+    assert _run(capsys, "review", "approve", amendment, "--actor", "sup.zhao", "--reason", "typical", *store)[0] == 0
+    code, out, _ = _run(capsys, "playbook", "apply", amendment, "--actor", "sup.zhao", *store)
+    assert code == 0
+    assert "v1" in out
+    code, out, _ = _run(capsys, "playbook", "history", "flight_disruption", *store)
+    assert out.count("playbook:flight_disruption v") == 1
+    code, out, _ = _run(capsys, "playbook", "show", "flight_disruption", *store)
+    assert json.loads(out)["steps"][0]["action"] == "rebooking"
+    assert _run(capsys, "playbook", "verify", *store)[0] == 0
+
+
+def test_diff_and_rollback_between_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    doc = tmp_path / "p.json"
+    doc.write_text(json.dumps({"id": "p", "steps": [{"id": "listen"}]}))
+    who = ["--actor", "ops", "--at", "2026-01-01T00:00:00+00:00"]
+    assert _run(capsys, "playbook", "init", "p", str(doc), *who, *store)[0] == 0
+    assert _run(capsys, "playbook", "rollback", "p", "--to", "1", *who, "--reason", "no-op", *store)[0] == 0
+    code, out, _ = _run(capsys, "playbook", "diff", "p", "1", "2", *store)
+    assert code == 0
+    assert "(no changes)" in out
+    code, out, _ = _run(capsys, "playbook", "diff", "p", "1", "2", "--json", *store)
+    assert json.loads(out) == []
+
+
+def test_errors_exit_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    code, _, err = _run(capsys, "review", "accept", "R-x", "--actor", "a", "--reason", "b", *store)
+    assert code == 2
+    assert "no report 'R-x'" in err
+    code, _, err = _run(capsys, "learn", "--window", "soon", *store)
+    assert code == 2
+    assert "--window" in err
+    code, _, err = _run(capsys, "report", "list", "--store", str(tmp_path))
+    assert code == 2
+    assert "is a directory" in err
+
+
+def test_the_store_path_comes_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVICETRIAGE_STORE", str(tmp_path / "env.db"))
+    assert _run(capsys, "report", "add", str(EXAMPLES / "flight-delay-meal.json"))[0] == 0
+    assert (tmp_path / "env.db").exists()
+    _code, out, _ = _run(capsys, "report", "list")
+    assert "R-2017-0503\tdraft" in out
