@@ -198,7 +198,7 @@ class Trigger:
 
     def __attrs_post_init__(self) -> None:
         if self.specificity == 0:
-            msg = "trigger: expected at least one condition (a trigger with none would match every ticket)"
+            msg = "expected at least one condition in a trigger (one with none would match every ticket)"
             raise PolicyError(msg)
 
     @property
@@ -255,7 +255,7 @@ class Trigger:
             if not found:
                 return None
             evidence = FrozenMap({"keywords": ", ".join(found)})
-            reasons.append(Reason("trigger.keyword", f"early sign {found[0]!r}", evidence=evidence))  # type: ignore[arg-type]
+            reasons.append(Reason("trigger.keyword", f"early sign {found[0]!r}", evidence=evidence))  # type: ignore[arg-type, unused-ignore]
         for key, expected in self.attributes.items():
             if key not in ticket.attributes or ticket.attributes[key] != expected:
                 return None

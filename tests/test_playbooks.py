@@ -1,0 +1,262 @@
+"""Tests for contingency plans: matching, starting, file round trips and checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given, settings
+
+from servicetriage import strategies as sts
+from servicetriage.calendar import BusinessCalendar, WeeklyHours
+from servicetriage.config import dump, load, load_file, structure
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.model import (
+    Channel,
+    Customer,
+    Flag,
+    Level,
+    Mark,
+    ObligationKind,
+    Pause,
+    Quadrant,
+    Ticket,
+    Triage,
+)
+from servicetriage.playbooks import (
+    ANGRY_CUSTOMER,
+    RIDE_SAFETY_SOS,
+    WORKED_PLAYBOOKS,
+    Playbook,
+    PlaybookSet,
+    PlaybookStep,
+    Trigger,
+    check_playbooks,
+    match,
+    start_playbook,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 5, 6, 23, 12, tzinfo=UTC)
+M = timedelta(minutes=1)
+
+
+def ticket(**kwargs: object) -> Ticket:
+    fields: dict[str, object] = {"id": "T1", "opened_at": T0, "customer": Customer(id="C1")}
+    fields.update(kwargs)
+    return Ticket(**fields)  # type: ignore[arg-type]
+
+
+def triage(quadrant: Quadrant = Quadrant.Q1, marks: frozenset[Mark] = frozenset()) -> Triage:
+    return Triage(
+        ticket_id="T1",
+        quadrant=quadrant,
+        priority=1,
+        urgency=Level(2, "high"),
+        importance=Level(2, "high"),
+        due=None,
+        reasons=(),
+        marks=marks,
+    )
+
+
+def plan(id: str, *triggers: Trigger, priority: int = 0, version: int = 1) -> Playbook:
+    return Playbook(
+        id=id,
+        version=version,
+        title=id,
+        triggers=triggers,
+        steps=(PlaybookStep(action="act"),),
+        priority=priority,
+    )
+
+
+def test_an_sos_from_a_rider_starts_the_ride_safety_plan_first() -> None:
+    sos = ticket(flags={Flag.SAFETY}, category="ride", subject="SOS")
+    found = match(sos, triage(), WORKED_PLAYBOOKS)
+    assert [m.playbook.id for m in found] == ["ride-safety-sos"]
+    assert found[0].reasons[0].code in {"trigger.flags", "trigger.category"}
+
+
+def test_early_signs_in_the_text_start_the_safety_plan_before_any_flag_is_set() -> None:
+    early = ticket(category="ride", text="乘客说:救命!")
+    found = match(early, triage(Quadrant.Q3), WORKED_PLAYBOOKS)
+    assert [(m.playbook.id, m.specificity) for m in found] == [("ride-safety-sos", 2)]
+
+
+def test_an_angry_customer_starts_the_seven_step_method() -> None:
+    angry = ticket(text="This is unacceptable, I am furious")
+    found = match(angry, triage(Quadrant.Q3), WORKED_PLAYBOOKS)
+    assert [m.playbook.id for m in found] == ["angry-customer"]
+    assert found[0].reasons[0].evidence["keywords"] == "furious, unacceptable"
+
+
+def test_the_seven_steps_are_in_the_method_order() -> None:
+    words = ["compose", "listen", "restate", "empathise", "propose", "act", "feed back"]
+    assert len(ANGRY_CUSTOMER.steps) == 7
+    for step, word in zip(ANGRY_CUSTOMER.steps, words, strict=True):
+        assert word in step.action.lower()
+
+
+def test_a_q1_ticket_no_plan_matches_gets_no_match() -> None:
+    assert match(ticket(text="my invoice is wrong"), triage(Quadrant.Q1), WORKED_PLAYBOOKS) == ()
+
+
+def test_matches_are_ordered_by_specificity_then_priority_then_id_then_newest_version() -> None:
+    plans = (
+        plan("b", Trigger(quadrants={Quadrant.Q1}), priority=5),
+        plan("a", Trigger(quadrants={Quadrant.Q1}), priority=5),
+        plan("z", Trigger(quadrants={Quadrant.Q1}, flags={Flag.SAFETY})),
+        plan("c", Trigger(quadrants={Quadrant.Q1}), priority=9),
+        plan("a", Trigger(quadrants={Quadrant.Q1}), priority=5, version=2),
+    )
+    found = match(ticket(flags={Flag.SAFETY}), triage(), plans)
+    assert [(m.playbook.id, m.playbook.version) for m in found] == [("z", 1), ("c", 1), ("a", 2), ("a", 1), ("b", 1)]
+
+
+def test_a_playbook_matches_through_its_most_specific_trigger() -> None:
+    both = plan("p", Trigger(flags={Flag.SAFETY}), Trigger(flags={Flag.SAFETY}, channels={Channel.PHONE}))
+    (found,) = match(ticket(flags={Flag.SAFETY}, channel="phone"), triage(), (both,))
+    assert (found.trigger, found.specificity) == (1, 2)
+
+
+@given(sts.tickets(), sts.playbook_sets())
+@settings(max_examples=60)
+def test_match_order_does_not_depend_on_the_order_of_the_playbooks(ticket: Ticket, plans: PlaybookSet) -> None:
+    tri = attrs.evolve(triage(), ticket_id=ticket.id)
+    forward = match(ticket, tri, plans.playbooks)
+    backward = match(ticket, tri, tuple(reversed(plans.playbooks)))
+    key = [(m.playbook.id, m.playbook.version, m.specificity) for m in forward]
+    assert key == [(m.playbook.id, m.playbook.version, m.specificity) for m in backward]
+    assert [m.specificity for m in forward] == sorted((m.specificity for m in forward), reverse=True)
+
+
+def test_starting_a_plan_gives_absolute_deadlines_on_the_wall_clock() -> None:
+    steps = start_playbook(RIDE_SAFETY_SOS, ticket(), T0)
+    assert [s.due for s in steps[:4]] == [T0, T0 + 2 * M, T0 + 5 * M, T0 + 10 * M]
+    assert steps[5].as_obligation() is not None
+    obligation = steps[5].as_obligation()
+    assert obligation is not None
+    assert (obligation.kind, obligation.to) == (ObligationKind.VERIFY, "safety_team")
+    assert steps[0].as_obligation() is None
+
+
+def test_a_business_time_plan_counts_open_hours_when_a_calendar_is_given() -> None:
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    office = attrs.evolve(ANGRY_CUSTOMER, business_time=True)
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
+    steps = start_playbook(office, ticket(opened_at=evening), evening, calendar)
+    assert steps[5].due == datetime(2026, 5, 7, 12, 0, tzinfo=UTC)  # 1 h on Wednesday + 3 h on Thursday
+    assert start_playbook(RIDE_SAFETY_SOS, ticket(opened_at=evening), evening, calendar)[1].due == evening + 2 * M
+
+
+def test_a_business_time_plan_skips_the_tickets_pauses() -> None:
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.every_day("00:00-24:00"))
+    office = attrs.evolve(ANGRY_CUSTOMER, business_time=True)
+    paused = ticket(pauses=(Pause(T0, T0 + 30 * M),))
+    assert start_playbook(office, paused, T0, calendar)[1].due == T0 + 31 * M
+
+
+def test_worked_playbooks_round_trip_through_every_format() -> None:
+    worked = PlaybookSet(playbooks=WORKED_PLAYBOOKS)
+    for fmt in ("toml", "json", "yaml"):
+        assert load(dump(worked, fmt), PlaybookSet, fmt) == worked
+
+
+def test_the_example_file_holds_the_worked_playbooks() -> None:
+    assert load_file(ROOT / "examples" / "playbooks.toml", PlaybookSet) == PlaybookSet(playbooks=WORKED_PLAYBOOKS)
+
+
+@given(sts.playbook_sets())
+@settings(max_examples=60)
+def test_any_playbook_set_round_trips_through_toml(plans: PlaybookSet) -> None:
+    assert load(dump(plans), PlaybookSet) == plans
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (
+            {"action": "x", "due": "-5m"},
+            "playbooks[0].steps[2].due: expected a duration >= 0 (an offset from the start), got '-5m'",
+        ),
+        ({"action": ""}, "playbooks[0].steps[2].action: expected a non-empty string"),
+        ({"action": "x", "obligation": "pray"}, "playbooks[0].steps[2].obligation: expected one of"),
+        ({"action": "x", "when": "now"}, "playbooks[0].steps[2]: extra fields found (when)"),
+    ],
+)
+def test_a_bad_step_names_its_path(step: dict[str, object], message: str) -> None:
+    data = {"playbooks": [{"id": "p", "title": "t", "steps": [{"action": "a"}, {"action": "b"}, step]}]}
+    with pytest.raises(PolicyError) as info:
+        structure(data, PlaybookSet)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("playbook", "message"),
+    [
+        ({"id": "p", "title": "t", "steps": []}, "playbooks[0].steps: expected at least one step"),
+        (
+            {"id": "p", "title": "t", "version": 0, "steps": [{"action": "a"}]},
+            "playbooks[0].version: expected a whole number >= 1",
+        ),
+        (
+            {"id": "p", "title": "t", "triggers": [{}], "steps": [{"action": "a"}]},
+            "playbooks[0].triggers[0]: expected at least one condition in a trigger",
+        ),
+        (
+            {"id": "p", "title": "t", "triggers": [{"attributes": {"nationality": "CN"}}], "steps": [{"action": "a"}]},
+            "playbooks[0].triggers[0].attributes.nationality: a trigger may not read the protected attribute",
+        ),
+        (
+            {"id": "p", "title": "t", "triggers": [{"quadrants": ["Q9"]}], "steps": [{"action": "a"}]},
+            "playbooks[0].triggers[0].quadrants",
+        ),
+    ],
+)
+def test_a_bad_playbook_names_its_path(playbook: dict[str, object], message: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        structure({"playbooks": [playbook]}, PlaybookSet)
+    assert message in str(info.value)
+
+
+def test_match_rejects_a_triage_of_another_ticket() -> None:
+    with pytest.raises(TicketError, match=r"triage\.ticket_id"):
+        match(ticket(), attrs.evolve(triage(), ticket_id="T9"), WORKED_PLAYBOOKS)
+
+
+def findings(plans: tuple[Playbook, ...], **kwargs: object) -> set[tuple[str, str]]:
+    return {(f.code, f.path) for f in check_playbooks(plans, **kwargs)}  # type: ignore[arg-type]
+
+
+def test_the_worked_playbooks_pass_the_checks() -> None:
+    assert check_playbooks(WORKED_PLAYBOOKS) == ()
+
+
+def test_check_finds_a_trigger_that_can_never_match() -> None:
+    never = plan("p", Trigger(quadrants={Quadrant.Q4}, flags={Flag.SAFETY}))
+    assert ("playbook.never-matches", "playbooks[0].triggers[0]") in findings((never,))
+    fine = plan("p", Trigger(quadrants={Quadrant.Q1, Quadrant.Q4}, flags={Flag.SAFETY}))
+    assert findings((fine,)) == set()
+
+
+def test_check_finds_duplicates_backward_deadlines_unknown_tiers_and_manual_only_plans() -> None:
+    odd = Playbook(
+        id="p",
+        title="t",
+        steps=(PlaybookStep(action="a", due=10 * M), PlaybookStep(action="b", due=5 * M, authority="boss")),
+    )
+    found = findings((odd, odd))
+    assert ("playbook.duplicate", "playbooks[1].id") in found
+    assert ("playbook.deadline-backwards", "playbooks[0].steps[1].due") in found
+    assert ("playbook.unknown-tier", "playbooks[0].steps[1].authority") in found
+    assert ("playbook.no-triggers", "playbooks[0].triggers") in found
+
+
+def test_check_flags_a_rare_plan_that_has_not_been_drilled_within_its_interval() -> None:
+    drilled = attrs.evolve(RIDE_SAFETY_SOS, last_drilled=T0)
+    assert findings((drilled,), now=T0 + timedelta(days=89)) == set()
+    assert ("playbook.drill-overdue", "playbooks[0].last_drilled") in findings((drilled,), now=T0 + timedelta(days=91))
+    assert ("playbook.drill-overdue", "playbooks[0].last_drilled") in findings((RIDE_SAFETY_SOS,), now=T0)
