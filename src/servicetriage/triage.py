@@ -98,6 +98,10 @@ def _as_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _optional_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 def _fail(path: str, message: str) -> None:
     raise PolicyError(f"{path}: {message}")
 
@@ -334,7 +338,7 @@ class Condition:
 
     field: str = attrs.field(validator=_field_name)
     equals: str | None = None
-    one_of: tuple[str, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple))
+    one_of: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     contains: str | None = None
     at_least: float | None = attrs.field(default=None, validator=_check_operators)
 
