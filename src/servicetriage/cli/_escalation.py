@@ -1,0 +1,213 @@
+"""``servicetriage escalate --simulate``: print the escalation timeline of one ticket.
+
+The simulation starts the escalation at ``--now`` (default: the ticket's
+``opened_at``), applies an acknowledgement and a resolution when asked, and
+advances to ``--until`` (or ``--for`` after the start, default 8 hours),
+printing every action with its due time. With ``--playbooks`` the steps of
+the most specific matching contingency plan join the timeline.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servicetriage import config
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance, start
+from servicetriage.model import Level, Quadrant, Ticket, Triage
+from servicetriage.playbooks import PlannedStep, PlaybookSet, match, start_playbook
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``escalate`` sub-command to *sub*."""
+    parser = sub.add_parser(
+        "escalate",
+        help="simulate the escalation timeline of one ticket under a policy",
+        description=(
+            "Simulate what an escalation policy does with one ticket: who is notified when, which progress "
+            "reports fall due, when the executive tier hears of it; with an optional acknowledgement and "
+            "resolution. Exit 0, or 2 on bad input."
+        ),
+    )
+    parser.add_argument("--simulate", action="store_true", help="simulate (the only mode; required)")
+    parser.add_argument("--policy", required=True, type=Path, help="policy file with an [escalation] table")
+    parser.add_argument("--ticket", required=True, type=Path, help="ticket file (JSON, TOML or YAML)")
+    parser.add_argument("--now", help="start of the escalation, ISO 8601 with an offset (default: opened_at)")
+    until = parser.add_mutually_exclusive_group()
+    until.add_argument("--until", help="end of the simulation, ISO 8601 with an offset")
+    until.add_argument("--for", dest="span", help="length of the simulation, such as '8h' (default: 8h)")
+    parser.add_argument("--ack-at", help="acknowledge at this time (ISO 8601)")
+    parser.add_argument("--resolve-at", help="resolve at this time (ISO 8601)")
+    parser.add_argument(
+        "--quadrant",
+        choices=[q.name for q in Quadrant],
+        help="place the ticket in this quadrant instead of classifying it",
+    )
+    parser.add_argument("--owner", default="duty-agent", help="the agent who owns the case (default: duty-agent)")
+    parser.add_argument("--playbooks", type=Path, help="playbook file ([[playbooks]]): add the matching plan's steps")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.set_defaults(func=run)
+
+
+def _time(text: str, option: str) -> datetime:
+    try:
+        return config.structure(text, datetime, error=TicketError)
+    except TicketError as exc:
+        msg = f"{option}: {str(exc).removeprefix('<document>: ')}"
+        raise TicketError(msg) from None
+
+
+def _load_ticket(path: Path) -> Ticket:
+    fmt = config.format_of(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise TicketError(msg) from None
+    try:
+        data = config._parse(text, fmt, str(path))  # noqa: SLF001 - the shared parser of the shell
+    except PolicyError as exc:
+        raise TicketError(str(exc)) from None
+    try:
+        return config.structure(data, Ticket, error=TicketError)
+    except TicketError as exc:
+        problems = tuple(f"{path}: {p}" for p in exc.problems)
+        raise TicketError("; ".join(problems), problems) from None
+
+
+def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> Triage:
+    if args.quadrant is not None:
+        quadrant = Quadrant[args.quadrant]
+        return Triage(
+            ticket_id=ticket.id,
+            quadrant=quadrant,
+            priority=quadrant.value,
+            urgency=Level(1 if quadrant.urgent else 0, "given"),
+            importance=Level(1 if quadrant.important else 0, "given"),
+            due=None,
+            reasons=(),
+        )
+    try:
+        from servicetriage import triage as triage_module  # noqa: PLC0415 - optional at run time
+    except ImportError:  # pragma: no cover - the triage module ships with the library
+        msg = "--quadrant: no triage module to classify the ticket; give --quadrant"
+        raise TicketError(msg) from None
+    policy = config.load_section(args.policy, "triage", triage_module.TriagePolicy) or triage_module.DEFAULT_POLICY
+    return triage_module.classify(ticket, policy, now)
+
+
+def _describe(action: Action) -> dict[str, Any]:
+    return {
+        "at": action.due.isoformat(),
+        "type": action.type.value,
+        "targets": [str(t) for t in action.targets],
+        "step": None if action.step is None else action.step + 1,
+        "round": action.round,
+        "note": action.note,
+    }
+
+
+def _describe_step(step: PlannedStep) -> dict[str, Any]:
+    return {
+        "at": step.due.isoformat(),
+        "type": "playbook_step",
+        "targets": [step.role],
+        "step": step.index + 1,
+        "round": 0,
+        "note": step.action + (f" (needs {step.authority})" if step.authority else ""),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulation and print the timeline."""
+    if not args.simulate:
+        msg = "escalate: only --simulate is supported (the library itself runs live escalations)"
+        raise PolicyError(msg)
+    policy = config.load_section(args.policy, "escalation", EscalationPolicy, required=True)
+    assert policy is not None
+    ticket = _load_ticket(args.ticket)
+    begin = _time(args.now, "--now") if args.now else ticket.opened_at
+    if args.until:
+        end = _time(args.until, "--until")
+    else:
+        try:
+            span = config.parse_duration(args.span or "8h")
+        except ValueError as exc:
+            msg = f"--for: {exc}"
+            raise PolicyError(msg) from None
+        end = begin + span
+    if end < begin:
+        msg = f"--until: expected a time at or after the start {begin.isoformat()}, got {end.isoformat()}"
+        raise TicketError(msg)
+    events = []
+    if args.ack_at:
+        events.append(Event(kind=EventKind.ACKNOWLEDGED, at=_time(args.ack_at, "--ack-at"), by=args.owner))
+    if args.resolve_at:
+        events.append(Event(kind=EventKind.RESOLVED, at=_time(args.resolve_at, "--resolve-at"), by=args.owner))
+    for event in events:
+        if not begin <= event.at <= end:
+            option = "--ack-at" if event.kind is EventKind.ACKNOWLEDGED else "--resolve-at"
+            msg = f"{option}: {event.at.isoformat()} is outside the simulation {begin.isoformat()} .. {end.isoformat()}"
+            raise TicketError(msg)
+    triage = _triage(ticket, args, begin)
+    state = start(ticket, triage, policy, begin, owner=args.owner)
+    state, actions = advance(state, end, events)
+    timeline = [_describe(a) for a in actions]
+    timeline += [
+        {"at": e.at.isoformat(), "type": e.kind.value, "targets": [e.by], "step": None, "round": 0, "note": ""}
+        for e in events
+    ]
+    plan = None
+    if args.playbooks is not None:
+        plans = config.load_file(args.playbooks, PlaybookSet)
+        found = match(ticket, triage, plans)
+        if found:
+            plan = found[0]
+            timeline += [_describe_step(s) for s in start_playbook(plan.playbook, ticket, begin) if s.due <= end]
+    timeline.sort(key=lambda row: datetime.fromisoformat(row["at"]))
+    summary: dict[str, Any] = {
+        "ticket": ticket.id,
+        "quadrant": triage.quadrant.name,
+        "priority": triage.priority,
+        "chain": state.chain.id,
+        "playbook": None if plan is None else f"{plan.playbook.id}@{plan.playbook.version}",
+        "owner": state.owner,
+        "start": begin.isoformat(),
+        "until": end.isoformat(),
+        "timeline": timeline,
+        "status": state.status.value,
+        "approvers": [str(t) for t in state.case.approvers],
+        "watchers": [str(t) for t in state.case.watchers],
+        "next_wakeup": None if state.wake is None else state.wake.isoformat(),
+    }
+    if args.format == "json":
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"{ticket.id}: {triage.quadrant.name} priority {triage.priority}, chain {state.chain.id!r}"
+        + (f", playbook {summary['playbook']}" if plan is not None else "")
+        + f", owner {state.owner}"
+    )
+    print(f"from {begin.isoformat()} until {end.isoformat()}")
+    for row in timeline:
+        offset = config.format_duration(datetime.fromisoformat(row["at"]) - begin)
+        where = ""
+        if row["step"]:
+            where = f" (step {row['step']}" + (f", repeat {row['round']}" if row["round"] else "") + ")"
+        note = f": {row['note']}" if row["note"] else ""
+        print(f"  +{offset:<8} {row['at']}  {row['type']:<16} {', '.join(row['targets'])}{where}{note}")
+    print(f"status {summary['status']}; owner {state.owner} keeps the case")
+    if summary["approvers"]:
+        print(f"approvers: {', '.join(summary['approvers'])}")
+    if summary["watchers"]:
+        print(f"watchers: {', '.join(summary['watchers'])}")
+    print(f"next wake-up: {summary['next_wakeup'] or 'none'}")
+    return 0
