@@ -93,7 +93,7 @@ def test_repeated_approvals_at_a_tier_propose_delegation_to_the_tier_below() -> 
     (proposal,) = delegations
     assert proposal.tier == "agent"
     assert proposal.item["tier"] == "agent"
-    assert proposal.item["limit"] == "1200 CNY"
+    assert proposal.item["limits"]["max_amount"] == "1200 CNY"
     assert proposal.target.kind == "authority"
 
 
@@ -106,11 +106,13 @@ def test_a_proposal_creates_a_playbook_then_updates_its_step() -> None:
     config = LearningConfig(delegate=False)
     (first,) = propose([_delay(n) for n in range(3)], config, NOW)
     v1 = apply(None, first.amendment(None), author="lead", at=NOW)
-    assert v1.document["steps"][0]["id"] == first.item["id"]
+    assert v1.document["steps"][0]["note"].startswith("[learned-rebooking-standard-q1]")
+    assert v1.document["version"] == 1
     (again,) = propose([_delay(n, amount="1000 CNY") for n in range(5)], config, NOW)
     v2 = apply(v1, again.amendment(v1), author="lead", at=NOW)
     assert len(v2.document["steps"]) == 1
-    assert v2.document["steps"][0]["limit"] == "1000 CNY"
+    assert "up to 1000 CNY" in v2.document["steps"][0]["note"]
+    assert v2.document["version"] == 2
 
 
 def test_an_existing_playbook_gets_a_new_step() -> None:
@@ -122,7 +124,7 @@ def test_an_existing_playbook_gets_a_new_step() -> None:
     )
     (proposal,) = propose([_delay(n) for n in range(3)], LearningConfig(delegate=False), NOW)
     version = apply(base, proposal.amendment(base), author="lead", at=NOW)
-    assert [s["id"] for s in version.document["steps"]] == ["listen", proposal.item["id"]]
+    assert [s.get("action") for s in version.document["steps"]] == [None, "rebooking"]
 
 
 def test_an_authority_proposal_needs_an_existing_policy() -> None:

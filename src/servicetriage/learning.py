@@ -154,34 +154,48 @@ class ProposalKind(enum.Enum):
 
 
 def default_step(signature: Signature, evidence: Evidence) -> Document:
-    """The playbook step a typical deviation becomes (plain data)."""
+    """The playbook step a typical deviation becomes (plain data, in the shape of a ``PlaybookStep``).
+
+    The step may be taken by the lowest tier that took the deviation; its
+    note starts with ``[<signature slug>]`` so a later proposal for the same
+    signature updates it instead of adding a second one.
+    """
+    tiers = sorted(evidence.tiers)
+    limit = f" up to {evidence.max_amount}" if evidence.max_amount is not None else ""
     step: dict[str, Any] = {
-        "id": signature.slug,
         "action": signature.kind,
-        "text": f"{signature.kind.replace('_', ' ')} by procedure (learned from {len(evidence.incidents)} incident(s))",
+        "role": "owner",
+        "note": (
+            f"[{signature.slug}] {signature.kind.replace('_', ' ')}{limit} by procedure for {signature.key}; "
+            f"learned from {', '.join(evidence.incidents)}"
+        ),
     }
-    if signature.conditions:
-        step["when"] = dict(signature.conditions)
-    if evidence.max_amount is not None:
-        step["limit"] = str(evidence.max_amount)
+    if len(tiers) == 1:
+        step["authority"] = tiers[0]
     return step
 
 
 def default_playbook(playbook_id: str, signature: Signature, step: Document) -> Document:
-    """A new playbook holding one learned step (plain data)."""
-    return {"id": playbook_id, "version": 1, "triggers": [{"category": signature.category}], "steps": [step]}
+    """A new playbook holding one learned step (plain data, in the shape of a ``Playbook``)."""
+    return {
+        "id": playbook_id,
+        "version": 1,
+        "title": f"{signature.category.replace('_', ' ')} (learned)",
+        "triggers": [{"categories": [signature.category]}],
+        "steps": [step],
+    }
 
 
 def default_grant(tier: str, signature: Signature, limit: Money | None, evidence: Evidence) -> Document:
-    """The authority grant a delegation proposal adds (plain data)."""
+    """The authority grant a delegation proposal adds (plain data, in the shape of a ``Grant``)."""
     grant: dict[str, Any] = {
         "id": f"delegated-{signature.kind}-{tier}",
         "tier": tier,
-        "kind": signature.kind,
-        "note": f"delegated after {evidence.count} approvals above",
+        "action": signature.kind,
+        "note": f"delegated after {evidence.count} approvals above; learned from {', '.join(evidence.incidents)}",
     }
     if limit is not None:
-        grant["limit"] = str(limit)
+        grant["limits"] = {"max_amount": str(limit)}
     return grant
 
 
@@ -300,9 +314,10 @@ class Proposal:
     def operations(self, base: Document | None) -> tuple[Operation, ...]:
         """The operations that carry the proposal out on *base* (``None``: a new document).
 
-        When *base* already holds an item with the same ``id`` at the
-        proposal's path, that item is replaced (a changed step); otherwise the
-        item is added.
+        When *base* already holds the same item at the proposal's path (the
+        same ``id``, or for steps a note with the same ``[signature slug]``
+        marker), that item is replaced (a changed step); otherwise the item
+        is added.
         """
         item = thaw(self.item)
         if base is None:
@@ -322,22 +337,39 @@ class Proposal:
         if not isinstance(items, list):
             msg = f"proposal {self.id}: {self.target} has no list at {self.path!r}"
             raise PolicyError(msg)
-        item_id = item.get("id") if isinstance(item, dict) else None
         for index, existing in enumerate(items):
-            if item_id is not None and isinstance(existing, dict) and existing.get("id") == item_id:
+            if self._same_item(existing, item):
                 return (Operation(op=OpKind.SET, path=(*self.path, index), value=item),)
         return (Operation(op=OpKind.ADD, path=self.path, value=item),)
 
+    def _same_item(self, existing: Any, item: Any) -> bool:
+        if not isinstance(existing, dict) or not isinstance(item, dict):
+            return False
+        if "id" in item:
+            return bool(existing.get("id") == item["id"])
+        marker = f"[{self.signature.slug}]"
+        return str(existing.get("note", "")).startswith(marker) and str(item.get("note", "")).startswith(marker)
+
     def amendment(self, base: Version | None, *, id: str | None = None) -> Amendment:
-        """The proposal as an amendment made on *base* (the target's current version, or ``None``)."""
+        """The proposal as an amendment made on *base* (the target's current version, or ``None``).
+
+        A document with an integer ``version`` field (a playbook) gets it
+        raised by one, so reports can name the version they used.
+        """
         if base is not None and base.target != self.target:
             msg = f"proposal {self.id} targets {self.target}, not {base.target}"
             raise PolicyError(msg)
+        operations = self.operations(base.document if base is not None else None)
+        if base is not None:
+            document = base.document
+            number = document.get("version") if isinstance(document, dict) else None
+            if isinstance(number, int) and not isinstance(number, bool):
+                operations = (*operations, Operation(op=OpKind.SET, path=("version",), value=number + 1))
         return Amendment(
             id=id or f"A-{self.id.removeprefix('P-')}",
             target=self.target,
             base=base.hash if base is not None else None,
-            operations=self.operations(base.document if base is not None else None),
+            operations=operations,
             provenance=self.provenance,
             summary=self.summary,
         )
