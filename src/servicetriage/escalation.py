@@ -83,6 +83,7 @@ __all__ = [
     "Event",
     "EventKind",
     "ProgressReport",
+    "Standing",
     "Status",
     "Step",
     "Target",
@@ -560,12 +561,11 @@ class Action:
 
 
 @attrs.frozen(kw_only=True)
-class EscalationState:
-    """A running escalation: a snapshot of its chain and where it stands.
+class Standing:
+    """Where an escalation stands: its chain snapshot, its case and its timers.
 
-    Built by :func:`start`, moved by :func:`advance`; never edit it by hand.
-    ``last`` is the latest instant advanced to; ``wake`` the next instant at
-    which something falls due (``None``: nothing ever will, without events).
+    Changes only when something falls due or an event applies; see
+    :class:`EscalationState`.
     """
 
     case: Case
@@ -575,7 +575,6 @@ class EscalationState:
     calendar: BusinessClock | None
     status: Status
     started_at: datetime
-    last: datetime
     step: int
     round: int
     next_step: int | None
@@ -585,15 +584,65 @@ class EscalationState:
     direct_pending: bool
     wake: datetime | None
 
+
+@attrs.frozen(kw_only=True)
+class EscalationState:
+    """A running escalation: where it stands (a snapshot of its chain, its timers) and its clock.
+
+    Built by :func:`start`, moved by :func:`advance`; never edit it by hand.
+    ``last`` is the latest instant advanced to; :attr:`wake` the next
+    instant at which something falls due (``None``: nothing ever will,
+    without events). Advancing to a time at which nothing falls due only
+    moves ``last`` and shares ``standing``, which keeps the hot path cheap.
+    """
+
+    standing: Standing
+    last: datetime
+
+    @property
+    def case(self) -> Case:
+        """The case: its owner, approvers and watchers."""
+        return self.standing.case
+
     @property
     def ticket_id(self) -> str:
         """The escalated ticket's id."""
-        return self.case.ticket_id
+        return self.standing.case.ticket_id
 
     @property
     def owner(self) -> str:
         """The case owner; escalation never changes it."""
-        return self.case.owner
+        return self.standing.case.owner
+
+    @property
+    def chain(self) -> Chain:
+        """The snapshot of the chain taken at the start."""
+        return self.standing.chain
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tier names of the policy at the start."""
+        return self.standing.tiers
+
+    @property
+    def status(self) -> Status:
+        """Climbing, acknowledged or resolved."""
+        return self.standing.status
+
+    @property
+    def started_at(self) -> datetime:
+        """When the escalation started."""
+        return self.standing.started_at
+
+    @property
+    def step(self) -> int:
+        """The index of the last step entered (-1: none yet)."""
+        return self.standing.step
+
+    @property
+    def wake(self) -> datetime | None:
+        """The next instant at which something falls due, or ``None``."""
+        return self.standing.wake
 
 
 # --------------------------------------------------------------------------
@@ -617,17 +666,17 @@ class _Run:
         "step",
     )
 
-    def __init__(self, state: EscalationState) -> None:
-        self.state = state
-        self.case = state.case
-        self.status = state.status
-        self.step = state.step
-        self.round = state.round
-        self.next_step = state.next_step
-        self.next_round = state.next_round
-        self.next_at = state.next_at
-        self.report_due = list(state.report_due)
-        self.direct_pending = state.direct_pending
+    def __init__(self, standing: Standing) -> None:
+        self.state = standing
+        self.case = standing.case
+        self.status = standing.status
+        self.step = standing.step
+        self.round = standing.round
+        self.next_step = standing.next_step
+        self.next_round = standing.next_round
+        self.next_at = standing.next_at
+        self.report_due = list(standing.report_due)
+        self.direct_pending = standing.direct_pending
         self.actions: list[Action] = []
 
     # -- scheduling
@@ -781,7 +830,7 @@ class _Run:
             if wake is None or due < wake:
                 wake = due
         old = self.state
-        return EscalationState(
+        standing = Standing(
             case=self.case,
             chain=old.chain,
             tiers=old.tiers,
@@ -789,7 +838,6 @@ class _Run:
             calendar=old.calendar,
             status=self.status,
             started_at=old.started_at,
-            last=now,
             step=self.step,
             round=self.round,
             next_step=self.next_step,
@@ -799,6 +847,7 @@ class _Run:
             direct_pending=self.direct_pending,
             wake=wake,
         )
+        return EscalationState(standing=standing, last=now)
 
 
 def start(
@@ -831,7 +880,7 @@ def start(
         raise TicketError(msg)
     chain = policy.select(triage) or Chain(id="none", description="no chain covers this triage")
     direct = (Mark.DIRECT_TO_TOP in triage.marks or chain.direct_to_top) if direct_to_top is None else direct_to_top
-    state = EscalationState(
+    standing = Standing(
         case=Case(ticket_id=ticket.id, owner=owner),
         chain=chain,
         tiers=policy.tiers,
@@ -839,7 +888,6 @@ def start(
         calendar=calendar,
         status=Status.CLIMBING,
         started_at=now,
-        last=now,
         step=-1,
         round=0,
         next_step=None,
@@ -849,7 +897,7 @@ def start(
         direct_pending=direct,
         wake=None,
     )
-    run = _Run(state)
+    run = _Run(standing)
     run._restart(now)  # noqa: SLF001 - the machine's own helper
     return run.freeze(now)
 
@@ -874,17 +922,18 @@ def advance(
     if now < last:
         msg = f"advance: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
         raise TransitionError(msg)
+    standing = state.standing
     if not events:
-        wake = state.wake
+        wake = standing.wake
         if wake is None or wake > now:
             if now == last:
                 return state, ()
-            return attrs.evolve(state, last=now), ()
-        run = _Run(state)
+            return EscalationState(standing=standing, last=now), ()
+        run = _Run(standing)
         run.run_until(now)
         return run.freeze(now), tuple(run.actions)
     ordered = sorted(events, key=lambda e: e.at)
-    run = _Run(state)
+    run = _Run(standing)
     for event in ordered:
         if event.at < last:
             msg = (
