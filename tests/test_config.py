@@ -74,13 +74,14 @@ def test_format_duration_is_compact() -> None:
 # Round trips
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(sts.tickets(), FORMATS)
 def test_ticket_round_trips_through_every_format(ticket: Ticket, fmt: config.Format) -> None:
     """load(dump(ticket)) == ticket in TOML, JSON and YAML."""
     assert config.load(config.dump(ticket, fmt), Ticket, fmt) == ticket
 
 
+@settings(max_examples=40)
 @given(sts.tickets())
 def test_ticket_structure_inverts_unstructure(ticket: Ticket) -> None:
     """structure(unstructure(ticket)) == ticket, and the plain data holds only plain types."""

@@ -365,6 +365,7 @@ def test_open_pause_runs_until_the_end_of_the_window() -> None:
 # Pickling and hashing
 
 
+@settings(max_examples=40)
 @given(sts.tickets())
 def test_tickets_pickle_hash_and_compare(t: Ticket) -> None:
     """A ticket survives pickling, hashes, and equals its copy."""
