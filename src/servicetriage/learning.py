@@ -353,8 +353,8 @@ class Proposal:
     def amendment(self, base: Version | None, *, id: str | None = None) -> Amendment:
         """The proposal as an amendment made on *base* (the target's current version, or ``None``).
 
-        A document with an integer ``version`` field (a playbook) gets it
-        raised by one, so reports can name the version they used.
+        A playbook document's ``version`` field (1 when left out) is raised
+        by one, so reports can name the version they used.
         """
         if base is not None and base.target != self.target:
             msg = f"proposal {self.id} targets {self.target}, not {base.target}"
@@ -363,6 +363,8 @@ class Proposal:
         if base is not None:
             document = base.document
             number = document.get("version") if isinstance(document, dict) else None
+            if number is None and self.kind is ProposalKind.PLAYBOOK_STEP and isinstance(document, dict):
+                number = 1  # a playbook's version defaults to 1 and may be left out of its document
             if isinstance(number, int) and not isinstance(number, bool):
                 operations = (*operations, Operation(op=OpKind.SET, path=("version",), value=number + 1))
         return Amendment(

@@ -31,11 +31,11 @@ import tomllib
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from servicetriage.config import converter, format_of, problems_of
+from servicetriage.config import converter, format_of, problems_of, structure, unstructure
 from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
 from servicetriage.learning import Drill, Penalty, PenaltyAction, PenaltyRule, penalize
 from servicetriage.model import Money, Quadrant
@@ -83,12 +83,16 @@ __all__ = [
     "amendment_to_data",
     "authority_check",
     "default_store_path",
+    "document_as",
+    "document_of",
     "load_reports",
     "report_from_data",
     "report_to_data",
     "version_from_data",
     "version_to_data",
 ]
+
+T = TypeVar("T")
 
 #: The store file used when none is named.
 DEFAULT_STORE = "servicetriage.db"
@@ -335,18 +339,54 @@ def _penalty_from_data(data: Any) -> Penalty:
 def authority_check(policy: Any) -> MayAuthorize:
     """Turn an authority policy into ``may_authorize(tier, kind, amount) -> bool``.
 
-    *policy* may already be such a callable; otherwise it must offer
-    ``may_authorize(tier, kind, amount)`` (an authority policy does).
+    *policy* may already be such a callable, or an
+    :class:`~servicetriage.authority.AuthorityPolicy`: then a tier may take a
+    kind of deviation for an amount when some grant for that kind is held by
+    that tier or one below it, and the amount is within the grant's
+    ``max_amount`` (same currency). This is the static check of grants a
+    report can be held to afterwards; a grant's conditions, guardrails and
+    per-customer totals need the live ticket and are judged by
+    ``authority.authorize`` when the decision is taken.
     """
     if callable(policy):
         check: MayAuthorize = policy
         return check
-    method = getattr(policy, "may_authorize", None)
-    if callable(method):
-        bound: MayAuthorize = method
-        return bound
-    msg = f"authority: expected a policy or a may_authorize(tier, kind, amount) callable, got {type(policy).__name__}"
-    raise PolicyError(msg)
+    grants_for = getattr(policy, "grants_for", None)
+    order = getattr(policy, "tier_order", None)
+    if not callable(grants_for) or order is None:
+        msg = (
+            f"authority: expected a policy or a may_authorize(tier, kind, amount) callable, got {type(policy).__name__}"
+        )
+        raise PolicyError(msg)
+
+    def may_authorize(tier: str, kind: str, amount: Money | None) -> bool:
+        if tier not in order.names:
+            return False
+        for grant in grants_for(kind):
+            if not order.at_least(tier, grant.tier):
+                continue
+            limit = grant.limits.max_amount
+            if limit is None or amount is None:
+                return True
+            if amount.currency == limit.currency and amount <= limit:
+                return True
+        return False
+
+    return may_authorize
+
+
+def document_of(value: Any) -> Document:
+    """The plain-data document of a library value (a playbook, a policy), to version it."""
+    return unstructure(value)
+
+
+def document_as(document: Document | Version, cls: type[T]) -> T:
+    """Build a typed value (``Playbook``, ``AuthorityPolicy``...) from a document or a version.
+
+    Errors name every bad field's path, as :func:`servicetriage.config.structure` does.
+    """
+    data = document.document if isinstance(document, Version) else thaw(document)
+    return structure(data, cls)
 
 
 # --------------------------------------------------------------------------

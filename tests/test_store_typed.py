@@ -1,0 +1,78 @@
+"""The typed bridge: amendments to real playbooks and authority policies load back as typed values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from servicetriage.authority import AuthorityPolicy, Grant, Limits
+from servicetriage.learning import LearningConfig, ProposalKind, propose
+from servicetriage.model import Money, Quadrant
+from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
+from servicetriage.review import Deviation, IncidentReport, validate_report
+from servicetriage.store import authority_check, document_as, document_of
+from servicetriage.versions import Target, apply, create
+
+NOW = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def _reports(tier: str) -> list[IncidentReport]:
+    return [
+        IncidentReport(
+            id=f"R{n}",
+            ticket_id=f"T{n}",
+            owner="li",
+            opened_at=NOW - timedelta(days=n + 1),
+            category="flight_disruption",
+            quadrant=Quadrant.Q1,
+            deviations=(Deviation(kind="rebooking", authorized_by="zhao", tier=tier, amount=Money.parse("600 CNY")),),
+        )
+        for n in range(3)
+    ]
+
+
+def test_a_learned_step_lands_in_a_real_playbook() -> None:
+    playbook = Playbook(
+        id="flight_disruption",
+        title="Flight disruption",
+        triggers=(Trigger(categories=frozenset({"flight_disruption"})),),
+        steps=(PlaybookStep(action="listen"),),
+    )
+    target = Target(kind="playbook", id="flight_disruption")
+    v1 = create(target, document_of(playbook), author="ops", at=NOW)
+    (proposal,) = propose(_reports("agent"), LearningConfig(delegate=False), NOW)
+    v2 = apply(v1, proposal.amendment(v1), author="lead", at=NOW)
+    amended = document_as(v2, Playbook)
+    assert amended.version == 2
+    assert [s.action for s in amended.steps] == ["listen", "rebooking"]
+    assert amended.steps[1].authority == "agent"
+
+
+def test_a_new_learned_playbook_is_a_valid_playbook() -> None:
+    (proposal,) = propose(_reports("agent"), LearningConfig(delegate=False), NOW)
+    created = document_as(apply(None, proposal.amendment(None), author="lead", at=NOW), Playbook)
+    assert created.steps[0].action == "rebooking"
+
+
+def test_a_delegation_lets_the_tier_below_take_the_deviation() -> None:
+    policy = AuthorityPolicy(
+        grants=(
+            Grant(
+                id="sup-rebook",
+                tier="supervisor",
+                action="rebooking",
+                limits=Limits(max_amount=Money.parse("2000 CNY")),
+            ),
+        )
+    )
+    reports = _reports("supervisor")
+    agent_case = Deviation(kind="rebooking", authorized_by="li", tier="agent", amount=Money.parse("500 CNY"))
+    assert not authority_check(policy)("agent", "rebooking", Money.parse("500 CNY"))
+    target = Target(kind="authority", id="default")
+    v1 = create(target, document_of(policy), author="ops", at=NOW)
+    (delegation,) = [p for p in propose(reports, LearningConfig(), NOW) if p.kind is ProposalKind.DELEGATE_AUTHORITY]
+    amended = document_as(apply(v1, delegation.amendment(v1), author="board", at=NOW), AuthorityPolicy)
+    check = authority_check(amended)
+    assert check("agent", "rebooking", Money.parse("500 CNY"))
+    assert not check("agent", "rebooking", Money.parse("700 CNY"))
+    report = IncidentReport(id="R9", ticket_id="T9", owner="li", opened_at=NOW, deviations=(agent_case,))
+    assert validate_report(report, check) is report
