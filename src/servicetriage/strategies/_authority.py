@@ -80,15 +80,18 @@ def authority_conditions(
 
 
 def _limits(currencies: tuple[str, ...], max_amount: int) -> st.SearchStrategy[Limits]:
+    amounts = {c: st.none() | _amounts((c,), max_amount) for c in currencies}
+    totals = {c: st.none() | _amounts((c,), max_amount * 3) for c in currencies}
+    counts = st.none() | st.integers(1, 3)
+    currency_choice = st.sampled_from(currencies)
+
     @st.composite
     def draw_limits(draw: st.DrawFn) -> Limits:
-        currency = draw(st.sampled_from(currencies))
-        amount = draw(st.none() | _amounts((currency,), max_amount))
-        count = draw(st.none() | st.integers(1, 3))
-        total = draw(st.none() | _amounts((currency,), max_amount * 3))
+        currency = draw(currency_choice)
+        total = draw(totals[currency])
         return Limits(
-            max_amount=amount,
-            max_count_per_ticket=count,
+            max_amount=draw(amounts[currency]),
+            max_count_per_ticket=draw(counts),
             max_total_per_customer=total,
             period=timedelta(days=30) if total is not None else None,
         )
@@ -96,9 +99,11 @@ def _limits(currencies: tuple[str, ...], max_amount: int) -> st.SearchStrategy[L
     return draw_limits()
 
 
-@st.composite
+_IDS = tuple(f"g{i}" for i in range(40))
+_GUARD_IDS = tuple(f"x{i}" for i in range(10))
+
+
 def grants(
-    draw: st.DrawFn,
     *,
     tiers: tuple[str, ...] = DEFAULT_TIERS,
     actions: tuple[str, ...] = _ACTIONS,
@@ -106,52 +111,48 @@ def grants(
     currencies: tuple[str, ...] = ("CNY",),
     max_amount: int = 5_000,
     ids: st.SearchStrategy[str] | None = None,
-) -> Grant:
+) -> st.SearchStrategy[Grant]:
     """Draw a grant for one of *tiers* and *actions*, with conditions and limits."""
-    obligations = draw(
-        st.lists(
-            st.builds(
-                ObligationRule,
-                kind=st.sampled_from([ObligationKind.REPORT_UPWARD, ObligationKind.FILE_SUMMARY]),
-                within=st.integers(1, 48 * 60).map(lambda m: timedelta(minutes=m)),
-                to=st.sampled_from(tiers),
-            ),
-            max_size=1,
-        )
-    )
-    return Grant(
-        id=draw(ids if ids is not None else st.from_regex(r"g[0-9]{1,4}", fullmatch=True)),
-        tier=draw(st.sampled_from(tiers)),
-        action=draw(st.sampled_from(actions)),
-        when=draw(authority_conditions(categories=categories)),
-        limits=draw(_limits(currencies, max_amount)),
-        obligations=tuple(obligations),
+    obligations = st.lists(
+        st.builds(
+            ObligationRule,
+            kind=st.sampled_from([ObligationKind.REPORT_UPWARD, ObligationKind.FILE_SUMMARY]),
+            within=st.integers(1, 48 * 60).map(lambda m: timedelta(minutes=m)),
+            to=st.sampled_from(tiers),
+        ),
+        max_size=1,
+    ).map(tuple)
+    return st.builds(
+        Grant,
+        id=ids if ids is not None else st.sampled_from(_IDS),
+        tier=st.sampled_from(tiers),
+        action=st.sampled_from(actions),
+        when=authority_conditions(categories=categories),
+        limits=_limits(currencies, max_amount),
+        obligations=obligations,
     )
 
 
-@st.composite
 def guardrails(
-    draw: st.DrawFn,
     *,
     actions: tuple[str, ...] = _ACTIONS,
     categories: tuple[str, ...] = _CATEGORIES,
     currencies: tuple[str, ...] = ("CNY",),
     max_amount: int = 5_000,
     ids: st.SearchStrategy[str] | None = None,
-) -> Guardrail:
+) -> st.SearchStrategy[Guardrail]:
     """Draw a guardrail over some of *actions*, usually with a condition or an amount."""
-    return Guardrail(
-        id=draw(ids if ids is not None else st.from_regex(r"x[0-9]{1,4}", fullmatch=True)),
-        actions=draw(st.frozensets(st.sampled_from(actions), max_size=2)),
-        when=draw(authority_conditions(categories=categories)),
-        above=draw(st.none() | _amounts(currencies, max_amount)),
-        message="forbidden by a drawn guardrail",
+    return st.builds(
+        Guardrail,
+        id=ids if ids is not None else st.sampled_from(_GUARD_IDS),
+        actions=st.frozensets(st.sampled_from(actions), max_size=2),
+        when=authority_conditions(categories=categories),
+        above=st.none() | _amounts(currencies, max_amount),
+        message=st.just("forbidden by a drawn guardrail"),
     )
 
 
-@st.composite
 def authority_policies(
-    draw: st.DrawFn,
     *,
     tiers: tuple[str, ...] = DEFAULT_TIERS,
     actions: tuple[str, ...] = _ACTIONS,
@@ -160,52 +161,59 @@ def authority_policies(
     max_grants: int = 12,
     max_guardrails: int = 2,
     max_delegations: int = 1,
-) -> AuthorityPolicy:
+) -> st.SearchStrategy[AuthorityPolicy]:
     """Draw valid authority policies: grants, guardrails and delegations with unique ids.
 
     Drawn delegations go to the people the :func:`requests` strategy draws
     (``p1``, ``p2``, ``p3``) and are active around 2026-05-01.
     """
-    grant_list = draw(
-        st.lists(
-            grants(tiers=tiers, actions=actions, categories=categories, currencies=currencies),
-            max_size=max_grants,
-            unique_by=lambda g: g.id,
-        )
+    grant_lists = st.lists(
+        grants(tiers=tiers, actions=actions, categories=categories, currencies=currencies),
+        max_size=max_grants,
+        unique_by=lambda g: g.id,
     )
-    guardrail_list = draw(
-        st.lists(
-            guardrails(actions=actions, categories=categories, currencies=currencies),
-            max_size=max_guardrails,
-            unique_by=lambda g: g.id,
-        )
+    guardrail_lists = st.lists(
+        guardrails(actions=actions, categories=categories, currencies=currencies),
+        max_size=max_guardrails,
+        unique_by=lambda g: g.id,
     )
-    delegation_list = []
-    for index in range(draw(st.integers(0, max_delegations))):
-        start = _NOW + timedelta(hours=draw(st.integers(-48, 24)))
-        delegation_list.append(
-            Delegation(
-                id=f"d{index}",
-                to=draw(st.sampled_from(_PEOPLE)),
-                tier=draw(st.sampled_from(tiers)),
-                actions=draw(st.frozensets(st.sampled_from(actions), max_size=1)),
-                valid_from=start,
-                valid_until=start + timedelta(hours=draw(st.integers(1, 72))),
+    delegation = st.tuples(
+        st.sampled_from(_PEOPLE),
+        st.sampled_from(tiers),
+        st.frozensets(st.sampled_from(actions), max_size=1),
+        st.integers(-48, 24),
+        st.integers(1, 72),
+    )
+    delegation_lists = st.lists(delegation, max_size=max_delegations)
+
+    @st.composite
+    def draw_policy(draw: st.DrawFn) -> AuthorityPolicy:
+        delegation_list = []
+        for index, (person, tier, kinds, offset, hours) in enumerate(draw(delegation_lists)):
+            start = _NOW + timedelta(hours=offset)
+            delegation_list.append(
+                Delegation(
+                    id=f"d{index}",
+                    to=person,
+                    tier=tier,
+                    actions=kinds,
+                    valid_from=start,
+                    valid_until=start + timedelta(hours=hours),
+                )
             )
+        return AuthorityPolicy(
+            tiers=tiers,
+            grants=tuple(draw(grant_lists)),
+            guardrails=tuple(draw(guardrail_lists)),
+            delegations=tuple(delegation_list),
+            separation_of_duties=draw(st.booleans()),
+            deadlines=Deadlines(),
         )
-    return AuthorityPolicy(
-        tiers=tiers,
-        grants=tuple(grant_list),
-        guardrails=tuple(guardrail_list),
-        delegations=tuple(delegation_list),
-        separation_of_duties=draw(st.booleans()),
-        deadlines=Deadlines(),
-    )
+
+    return draw_policy()
 
 
-@st.composite
 def requests(
-    draw: st.DrawFn,
     *,
     tiers: tuple[str, ...] = DEFAULT_TIERS,
     actions: tuple[str, ...] = _ACTIONS,
@@ -213,57 +221,69 @@ def requests(
     currencies: tuple[str, ...] = ("CNY",),
     max_amount: int = 5_000,
     now: datetime = _NOW,
-) -> Request:
+) -> st.SearchStrategy[Request]:
     """Draw requests that policies from :func:`authority_policies` (same arguments) can judge.
 
     Some lack an amount or a triage, some carry an approver (sometimes the
     requester) and prior usage within the last 40 days before *now*.
     """
-    customer = Customer(id=draw(st.sampled_from(["C1", "C2"])), tier=draw(st.sampled_from(CustomerTier)))
-    ticket = Ticket(
-        id=draw(st.sampled_from(["T1", "T2"])),
-        opened_at=now - timedelta(hours=1),
-        customer=customer,
-        category=draw(st.sampled_from(categories)),
-        channel=draw(st.sampled_from([Channel.PHONE, Channel.CHAT, Channel.EMAIL])),
-    )
-    quadrant = draw(st.none() | st.sampled_from(Quadrant))
-    triage = None
-    if quadrant is not None:
-        level = Level(0, "drawn")
-        triage = Triage(
-            ticket_id=ticket.id,
-            quadrant=quadrant,
-            priority=quadrant.value,
-            urgency=level,
-            importance=level,
-            due=None,
-            reasons=(),
+    customer_ids = st.sampled_from(["C1", "C2"])
+    ticket_ids = st.sampled_from(["T1", "T2"])
+    customer_tiers = st.sampled_from(CustomerTier)
+    category_choice = st.sampled_from(categories)
+    channels = st.sampled_from([Channel.PHONE, Channel.CHAT, Channel.EMAIL])
+    quadrants = st.none() | st.sampled_from(Quadrant)
+    action_choice = st.sampled_from(actions)
+    amounts = st.none() | _amounts(currencies, max_amount)
+    usage_lists = st.lists(
+        st.builds(
+            Usage,
+            action=action_choice,
+            at=st.integers(0, 40 * 24 * 60).map(lambda m: now - timedelta(minutes=m)),
+            amount=amounts,
+            ticket_id=ticket_ids,
+            customer_id=st.none() | customer_ids,
+        ),
+        max_size=3,
+    ).map(tuple)
+    actors = st.builds(Actor, id=st.sampled_from(_PEOPLE), tier=st.sampled_from(tiers))
+    approvers = st.none() | actors
+    playbooks = st.none() | st.just("seven-steps")
+    departments = st.none() | st.just("operations")
+    level = Level(0, "drawn")
+
+    @st.composite
+    def draw_request(draw: st.DrawFn) -> Request:
+        customer = Customer(id=draw(customer_ids), tier=draw(customer_tiers))
+        ticket = Ticket(
+            id=draw(ticket_ids),
+            opened_at=now - timedelta(hours=1),
+            customer=customer,
+            category=draw(category_choice),
+            channel=draw(channels),
         )
-    action = draw(st.sampled_from(actions))
-    usage = draw(
-        st.lists(
-            st.builds(
-                Usage,
-                action=st.sampled_from(actions),
-                at=st.integers(0, 40 * 24 * 60).map(lambda m: now - timedelta(minutes=m)),
-                amount=st.none() | _amounts(currencies, max_amount),
-                ticket_id=st.sampled_from(["T1", "T2"]),
-                customer_id=st.none() | st.sampled_from(["C1", "C2"]),
-            ),
-            max_size=3,
+        quadrant = draw(quadrants)
+        triage = None
+        if quadrant is not None:
+            triage = Triage(
+                ticket_id=ticket.id,
+                quadrant=quadrant,
+                priority=quadrant.value,
+                urgency=level,
+                importance=level,
+                due=None,
+                reasons=(),
+            )
+        return Request(
+            actor=draw(actors),
+            action=draw(action_choice),
+            ticket=ticket,
+            amount=draw(amounts),
+            triage=triage,
+            usage=draw(usage_lists),
+            approver=draw(approvers),
+            playbook=draw(playbooks),
+            department=draw(departments),
         )
-    )
-    actor = Actor(id=draw(st.sampled_from(_PEOPLE)), tier=draw(st.sampled_from(tiers)))
-    approver = draw(st.none() | st.builds(Actor, id=st.sampled_from(_PEOPLE), tier=st.sampled_from(tiers)))
-    return Request(
-        actor=actor,
-        action=action,
-        ticket=ticket,
-        amount=draw(st.none() | _amounts(currencies, max_amount)),
-        triage=triage,
-        usage=tuple(usage),
-        approver=approver,
-        playbook=draw(st.none() | st.just("seven-steps")),
-        department=draw(st.none() | st.just("operations")),
-    )
+
+    return draw_request()
