@@ -225,6 +225,7 @@ def test_progress_goes_to_stderr_only(
     capsys: pytest.CaptureFixture[str], tickets_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_triage, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(_triage, "CHUNK", 25)
     _, quiet_out, quiet_err = run(capsys, str(tickets_file), "--now", NOW, "--format", "csv")
     _, out, err = run(capsys, str(tickets_file), "--now", NOW, "--format", "csv", "--progress")
     assert quiet_err == ""
@@ -252,3 +253,15 @@ def test_any_valid_tickets_rank_as_triage_rank(tickets: list[Ticket]) -> None:
     assert code == 0
     ids = [json.loads(line)["id"] for line in stdout.getvalue().splitlines()]
     assert ids == [t.id for t, _ in triage.rank(tickets, triage.DEFAULT_POLICY, now)]
+
+
+def test_worker_processes_give_the_same_output_and_errors(
+    capsys: pytest.CaptureFixture[str], tickets_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_bad_rows(tickets_file)
+    monkeypatch.setattr(_triage, "CHUNK", 16)
+    args = (str(tickets_file), "--now", NOW, "--format", "json", "--explain")
+    alone = run(capsys, *args, "--jobs", "1")
+    workers = run(capsys, *args, "--jobs", "2")
+    assert workers == alone
+    assert alone[0] == 1

@@ -44,9 +44,7 @@ from servicetriage.errors import TicketError
 from servicetriage.model import (
     Channel,
     Customer,
-    CustomerTier,
     DeclaredUrgency,
-    Flag,
     Money,
     Ticket,
     TicketStatus,
@@ -220,15 +218,13 @@ def _slow(data: dict[str, Any], problems: list[str]) -> Ticket:
 
 
 _CHANNELS = {m.value: m for m in Channel}
-_TIERS = {m.value: m for m in CustomerTier}
 _DECLARED = {m.value: m for m in DeclaredUrgency}
 _STATUSES = {m.value: m for m in TicketStatus}
-_FLAGS = {m.value: m for m in Flag}
 _CACHE_LIMIT = 4096
 
 
 class _Fast:
-    """A fast constructor for well-formed records; ``None`` sends a record to the converter.
+    """A fast constructor for well-formed nested records; ``None`` sends a record to the converter.
 
     It builds exactly what the converter would build (the tests check this),
     only without the converter's generic machinery; any surprise (a string
@@ -238,52 +234,74 @@ class _Fast:
 
     def __init__(self) -> None:
         self.money: dict[str, Money] = {}
-        self.customers: dict[tuple[Any, ...], Customer] = {}
 
     def __call__(self, data: dict[str, Any]) -> Ticket | None:
         if not data.keys() <= _TICKET_FIELDS or "pauses" in data:
             return None
-        customer = data["customer"]
-        if not isinstance(customer, dict) or not customer.keys() <= _CUSTOMER_FIELDS:
-            return None
         kwargs = dict(data)
+        get = data.get
         try:
-            key = tuple(sorted(customer.items()))
-            cust = self.customers.get(key)
-            if cust is None:
-                if len(self.customers) > _CACHE_LIMIT:
-                    self.customers.clear()
-                tier = customer.get("tier", "standard")
-                cust = Customer(**dict(customer, tier=_TIERS[tier]))
-                self.customers[key] = cust
-            kwargs["customer"] = cust
+            customer = data["customer"]
+            if type(customer) is not dict:
+                return None
+            kwargs["customer"] = Customer(**customer)
             kwargs["opened_at"] = datetime.fromisoformat(data["opened_at"])
-            if "due" in data:
-                kwargs["due"] = datetime.fromisoformat(data["due"])
-            if "channel" in data:
-                kwargs["channel"] = _CHANNELS[data["channel"]]
-            if "declared_urgency" in data:
-                kwargs["declared_urgency"] = _DECLARED[data["declared_urgency"]]
-            if "status" in data:
-                kwargs["status"] = _STATUSES[data["status"]]
-            if "flags" in data:
-                flags = data["flags"]
-                if not isinstance(flags, list):
-                    return None
-                kwargs["flags"] = frozenset([_FLAGS[f] for f in flags])
-            if "money_at_stake" in data:
-                text = data["money_at_stake"]
+            if (due := get("due")) is not None:
+                kwargs["due"] = datetime.fromisoformat(due)
+            if (channel := get("channel")) is not None:
+                kwargs["channel"] = _CHANNELS[channel]
+            if (declared := get("declared_urgency")) is not None:
+                kwargs["declared_urgency"] = _DECLARED[declared]
+            if (status := get("status")) is not None:
+                kwargs["status"] = _STATUSES[status]
+            if (flags := get("flags")) is not None and type(flags) is not list:
+                return None
+            if (text := get("money_at_stake")) is not None:
                 money = self.money.get(text)
                 if money is None:
                     if len(self.money) > _CACHE_LIMIT:
                         self.money.clear()
                     money = self.money[text] = Money.parse(text)
                 kwargs["money_at_stake"] = money
-            if "attributes" in data and not isinstance(data["attributes"], dict):
+            if (attributes := get("attributes")) is not None and type(attributes) is not dict:
                 return None
             return Ticket(**kwargs)
         except (TypeError, ValueError, KeyError):
             return None
+
+
+class _Builder:
+    """Turn one raw record (a JSON line, or a CSV row as a dict) into a ticket or an error."""
+
+    def __init__(self) -> None:
+        self.fast = _Fast()
+
+    def __call__(self, raw: str | dict[str, Any] | TicketError) -> Ticket | TicketError:
+        if isinstance(raw, TicketError):
+            return raw
+        from_csv = not isinstance(raw, str)
+        if not isinstance(raw, str):
+            record = raw
+        else:
+            try:
+                record = json.loads(raw)
+            except ValueError as exc:
+                return TicketError(f"not valid JSON: {exc}")
+            if type(record) is not dict:
+                return TicketError(f"expected a JSON object, got {raw.strip()[:60]!r}")
+            # The common case: the nested shape, no nulls.
+            if record.keys() <= _TICKET_FIELDS and None not in record.values():
+                ticket = self.fast(record)
+                if ticket is not None:
+                    return ticket
+        data, problems = _normalize(record, from_csv=from_csv)
+        ticket = None if problems else self.fast(data)
+        if ticket is not None:
+            return ticket
+        try:
+            return _slow(data, problems)
+        except TicketError as exc:
+            return exc
 
 
 def record_to_ticket(record: Mapping[str, Any]) -> Ticket:
@@ -324,20 +342,10 @@ def _lines(stream: IO[str]) -> Iterator[str]:
             yield line
 
 
-def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | TicketError]]:
-    loads = json.loads
+def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = loads(line)
-        except ValueError as exc:
-            yield number, TicketError(f"not valid JSON: {exc}")
-            continue
-        if not isinstance(record, dict):
-            yield number, TicketError(f"expected a JSON object, got {line.strip()[:60]!r}")
-            continue
-        yield number, record
+        if line and not line.isspace():
+            yield number, line
 
 
 def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any] | TicketError]]:
@@ -366,6 +374,36 @@ def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[st
         yield number, dict(zip(header, row, strict=True))
 
 
+#: One raw record: a JSON line (not yet parsed), a CSV row as a dict, or an error.
+_Raw = str | dict[str, Any] | TicketError
+
+
+def _iter_raw(source: str | Path | IO[str], fmt: TicketFormat | None = None) -> Iterator[tuple[int, _Raw]]:
+    """Yield ``(line number, raw record)``: the cheap, sequential part of reading."""
+    stream, name, owned = _open(source)
+    try:
+        lines: Iterator[str] = _lines(stream)
+        fmt = fmt or (format_of(name) if owned else None)
+        if fmt is None:
+            head: list[str] = []
+            for line in lines:
+                head.append(line)
+                if line.strip():
+                    break
+            fmt = "jsonl" if head and head[-1].lstrip().startswith("{") else "csv"
+            lines = itertools.chain(head, lines)
+        if fmt == "csv":
+            yield from _csv_records(lines, name)
+        else:
+            yield from _jsonl_records(lines)
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: not UTF-8 text: {exc}"
+        raise TicketError(msg) from None
+    finally:
+        if owned:
+            stream.close()
+
+
 def iter_tickets(
     source: str | Path | IO[str],
     *,
@@ -383,40 +421,9 @@ def iter_tickets(
     :raises TicketError: if the file cannot be read, or a CSV header names an
         unknown column (no row could be read then).
     """
-    stream, name, owned = _open(source)
-    try:
-        lines: Iterator[str] = _lines(stream)
-        fmt = format or (format_of(name) if owned else None)
-        if fmt is None:
-            head: list[str] = []
-            for line in lines:
-                head.append(line)
-                if line.strip():
-                    break
-            fmt = "jsonl" if head and head[-1].lstrip().startswith("{") else "csv"
-            lines = itertools.chain(head, lines)
-        from_csv = fmt == "csv"
-        records = _csv_records(lines, name) if from_csv else _jsonl_records(lines)
-        fast = _Fast()
-        for number, record in records:
-            if isinstance(record, TicketError):
-                yield number, record
-                continue
-            data, problems = _normalize(record, from_csv=from_csv)
-            ticket = None if problems or from_csv else fast(data)
-            if ticket is None:
-                try:
-                    ticket = _slow(data, problems)
-                except TicketError as exc:
-                    yield number, exc
-                    continue
-            yield number, ticket
-    except UnicodeDecodeError as exc:
-        msg = f"{name}: not UTF-8 text: {exc}"
-        raise TicketError(msg) from None
-    finally:
-        if owned:
-            stream.close()
+    build = _Builder()
+    for number, raw in _iter_raw(source, format):
+        yield number, build(raw)
 
 
 def read_tickets(

@@ -12,43 +12,42 @@ command reads the current UTC time once, at start.
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import heapq
+import itertools
 import json
+import multiprocessing
+import os
 import sys
 import time
 import unicodedata
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import IO, TYPE_CHECKING, Any, Final
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from servicetriage import config, ingest
 from servicetriage.errors import TicketError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from servicetriage.model import Mark, Reason, Ticket, Triage
     from servicetriage.triage import TriagePolicy
 
-#: Tickets classified per batch.
-BATCH = 4096
+#: Records read, classified and rendered per chunk (the unit of work of a worker process).
+CHUNK = 5000
 #: Lines between two progress reports.
 PROGRESS_EVERY = 100_000
+#: With ``--jobs 0`` (the default), files larger than this use worker processes.
+PARALLEL_BYTES = 16 * 1024 * 1024
 #: The columns of ``--format csv`` and ``--format json``, in order.
 COLUMNS = ("id", "quadrant", "priority", "due", "urgency", "importance", "marks")
 
-# A compact row: the rank key, then what is printed.
-_KEY: Final = 0
-_ID: Final = 1
-_QUADRANT: Final = 2
-_PRIORITY: Final = 3
-_DUE: Final = 4
-_URGENCY: Final = 5
-_IMPORTANCE: Final = 6
-_MARKS: Final = 7
-_EXTRA: Final = 8
-Row = tuple[Any, str, str, int, datetime | None, str, str, tuple[str, ...], Any]
+#: A compact row: the rank key, and what is printed for the ticket (a CSV or
+#: JSON line, or the cells of a table row with its reasons).
+Row = tuple[Any, Any]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -97,6 +96,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help=f"report progress on standard error every {PROGRESS_EVERY:,} lines (default: only on a terminal)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes to classify with (default 0: one per CPU, up to 4, for files over 16 MiB)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -135,20 +141,11 @@ def _load_policy(path: str | None) -> TriagePolicy:
 
 
 # --------------------------------------------------------------------------
-# Rendering pieces
+# Rendering
 
 
 def _reason_record(reason: Reason) -> dict[str, Any]:
     return {"code": reason.code, "message": reason.message, "rule": reason.rule, "evidence": dict(reason.evidence)}
-
-
-def _explainer(fmt: str) -> Callable[[Sequence[Reason]], Any]:
-    """Render reasons at once, so no Reason object outlives its batch."""
-    if fmt == "json":
-        return lambda reasons: json.dumps([_reason_record(r) for r in reasons], ensure_ascii=False)
-    if fmt == "csv":
-        return lambda reasons: " | ".join(str(r) for r in reasons)
-    return lambda reasons: tuple(str(r) for r in reasons)
 
 
 def _cell_width(text: str) -> int:
@@ -183,6 +180,126 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+class _Sink:
+    """A write target that keeps the last string written (one CSV row)."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = ""
+
+    def write(self, text: str) -> None:
+        self.last = text
+
+
+class _Worker:
+    """Build, classify and render one chunk of raw records: the parallel part of the command.
+
+    One lives in each worker process (or in the main process with
+    ``--jobs 1``); it keeps only caches, never tickets.
+    """
+
+    def __init__(self, policy: TriagePolicy, now: datetime, fmt: str, explain: bool) -> None:
+        from servicetriage.triage import classify_many, rank_key  # noqa: PLC0415
+
+        self.policy = policy
+        self.now = now
+        self.fmt = fmt
+        self.explain = explain
+        self.classify_many = classify_many
+        self.rank_key = rank_key
+        self.build = ingest._Builder()  # noqa: SLF001 - the module's own fast path, shared with the CLI
+        self.sink = _Sink()
+        self.csv = csv.writer(self.sink, lineterminator="\n")
+        self.json_names: dict[str, str] = {}
+        self.marks_text: dict[frozenset[Mark], str] = {}
+
+    def marks(self, marks: frozenset[Mark]) -> str:
+        text = self.marks_text.get(marks)
+        if text is None:
+            values = sorted(m.value for m in marks)
+            text = json.dumps(values) if self.fmt == "json" else (";" if self.fmt == "csv" else ",").join(values)
+            self.marks_text[marks] = text
+        return text
+
+    def name(self, text: str) -> str:
+        quoted = self.json_names.get(text)
+        if quoted is None:
+            quoted = self.json_names[text] = json.dumps(text, ensure_ascii=False)
+        return quoted
+
+    def render(self, ticket: Ticket, result: Triage) -> Any:
+        due = result.due
+        fmt = self.fmt
+        if fmt == "csv":
+            cells = [
+                ticket.id,
+                result.quadrant.name,
+                result.priority,
+                "" if due is None else due.isoformat(),
+                result.urgency.name,
+                result.importance.name,
+                self.marks(result.marks),
+            ]
+            if self.explain:
+                cells.append(" | ".join(str(r) for r in result.reasons))
+            self.csv.writerow(cells)
+            return self.sink.last
+        if fmt == "json":
+            name = self.name
+            due_json = "null" if due is None else '"' + due.isoformat() + '"'
+            line = (
+                f'{{"id": {json.dumps(ticket.id, ensure_ascii=False)}, "quadrant": "{result.quadrant.name}", '
+                f'"priority": {result.priority}, "due": {due_json}, '
+                f'"urgency": {name(result.urgency.name)}, "importance": {name(result.importance.name)}, '
+                f'"marks": {self.marks(result.marks)}'
+            )
+            if self.explain:
+                reasons = json.dumps([_reason_record(r) for r in result.reasons], ensure_ascii=False)
+                return f'{line}, "reasons": {reasons}}}\n'
+            return line + "}\n"
+        table_cells = (
+            ticket.id,
+            result.quadrant.name,
+            str(result.priority),
+            "" if due is None else due.isoformat(" ", "minutes"),
+            result.urgency.name,
+            result.importance.name,
+            self.marks(result.marks),
+            _clip(ticket.subject or ticket.text, 40),
+        )
+        return table_cells, tuple(str(r) for r in result.reasons) if self.explain else ()
+
+    def __call__(self, chunk: list[tuple[int, Any]]) -> tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]:
+        """Return the chunk's rows, its rejected lines with their problems, and its last line number."""
+        build = self.build
+        tickets: list[Ticket] = []
+        errors: list[tuple[int, tuple[str, ...]]] = []
+        for number, raw in chunk:
+            result = build(raw)
+            if isinstance(result, TicketError):
+                errors.append((number, result.problems))
+            else:
+                tickets.append(result)
+        triages = self.classify_many(tickets, self.policy, self.now)
+        key, render = self.rank_key, self.render
+        rows = [(key(t, r), render(t, r)) for t, r in zip(tickets, triages, strict=True)]
+        return rows, errors, chunk[-1][0] if chunk else 0
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(policy: TriagePolicy, now: datetime, fmt: str, explain: bool) -> None:
+    global _WORKER  # noqa: PLW0603 - one worker object per process
+    _WORKER = _Worker(policy, now, fmt, explain)
+
+
+def _work(chunk: list[tuple[int, Any]]) -> tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]:
+    assert _WORKER is not None
+    return _WORKER(chunk)
+
+
 # --------------------------------------------------------------------------
 # The pipeline
 
@@ -194,10 +311,12 @@ class _Progress:
         self.enabled = enabled
         self.stream = stream
         self.start = time.perf_counter()
+        self.next = PROGRESS_EVERY
 
     def report(self, lines: int, ranked: int, rejected: int, *, final: bool = False) -> None:
-        if not self.enabled:
+        if not self.enabled or not (final or lines >= self.next):
             return
+        self.next = (lines // PROGRESS_EVERY + 1) * PROGRESS_EVERY
         elapsed = time.perf_counter() - self.start
         state = "done" if final else "reading"
         print(
@@ -208,134 +327,45 @@ class _Progress:
         )
 
 
-def _rows(
-    results: Iterable[tuple[int, Ticket | TicketError]],
-    policy: TriagePolicy,
-    now: datetime,
-    *,
-    name: str,
-    fmt: str,
-    explain: bool,
-    progress: _Progress,
-    counts: dict[str, int],
-) -> Iterator[Row]:
-    """Classify the tickets in batches; yield one compact row per ticket."""
-    from servicetriage.triage import classify_many, rank_key  # noqa: PLC0415
-
-    err = sys.stderr
-    render = _explainer(fmt) if explain else None
-    with_subject = fmt == "table"
-    marks_cache: dict[frozenset[Mark], tuple[str, ...]] = {}
-    batch: list[Ticket] = []
-    next_report = PROGRESS_EVERY
-    last_line = 0
-
-    def flush() -> Iterator[Row]:
-        triages: list[Triage] = classify_many(batch, policy, now)
-        for ticket, result in zip(batch, triages, strict=True):
-            marks = marks_cache.get(result.marks)
-            if marks is None:
-                marks = marks_cache[result.marks] = tuple(sorted(m.value for m in result.marks))
-            extra: Any = None
-            if with_subject:
-                extra = (_clip(ticket.subject or ticket.text, 40), render(result.reasons) if render else ())
-            elif render is not None:
-                extra = render(result.reasons)
-            yield (
-                rank_key(ticket, result),
-                ticket.id,
-                result.quadrant.name,
-                result.priority,
-                result.due,
-                result.urgency.name,
-                result.importance.name,
-                marks,
-                extra,
-            )
-        counts["ranked"] += len(batch)
-        batch.clear()
-
-    for line, result in results:
-        last_line = line
-        if isinstance(result, TicketError):
-            counts["rejected"] += 1
-            for problem in result.problems:
-                print(f"servicetriage: {name}:{line}: {problem}", file=err)
-            continue
-        batch.append(result)
-        if len(batch) >= BATCH:
-            yield from flush()
-        if line >= next_report:
-            progress.report(line, counts["ranked"], counts["rejected"])
-            next_report = (line // PROGRESS_EVERY + 1) * PROGRESS_EVERY
-    if batch:
-        yield from flush()
-    progress.report(last_line, counts["ranked"], counts["rejected"], final=True)
+def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    it = iter(records)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
-def _due_text(due: datetime | None) -> str:
-    return "" if due is None else due.isoformat()
+def _jobs(requested: int, source: str) -> int:
+    if requested > 0:
+        return requested
+    if source == "-":
+        return 1
+    try:
+        size = Path(source).stat().st_size
+    except OSError:
+        return 1
+    return min(os.cpu_count() or 1, 4) if size > PARALLEL_BYTES else 1
 
 
-def _write_csv(rows: Iterable[Row], out: IO[str], *, explain: bool) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((*COLUMNS, "reasons") if explain else COLUMNS)
-    if explain:
-        writer.writerows(
-            (
-                r[_ID],
-                r[_QUADRANT],
-                r[_PRIORITY],
-                _due_text(r[_DUE]),
-                r[_URGENCY],
-                r[_IMPORTANCE],
-                ";".join(r[_MARKS]),
-                r[_EXTRA],
-            )
-            for r in rows
-        )
-    else:
-        writer.writerows(
-            (r[_ID], r[_QUADRANT], r[_PRIORITY], _due_text(r[_DUE]), r[_URGENCY], r[_IMPORTANCE], ";".join(r[_MARKS]))
-            for r in rows
-        )
-
-
-def _write_json(rows: Iterable[Row], out: IO[str], *, explain: bool) -> None:
-    dumps = json.dumps
-    write = out.write
-    for r in rows:
-        record = {
-            "id": r[_ID],
-            "quadrant": r[_QUADRANT],
-            "priority": r[_PRIORITY],
-            "due": None if r[_DUE] is None else r[_DUE].isoformat(),
-            "urgency": r[_URGENCY],
-            "importance": r[_IMPORTANCE],
-            "marks": list(r[_MARKS]),
-        }
-        text = dumps(record, ensure_ascii=False)
-        if explain:
-            text = f'{text[:-1]}, "reasons": {r[_EXTRA]}}}'
-        write(text + "\n")
+def _results(
+    chunks: Iterator[list[tuple[int, Any]]], worker_args: tuple[Any, ...], jobs: int
+) -> Iterator[tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]]:
+    """Process the chunks in order: here, or in *jobs* worker processes with bounded look-ahead."""
+    if jobs <= 1:
+        worker = _Worker(*worker_args)
+        yield from map(worker, chunks)
+        return
+    with multiprocessing.get_context().Pool(jobs, initializer=_init_worker, initargs=worker_args) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) > 2 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _write_table(rows: Sequence[Row], out: IO[str], *, explain: bool) -> None:
     header = ("#", "id", "quadrant", "priority", "due", "urgency", "importance", "marks", "subject")
-    cells = [
-        (
-            str(index),
-            r[_ID],
-            r[_QUADRANT],
-            str(r[_PRIORITY]),
-            "" if r[_DUE] is None else r[_DUE].isoformat(" ", "minutes"),
-            r[_URGENCY],
-            r[_IMPORTANCE],
-            ",".join(r[_MARKS]),
-            r[_EXTRA][0],
-        )
-        for index, r in enumerate(rows, start=1)
-    ]
+    cells = [(str(index), *payload[0]) for index, (_, payload) in enumerate(rows, start=1)]
     widths = [_cell_width(h) for h in header]
     for row in cells:
         for i, cell in enumerate(row):
@@ -347,10 +377,10 @@ def _write_table(rows: Sequence[Row], out: IO[str], *, explain: bool) -> None:
 
     write = out.write
     write(line(header) + "\n")
-    for row, r in zip(cells, rows, strict=True):
+    for row, (_, payload) in zip(cells, rows, strict=True):
         write(line(row) + "\n")
         if explain:
-            for reason in r[_EXTRA][1]:
+            for reason in payload[1]:
                 write(f"      - {reason}\n")
 
 
@@ -360,28 +390,35 @@ def run(args: argparse.Namespace) -> int:
     now: datetime = args.now if args.now is not None else datetime.now(UTC)
     err = sys.stderr
     progress = _Progress(bool(args.progress or err.isatty()), err)
-    counts = {"ranked": 0, "rejected": 0}
     name = "<stdin>" if args.tickets == "-" else args.tickets
-    results = ingest.iter_tickets(args.tickets, format=args.input_format)
-    rows = _rows(
-        results, policy, now, name=name, fmt=args.format, explain=args.explain, progress=progress, counts=counts
-    )
-    key = itemgetter(_KEY)
-    ranked: list[Row]
-    if args.limit is not None:
-        ranked = heapq.nsmallest(args.limit, rows, key=key)
-    else:
-        ranked = list(rows)
+    records = ingest._iter_raw(args.tickets, args.input_format)  # noqa: SLF001
+    jobs = _jobs(args.jobs, args.tickets)
+    key = itemgetter(0)
+    ranked: list[Row] = []
+    ranked_count = rejected = last = 0
+    for rows, errors, last_line in _results(_chunks(records, CHUNK), (policy, now, args.format, args.explain), jobs):
+        for number, problems in errors:
+            for problem in problems:
+                print(f"servicetriage: {name}:{number}: {problem}", file=err)
+        rejected += len(errors)
+        ranked_count += len(rows)
+        last = max(last, last_line)
+        if args.limit is not None:
+            ranked = heapq.nsmallest(args.limit, itertools.chain(ranked, rows), key=key)
+        else:
+            ranked.extend(rows)
+        progress.report(last, ranked_count, rejected)
+    progress.report(last, ranked_count, rejected, final=True)
+    if args.limit is None:
         ranked.sort(key=key)
     out = sys.stdout
-    if args.format == "csv":
-        _write_csv(ranked, out, explain=args.explain)
-    elif args.format == "json":
-        _write_json(ranked, out, explain=args.explain)
-    else:
+    if args.format == "table":
         _write_table(ranked, out, explain=args.explain)
+    else:
+        if args.format == "csv":
+            out.write(",".join((*COLUMNS, "reasons") if args.explain else COLUMNS) + "\n")
+        out.writelines(payload for _, payload in ranked)
     out.flush()
-    rejected = counts["rejected"]
     if rejected:
         if args.skip_invalid:
             print(f"servicetriage: skipped {rejected:,} invalid rows of {name}", file=err)
