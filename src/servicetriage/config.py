@@ -18,7 +18,7 @@ import enum
 import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,7 +42,10 @@ __all__ = [
     "format_duration",
     "load",
     "load_file",
+    "load_section",
     "parse_duration",
+    "prefix_problems",
+    "read_document",
     "structure",
     "unstructure",
 ]
@@ -89,12 +92,12 @@ def parse_duration(value: object) -> timedelta:
         if text.startswith("-"):
             sign, text = -1, text[1:]
         if text and _COMPACT_RE.match(text):
-            seconds = sum(Decimal(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text))
+            seconds = sum((Decimal(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text)), Decimal(0))
             return sign * _exact_timedelta(seconds)
         match = _ISO_RE.match(text)
         if text not in ("P", "PT") and match and any(match.groupdict().values()):
             parts = {k: Decimal(v) for k, v in match.groupdict().items() if v}
-            seconds = sum(parts.get(k, Decimal(0)) * _UNIT_SECONDS[k.lower()] for k in "wdhms")
+            seconds = sum((parts.get(k, Decimal(0)) * _UNIT_SECONDS[k.lower()] for k in "wdhms"), Decimal(0))
             return sign * _exact_timedelta(seconds)
     msg = f"expected a duration such as '1h30m', 'PT45M' or a number of seconds, got {value!r}"
     raise ValueError(msg)
@@ -133,7 +136,7 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         result = value
     elif isinstance(value, str):
         try:
-            result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            result = datetime.fromisoformat(value.strip())
         except ValueError:
             msg = f"expected an ISO 8601 time such as '2026-05-01T09:30:00+08:00', got {value!r}"
             raise ValueError(msg) from None
@@ -169,7 +172,7 @@ def _structure_time(value: Any, _: type) -> time:
 def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         msg = f"expected a decimal written as a string or an integer, got {value!r}"
         raise ValueError(msg)
     try:
@@ -214,6 +217,10 @@ def _structure_quadrant(value: Any, _: type) -> Quadrant:
 
 def _structure_duration(value: Any, _: type) -> timedelta:
     return parse_duration(value)
+
+
+def _is_set(cls: Any) -> bool:
+    return cls in (frozenset, set) or get_origin(cls) in (frozenset, set)
 
 
 def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
@@ -298,9 +305,9 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Money, str)
     conv.register_unstructure_hook(ZoneInfo, lambda z: z.key)
     conv.register_unstructure_hook(Quadrant, lambda q: q.name)
-    conv.register_unstructure_hook_func(lambda c: c is FrozenMap or get_origin(c) is FrozenMap, dict)
+    conv.register_unstructure_hook_func(_is_frozenmap, dict)
     conv.register_unstructure_hook_func(
-        lambda c: c in (frozenset, set) or get_origin(c) in (frozenset, set),
+        _is_set,
         lambda s: sorted((converter.unstructure(v) for v in s), key=repr),
     )
     _register_calendar_and_matrix(conv)
@@ -383,7 +390,7 @@ def _parse(text: str, fmt: Format, source: str) -> Any:
         return yaml.safe_load(text)
     except ModuleNotFoundError:
         raise
-    except Exception as exc:  # the parsers raise several unrelated types
+    except Exception as exc:  # noqa: BLE001 - the three parsers raise unrelated types
         msg = f"{source}: not valid {fmt.upper()}: {exc}"
         raise PolicyError(msg) from None
 
@@ -458,6 +465,24 @@ def dump_file(value: object, path: str | Path) -> None:
     Path(path).write_text(dump(value, format_of(path)), encoding="utf-8")
 
 
+def read_document(path: str | Path) -> Any:
+    """Read and parse a TOML, JSON or YAML file (by suffix) into plain data."""
+    fmt = format_of(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise PolicyError(msg) from None
+    return _parse(text, fmt, str(path))
+
+
+def prefix_problems(problems: Iterable[str], path: str | Path, section: str) -> tuple[str, ...]:
+    """Name the file and the section in front of each ``path: message`` problem."""
+    return tuple(
+        f"{path}: {section}: {p}" if p.startswith("<") else f"{path}: {section}.{p}" for p in problems
+    )
+
+
 def load_section(path: str | Path, section: str, cls: type[T], *, required: bool = False) -> T | None:
     """Build a *cls* from the table *section* of a policy file.
 
@@ -466,13 +491,7 @@ def load_section(path: str | Path, section: str, cls: type[T], *, required: bool
     (``authority.grants[3].limit: ...``). Returns ``None`` when the section is
     absent, unless *required*.
     """
-    fmt = format_of(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise PolicyError(msg) from None
-    data = _parse(text, fmt, str(path))
+    data = read_document(path)
     if not isinstance(data, dict) or section not in data:
         if required:
             msg = f"{path}: no [{section}] section"
@@ -481,5 +500,5 @@ def load_section(path: str | Path, section: str, cls: type[T], *, required: bool
     try:
         return structure(data[section], cls)
     except PolicyError as exc:
-        problems = tuple(f"{path}: {section}.{p}" if not p.startswith("<") else f"{path}: {section}: {p}" for p in exc.problems)
+        problems = prefix_problems(exc.problems, path, section)
         raise PolicyError("; ".join(problems), problems) from None
