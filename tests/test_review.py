@@ -115,6 +115,7 @@ def test_a_transition_needs_an_actor_and_a_reason() -> None:
         advance(review, "publish", actor="li", at=T0, reason="done")
 
 
+@settings(max_examples=40)
 @given(sts.incident_reports())
 def test_generated_reports_are_consistent(report: IncidentReport) -> None:
     assert report.resolved_at is None or report.resolved_at >= report.opened_at

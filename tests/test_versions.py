@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicetriage import strategies as sts
@@ -108,6 +108,7 @@ def test_a_swapped_version_breaks_the_chain() -> None:
     assert any("parent" in p for p in verify_chain([v1, v2, v2]))
 
 
+@settings(max_examples=40)
 @given(sts.documents(), st.data())
 def test_apply_then_diff_shows_exactly_the_amendment(document: dict[str, Any], data: st.DataObject) -> None:
     amendment = data.draw(sts.amendments(document=document))
@@ -158,6 +159,7 @@ def _event_logs(draw: st.DrawFn) -> tuple[dict[str, Any], list[Amendment]]:
     return document, log
 
 
+@settings(max_examples=40)
 @given(_event_logs())
 def test_replaying_the_same_log_gives_the_same_hashes(log: tuple[dict[str, Any], list[Amendment]]) -> None:
     first = _replay(*log)
@@ -166,6 +168,7 @@ def test_replaying_the_same_log_gives_the_same_hashes(log: tuple[dict[str, Any],
     assert verify_chain(first.versions) == ()
 
 
+@settings(max_examples=40)
 @given(_event_logs(), st.data())
 def test_any_single_byte_tamper_is_detected(log: tuple[dict[str, Any], list[Amendment]], data: st.DataObject) -> None:
     history = _replay(*log)
@@ -185,6 +188,7 @@ def test_any_single_byte_tamper_is_detected(log: tuple[dict[str, Any], list[Amen
     assert verify_chain(versions) != ()
 
 
+@settings(max_examples=40)
 @given(_event_logs(), st.data())
 def test_rollback_restores_the_content_of_any_version(
     log: tuple[dict[str, Any], list[Amendment]], data: st.DataObject
@@ -202,3 +206,17 @@ def test_rollback_to_a_later_version_is_refused() -> None:
     v2 = apply(v1, _amend(v1.hash, Operation(op="set", path="x", value=1)), author="a", at=T0)
     with pytest.raises(ConflictError, match="later"):
         rollback(v1, v2, author="a", at=T0)
+
+
+def test_the_learning_core_imports_no_shell_module() -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, servicetriage.versions, servicetriage.review, servicetriage.learning\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'cattrs' or m in "
+        "('servicetriage.config', 'servicetriage.store', 'servicetriage.cli')]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
