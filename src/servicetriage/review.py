@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime  # noqa: TC003 - attrs and cattrs resolve annotations at run time
+from datetime import datetime
 from typing import Any, cast
 
 import attrs

@@ -30,7 +30,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime  # noqa: TC003 - attrs and cattrs resolve annotations at run time
+from datetime import datetime
 from typing import Any
 
 import attrs
