@@ -45,6 +45,7 @@ def split_run(
 
 
 @given(runs(), st.data())
+@settings(max_examples=50)
 def test_advancing_in_one_call_or_many_gives_the_same_state_and_actions(
     run: tuple[EscalationState, tuple[Event, ...], datetime], data: st.DataObject
 ) -> None:
@@ -59,6 +60,7 @@ def test_advancing_in_one_call_or_many_gives_the_same_state_and_actions(
 
 
 @given(runs())
+@settings(max_examples=50)
 def test_each_action_is_emitted_exactly_once(run: tuple[EscalationState, tuple[Event, ...], datetime]) -> None:
     state, events, end = run
     _, actions = advance(state, end, events)
@@ -68,6 +70,7 @@ def test_each_action_is_emitted_exactly_once(run: tuple[EscalationState, tuple[E
 
 
 @given(runs())
+@settings(max_examples=50)
 def test_advancing_twice_to_the_same_time_emits_nothing_new(
     run: tuple[EscalationState, tuple[Event, ...], datetime],
 ) -> None:
@@ -79,6 +82,7 @@ def test_advancing_twice_to_the_same_time_emits_nothing_new(
 
 
 @given(sts.escalation_states(), st.integers(0, 300), st.integers(0, 24 * 60))
+@settings(max_examples=50)
 def test_acknowledgement_stops_the_climb(state: EscalationState, ack_after: int, later: int) -> None:
     ack = state.last + ack_after * MINUTE
     acked, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack)])
@@ -88,6 +92,7 @@ def test_acknowledgement_stops_the_climb(state: EscalationState, ack_after: int,
 
 
 @given(runs(), st.integers(0, 3 * 24 * 60))
+@settings(max_examples=50)
 def test_after_resolution_nothing_is_emitted(
     run: tuple[EscalationState, tuple[Event, ...], datetime], later: int
 ) -> None:
@@ -101,6 +106,7 @@ def test_after_resolution_nothing_is_emitted(
 
 
 @given(runs())
+@settings(max_examples=50)
 def test_the_owner_never_changes_and_watchers_only_grow(
     run: tuple[EscalationState, tuple[Event, ...], datetime],
 ) -> None:
@@ -136,6 +142,7 @@ def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[da
 
 
 @given(sts.escalation_states(), st.integers(0, 24 * 60))
+@settings(max_examples=50)
 def test_notifications_fall_at_the_start_plus_the_sum_of_the_delays(state: EscalationState, minutes: int) -> None:
     until = state.last + minutes * MINUTE
     _, actions = advance(state, until)
@@ -217,5 +224,5 @@ class EscalationMachine(RuleBasedStateMachine):
         assert self.state.owner == self.initial.owner
 
 
-EscalationMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
+EscalationMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
 TestEscalationMachine = EscalationMachine.TestCase
