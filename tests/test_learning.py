@@ -180,7 +180,7 @@ def test_a_false_alarm_without_a_reporter_is_an_error() -> None:
 def test_stale_lists_playbooks_not_drilled_or_used_in_their_interval() -> None:
     drills = [Drill(playbook_id="sos", at=NOW - timedelta(days=10), by="ops")]
     used = [_delay(1, days_ago=200, playbook=PlaybookRef(id="flight_delay", version=2))]
-    playbooks = ["sos", "flight_delay", {"id": "earthquake", "drill_interval": timedelta(days=365)}]
+    playbooks = ["sos", "flight_delay", {"id": "earthquake", "drill_every": timedelta(days=365)}]
     found = stale(playbooks, NOW, drills=drills, reports=used)
     assert [e.playbook_id for e in found] == ["earthquake", "flight_delay"]
     assert found[1].last_use == NOW - timedelta(days=200)
@@ -193,3 +193,17 @@ def test_figures_count_uses_deviations_and_satisfaction_per_playbook() -> None:
     (fig,) = figures(reports)
     assert (fig.uses, fig.deviations, fig.satisfaction_after) == (2, 1, Decimal("4.50"))
     assert dict(fig.versions) == {1: 2}
+
+
+def test_stale_reads_a_real_playbooks_interval_and_last_drill() -> None:
+    from servicetriage.playbooks import Playbook, PlaybookStep  # noqa: PLC0415
+
+    plan = Playbook(
+        id="typhoon",
+        title="Typhoon",
+        steps=(PlaybookStep(action="rebooking"),),
+        drill_every=timedelta(days=30),
+        last_drilled=NOW - timedelta(days=20),
+    )
+    assert stale([plan], NOW) == ()
+    assert [e.playbook_id for e in stale([plan], NOW + timedelta(days=15))] == ["typhoon"]

@@ -687,10 +687,15 @@ def _playbook_id_and_interval(item: Any, default: timedelta) -> tuple[str, timed
     if isinstance(item, str):
         return item, default
     if isinstance(item, Mapping):
-        interval = item.get("drill_interval") or default
+        interval = item.get("drill_every") or item.get("drill_interval") or default
         return str(item["id"]), interval
-    interval = getattr(item, "drill_interval", None) or default
+    interval = getattr(item, "drill_every", None) or getattr(item, "drill_interval", None) or default
     return str(item.id), interval
+
+
+def _recorded(item: Any, name: str) -> datetime | None:
+    value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+    return value if isinstance(value, datetime) else None
 
 
 def stale(
@@ -703,9 +708,12 @@ def stale(
 ) -> tuple[StaleEntry, ...]:
     """The playbooks not drilled or used within their interval before *now*, by id.
 
-    *playbooks* holds ids, mappings with ``id`` (and ``drill_interval``) or
-    objects with those attributes; a playbook without its own interval uses
-    *default_interval*. A use is a report that names the playbook.
+    *playbooks* holds ids, mappings with ``id`` (and ``drill_every``,
+    ``last_drilled``, ``last_used``) or objects with those attributes, such
+    as :class:`~servicetriage.playbooks.Playbook`; a playbook without its own
+    interval uses *default_interval*. Drills come from *drills* and the
+    playbook's own ``last_drilled``; uses from *reports* that name the
+    playbook and its own ``last_used``.
     """
     require_aware("now", now, PolicyError)
     last_drill: dict[str, datetime] = {}
@@ -722,8 +730,13 @@ def stale(
     result = []
     for item in playbooks:
         pid, interval = _playbook_id_and_interval(item, default_interval)
+        drilled = [t for t in (last_drill.get(pid), _recorded(item, "last_drilled")) if t is not None and t <= now]
+        used = [t for t in (last_use.get(pid), _recorded(item, "last_used")) if t is not None and t <= now]
         entry = StaleEntry(
-            playbook_id=pid, interval=interval, last_drill=last_drill.get(pid), last_use=last_use.get(pid)
+            playbook_id=pid,
+            interval=interval,
+            last_drill=max(drilled) if drilled else None,
+            last_use=max(used) if used else None,
         )
         last = entry.last_activity
         if last is None or now - last > interval:
