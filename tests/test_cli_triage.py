@@ -225,13 +225,16 @@ def test_progress_goes_to_stderr_only(
     capsys: pytest.CaptureFixture[str], tickets_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_triage, "PROGRESS_EVERY", 50)
-    monkeypatch.setattr(_triage, "CHUNK", 25)
+    monkeypatch.setattr(_triage, "BLOCK", 4000)
     _, quiet_out, quiet_err = run(capsys, str(tickets_file), "--now", NOW, "--format", "csv")
     _, out, err = run(capsys, str(tickets_file), "--now", NOW, "--format", "csv", "--progress")
     assert quiet_err == ""
     assert out == quiet_out
     progress = err.splitlines()
-    assert [line.split()[2] for line in progress if "reading" in line] == ["50", "100", "150", "200"]
+    counts = [int(line.split()[2]) for line in progress if "reading" in line]
+    assert len(counts) >= 3
+    assert counts == sorted(counts)
+    assert all(line.startswith("servicetriage: ") for line in progress)
     assert "done" in progress[-1]
 
 
@@ -259,9 +262,35 @@ def test_worker_processes_give_the_same_output_and_errors(
     capsys: pytest.CaptureFixture[str], tickets_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _add_bad_rows(tickets_file)
-    monkeypatch.setattr(_triage, "CHUNK", 16)
+    monkeypatch.setattr(_triage, "BLOCK", 2000)
     args = (str(tickets_file), "--now", NOW, "--format", "json", "--explain")
     alone = run(capsys, *args, "--jobs", "1")
     workers = run(capsys, *args, "--jobs", "2")
     assert workers == alone
     assert alone[0] == 1
+
+
+def test_worker_processes_read_csv_too(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_triage, "CHUNK", 30)
+    args = (str(EXAMPLES / "tickets.csv"), "--now", NOW, "--format", "csv")
+    assert run(capsys, *args, "--jobs", "2") == run(capsys, *args, "--jobs", "1")
+
+
+def test_a_line_that_is_not_utf8_is_a_bad_row(capsys: pytest.CaptureFixture[str], tickets_file: Path) -> None:
+    with tickets_file.open("ab") as stream:
+        stream.write(b'{"id": "\xff"}\n')
+    code, out, err = run(capsys, str(tickets_file), "--now", NOW, "--format", "csv")
+    assert code == 1
+    assert ":201: not UTF-8 text" in err
+    assert len(out.splitlines()) == 201
+
+
+def test_crlf_lines_and_an_unknown_suffix_are_read_as_json_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "tickets.txt"
+    text = (EXAMPLES / "tickets.jsonl").read_text(encoding="utf-8")
+    path.write_bytes(("\r\n" + text.replace("\n", "\r\n")).encode())
+    code, out, _ = run(capsys, str(path), "--now", NOW, "--format", "csv")
+    assert code == 0
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out))] == expected_ids(EXAMPLES / "tickets.jsonl")

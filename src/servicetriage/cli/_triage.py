@@ -12,6 +12,7 @@ command reads the current UTC time once, at start.
 from __future__ import annotations
 
 import argparse
+import codecs
 import collections
 import csv
 import heapq
@@ -36,8 +37,10 @@ if TYPE_CHECKING:
     from servicetriage.model import Mark, Reason, Ticket, Triage
     from servicetriage.triage import TriagePolicy
 
-#: Records read, classified and rendered per chunk (the unit of work of a worker process).
-CHUNK = 5000
+#: Bytes of JSON Lines per chunk (the unit of work of a worker process), about 3,000 tickets.
+BLOCK = 1 << 20
+#: CSV records per chunk.
+CHUNK = 3000
 #: Lines between two progress reports.
 PROGRESS_EVERY = 100_000
 #: With ``--jobs 0`` (the default), files larger than this use worker processes.
@@ -48,6 +51,10 @@ COLUMNS = ("id", "quadrant", "priority", "due", "urgency", "importance", "marks"
 #: A compact row: the rank key, and what is printed for the ticket (a CSV or
 #: JSON line, or the cells of a table row with its reasons).
 Row = tuple[Any, Any]
+#: A unit of work: a block of JSON Lines with its first line number, or parsed CSV records.
+Chunk = tuple[int, bytes] | list[tuple[int, Any]]
+#: What a worker returns: rows, rejected lines with their problems, the last line number.
+Result = tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -270,12 +277,12 @@ class _Worker:
         )
         return table_cells, tuple(str(r) for r in result.reasons) if self.explain else ()
 
-    def __call__(self, chunk: list[tuple[int, Any]]) -> tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]:
+    def __call__(self, chunk: Chunk) -> Result:
         """Return the chunk's rows, its rejected lines with their problems, and its last line number."""
         build = self.build
         tickets: list[Ticket] = []
         errors: list[tuple[int, tuple[str, ...]]] = []
-        for number, raw in chunk:
+        for number, raw in _records(chunk):
             result = build(raw)
             if isinstance(result, TicketError):
                 errors.append((number, result.problems))
@@ -284,7 +291,32 @@ class _Worker:
         triages = self.classify_many(tickets, self.policy, self.now)
         key, render = self.rank_key, self.render
         rows = [(key(t, r), render(t, r)) for t, r in zip(tickets, triages, strict=True)]
-        return rows, errors, chunk[-1][0] if chunk else 0
+        if isinstance(chunk, tuple):
+            last = chunk[0] + chunk[1].count(b"\n") - (1 if chunk[1].endswith(b"\n") else 0)
+        else:
+            last = chunk[-1][0] if chunk else 0
+        return rows, errors, last
+
+
+def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line number, raw record)`` from a chunk: a block of JSON Lines, or parsed CSV records."""
+    if not isinstance(chunk, tuple):
+        yield from chunk
+        return
+    start, block = chunk
+    lines: list[str | TicketError]
+    try:
+        lines = list(block.decode("utf-8").split("\n"))
+    except UnicodeDecodeError:
+        lines = []
+        for raw in block.split(b"\n"):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                lines.append(TicketError(f"not UTF-8 text: {exc}"))
+    for number, line in enumerate(lines, start=start):
+        if isinstance(line, TicketError) or (line and not line.isspace()):
+            yield number, line
 
 
 _WORKER: _Worker | None = None
@@ -295,7 +327,7 @@ def _init_worker(policy: TriagePolicy, now: datetime, fmt: str, explain: bool) -
     _WORKER = _Worker(policy, now, fmt, explain)
 
 
-def _work(chunk: list[tuple[int, Any]]) -> tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]:
+def _work(chunk: Chunk) -> Result:
     assert _WORKER is not None
     return _WORKER(chunk)
 
@@ -327,10 +359,48 @@ class _Progress:
         )
 
 
-def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+def _chunks(records: Iterable[tuple[int, Any]], size: int) -> Iterator[Chunk]:
     it = iter(records)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+def _is_jsonl(source: str, requested: str | None) -> bool:
+    """Whether *source* is JSON Lines: by the option, the suffix, or its first non-blank byte."""
+    if requested is not None:
+        return requested == "jsonl"
+    if source == "-":
+        return False  # standard input: the record reader sniffs it
+    fmt = ingest.format_of(source)
+    if fmt is not None:
+        return fmt == "jsonl"
+    try:
+        with Path(source).open("rb") as stream:
+            head = stream.read(65536).removeprefix(codecs.BOM_UTF8).lstrip()
+    except OSError:
+        return False  # the record reader reports the error
+    return head.startswith(b"{")
+
+
+def _blocks(source: str, size: int) -> Iterator[Chunk]:
+    """Read JSON Lines as blocks of whole lines, each with its first line number."""
+    try:
+        stream = sys.stdin.buffer if source == "-" else Path(source).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        msg = f"{source}: cannot read: {exc.strerror or exc}"
+        raise TicketError(msg) from None
+    try:
+        number, first = 1, True
+        while block := stream.read(size):
+            if not block.endswith(b"\n"):
+                block += stream.readline()
+            if first:
+                block, first = block.removeprefix(codecs.BOM_UTF8), False
+            yield number, block
+            number += block.count(b"\n")
+    finally:
+        if source != "-":
+            stream.close()
 
 
 def _jobs(requested: int, source: str) -> int:
@@ -345,9 +415,7 @@ def _jobs(requested: int, source: str) -> int:
     return min(os.cpu_count() or 1, 4) if size > PARALLEL_BYTES else 1
 
 
-def _results(
-    chunks: Iterator[list[tuple[int, Any]]], worker_args: tuple[Any, ...], jobs: int
-) -> Iterator[tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]]:
+def _results(chunks: Iterator[Chunk], worker_args: tuple[Any, ...], jobs: int) -> Iterator[Result]:
     """Process the chunks in order: here, or in *jobs* worker processes with bounded look-ahead."""
     if jobs <= 1:
         worker = _Worker(*worker_args)
@@ -391,12 +459,16 @@ def run(args: argparse.Namespace) -> int:
     err = sys.stderr
     progress = _Progress(bool(args.progress or err.isatty()), err)
     name = "<stdin>" if args.tickets == "-" else args.tickets
-    records = ingest._iter_raw(args.tickets, args.input_format)  # noqa: SLF001
+    chunks = (
+        _blocks(args.tickets, BLOCK)
+        if _is_jsonl(args.tickets, args.input_format)
+        else _chunks(ingest._iter_raw(args.tickets, args.input_format), CHUNK)  # noqa: SLF001
+    )
     jobs = _jobs(args.jobs, args.tickets)
     key = itemgetter(0)
     ranked: list[Row] = []
     ranked_count = rejected = last = 0
-    for rows, errors, last_line in _results(_chunks(records, CHUNK), (policy, now, args.format, args.explain), jobs):
+    for rows, errors, last_line in _results(chunks, (policy, now, args.format, args.explain), jobs):
         for number, problems in errors:
             for problem in problems:
                 print(f"servicetriage: {name}:{number}: {problem}", file=err)
