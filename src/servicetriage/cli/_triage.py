@@ -291,6 +291,7 @@ class _Worker:
         triages = self.classify_many(tickets, self.policy, self.now)
         key, render = self.rank_key, self.render
         rows = [(key(t, r), render(t, r)) for t, r in zip(tickets, triages, strict=True)]
+        rows.sort(key=_FIRST)  # sorted runs make the final sort a cheap merge
         if isinstance(chunk, tuple):
             last = chunk[0] + chunk[1].count(b"\n") - (1 if chunk[1].endswith(b"\n") else 0)
         else:
@@ -319,6 +320,7 @@ def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
             yield number, line
 
 
+_FIRST = itemgetter(0)
 _WORKER: _Worker | None = None
 
 
@@ -465,7 +467,7 @@ def run(args: argparse.Namespace) -> int:
         else _chunks(ingest._iter_raw(args.tickets, args.input_format), CHUNK)  # noqa: SLF001
     )
     jobs = _jobs(args.jobs, args.tickets)
-    key = itemgetter(0)
+    key = _FIRST
     ranked: list[Row] = []
     ranked_count = rejected = last = 0
     for rows, errors, last_line in _results(chunks, (policy, now, args.format, args.explain), jobs):
