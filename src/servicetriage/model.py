@@ -139,6 +139,10 @@ class FrozenMap(Mapping[K, V]):
     def __getitem__(self, key: K) -> V:
         return self._data[key]
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        """Return the value for *key*, or *default* (the dict's own fast lookup)."""
+        return self._data.get(key, default)
+
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
@@ -592,6 +596,8 @@ class Pause:
 def _to_flags(value: Iterable[Flag | str] | None) -> frozenset[Flag]:
     if value is None:
         return frozenset()
+    if isinstance(value, frozenset) and (not value or all(isinstance(v, Flag) for v in value)):
+        return value  # already flags (the default, or a copy): the hot path of bulk loading
     if isinstance(value, str):
         value = [value]
     convert = _enum_converter(Flag, "ticket.flags")
