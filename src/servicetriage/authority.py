@@ -765,6 +765,7 @@ class _CGrant:
         "max_amount",
         "obligations",
         "period",
+        "plain",
         "quadrants",
         "rank",
         "reasons",
@@ -786,6 +787,13 @@ class _CGrant:
         self.count_max = limits.max_count_per_ticket
         self.obligations = grant.obligations
         self.reasons = _grant_reasons(grant)
+        self.plain = (
+            self.quadrants is None
+            and self.customer_tiers is None
+            and self.channels is None
+            and self.count_max is None
+            and self.total_max is None
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_CGrant, (self.grant, self.rank))
@@ -1004,10 +1012,10 @@ class CompiledPolicy:
         # Guardrails: any match forbids; any that cannot be judged fails closed.
         guard_table, guard_wild = self._guards.get(action) or self._guards_any
         for guard in guard_table.get(category, guard_wild):
-            needs: list[str] = []
+            lacking: list[str] = []
             if guard.quadrants is not None:
                 if quadrant is None:
-                    needs.append(_NEEDS_QUADRANT)
+                    lacking.append(_NEEDS_QUADRANT)
                 elif quadrant not in guard.quadrants:
                     continue
             if guard.customer_tiers is not None and customer.tier not in guard.customer_tiers:
@@ -1017,14 +1025,14 @@ class CompiledPolicy:
             key = "match"
             if guard.above is not None:
                 if amount is None:
-                    needs.append(_NEEDS_AMOUNT)
+                    lacking.append(_NEEDS_AMOUNT)
                 elif amount.currency != guard.currency:
                     key = "currency"
                 elif amount.amount <= guard.above:
                     continue
-            if needs:
-                missing.update(needs)
-                reasons.append(guard.reasons[needs[0]])
+            if lacking:
+                missing.update(lacking)
+                reasons.append(guard.reasons[lacking[0]])
                 continue
             if forbidding is None:
                 forbidding = guard.id
@@ -1048,58 +1056,73 @@ class CompiledPolicy:
         totals: dict[tuple[str, timedelta], Decimal | None] = {}
         table = self._grants.get(action)
         candidates = () if table is None else table.get(category, self._wild_grants[action])
+        amt = amount.amount if amount is not None else None
+        cur = amount.currency if amount is not None else None
         for grant in candidates:
             r = grant.reasons
-            needs = []
-            if grant.quadrants is not None:
-                if quadrant is None:
-                    needs.append(_NEEDS_QUADRANT)
-                elif quadrant not in grant.quadrants:
-                    reasons.append(r["quadrant"])
-                    continue
-            if grant.customer_tiers is not None and customer.tier not in grant.customer_tiers:
-                reasons.append(r["customer_tier"])
-                continue
-            if grant.channels is not None and ticket.channel not in grant.channels:
-                reasons.append(r["channel"])
-                continue
-            if grant.count_max is not None:
-                if count_used is None:
-                    ticket_id = ticket.id
-                    count_used = sum(1 for u in request.usage if u.action == action and u.ticket_id == ticket_id)
-                if count_used + 1 > grant.count_max:
-                    reasons.append(r["count"])
-                    continue
+            needs: list[str] | None = None
             limit_left: Decimal | None = None
-            if grant.currency is not None:
-                if amount is None:
-                    needs.append(_NEEDS_AMOUNT)
-                elif amount.currency != grant.currency:
-                    reasons.append(r["currency"])
-                    continue
-                else:
-                    limit_left = grant.max_amount
-                    if grant.total_max is not None:
-                        assert grant.period is not None
-                        tkey = (grant.currency, grant.period)
-                        if tkey not in totals:
-                            totals[tkey] = _used(request, action, customer.id, grant.currency, grant.period, now)
-                        used = totals[tkey]
-                        if used is None:
-                            reasons.append(r["mixed"])
-                            continue
-                        room = grant.total_max - used
-                        limit_left = room if limit_left is None else min(limit_left, room)
-                    assert limit_left is not None
-                    if grant.rank <= rank and (allowance is None or limit_left > allowance):
-                        allowance = limit_left
-                    if amount.amount > limit_left:
-                        reasons.append(
-                            r["amount"]
-                            if grant.max_amount is not None and amount.amount > grant.max_amount
-                            else r["total"]
-                        )
+            if grant.plain:
+                # Only an amount per request (or no limit at all): the common case.
+                limit_left = grant.max_amount
+                if limit_left is not None:
+                    if amt is None:
+                        needs = [_NEEDS_AMOUNT]
+                    elif cur != grant.currency:
+                        reasons.append(r["currency"])
                         continue
+                    else:
+                        if grant.rank <= rank and (allowance is None or limit_left > allowance):
+                            allowance = limit_left
+                        if amt > limit_left:
+                            reasons.append(r["amount"])
+                            continue
+            else:
+                if grant.quadrants is not None:
+                    if quadrant is None:
+                        needs = [_NEEDS_QUADRANT]
+                    elif quadrant not in grant.quadrants:
+                        reasons.append(r["quadrant"])
+                        continue
+                if grant.customer_tiers is not None and customer.tier not in grant.customer_tiers:
+                    reasons.append(r["customer_tier"])
+                    continue
+                if grant.channels is not None and ticket.channel not in grant.channels:
+                    reasons.append(r["channel"])
+                    continue
+                if grant.count_max is not None:
+                    if count_used is None:
+                        ticket_id = ticket.id
+                        count_used = sum(1 for u in request.usage if u.action == action and u.ticket_id == ticket_id)
+                    if count_used + 1 > grant.count_max:
+                        reasons.append(r["count"])
+                        continue
+                if grant.currency is not None:
+                    if amt is None:
+                        needs = [*needs, _NEEDS_AMOUNT] if needs else [_NEEDS_AMOUNT]
+                    elif cur != grant.currency:
+                        reasons.append(r["currency"])
+                        continue
+                    else:
+                        limit_left = grant.max_amount
+                        if grant.total_max is not None:
+                            assert grant.period is not None
+                            tkey = (grant.currency, grant.period)
+                            if tkey not in totals:
+                                totals[tkey] = _used(request, action, customer.id, grant.currency, grant.period, now)
+                            used = totals[tkey]
+                            if used is None:
+                                reasons.append(r["mixed"])
+                                continue
+                            room = grant.total_max - used
+                            limit_left = room if limit_left is None else min(limit_left, room)
+                        assert limit_left is not None
+                        if grant.rank <= rank and (allowance is None or limit_left > allowance):
+                            allowance = limit_left
+                        if amt > limit_left:
+                            over_max = grant.max_amount is not None and amt > grant.max_amount
+                            reasons.append(r["amount"] if over_max else r["total"])
+                            continue
             if needs:
                 reasons.append(r["needs_quadrant" if needs[0] == _NEEDS_QUADRANT else "needs_amount"])
                 grant_missing.extend((grant.rank, name) for name in needs)
@@ -1113,8 +1136,8 @@ class CompiledPolicy:
                 determining.append(grant)
                 if limit_left is None:
                     unlimited = True
-                elif amount is not None:
-                    left = limit_left - amount.amount
+                elif amt is not None:
+                    left = limit_left - amt
                     if best_left is None or left > best_left:
                         best_left = left
 
