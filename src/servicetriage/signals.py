@@ -31,7 +31,7 @@ from servicetriage.errors import PolicyError
 from servicetriage.model import Pause
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "DEFAULT_DECEPTIVE_TERMS",
@@ -169,6 +169,10 @@ def _trie_regex(terms: Iterable[str]) -> str:
     return emit(trie, root=True)
 
 
+def _find_nothing(_text: str) -> list[str]:
+    return []
+
+
 class KeywordScanner:
     """Find lexicon terms of several kinds in a text, in one pass.
 
@@ -205,6 +209,15 @@ class KeywordScanner:
             term: tuple(k for k in self._kinds if k in kinds) for term, kinds in kinds_of.items()
         }
         self._pattern: re.Pattern[str] | None = re.compile(_trie_regex(self._table)) if self._table else None
+
+    def matcher(self) -> tuple[Callable[[str], list[str]], Mapping[str, tuple[str, ...]]]:
+        """Return the raw parts for an inlined scan: ``findall`` on lower-cased text, and term -> kinds.
+
+        ``scan`` is ``{kind: term for term in findall(text.lower()) for kind in table[term]}``
+        keeping the first term of each kind.
+        """
+        findall = self._pattern.findall if self._pattern is not None else _find_nothing
+        return findall, self._table
 
     def terms(self) -> dict[str, tuple[str, ...]]:
         """Return every term (lower case) with the kinds it counts for."""

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage import signals as _signals
-from servicetriage.calendar import BusinessCalendar  # noqa: TC001 - cattrs reads the annotations
+from servicetriage.calendar import BusinessCalendar
 from servicetriage.errors import PolicyError
 from servicetriage.matrix import SERVICENOW, PriorityMatrix, check_matrix, preset
 from servicetriage.model import (
@@ -64,7 +64,7 @@ from servicetriage.model import (
 from servicetriage.signals import LexiconKind, Signal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -511,9 +511,20 @@ class TriagePolicy:
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_engine", _Engine(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The compiled engine holds closures: pickle the fields and compile again on loading.
+        return (
+            _rebuild_policy,
+            (tuple((f.name, getattr(self, f.name)) for f in attrs.fields(TriagePolicy) if f.init),),
+        )
+
     def classify(self, ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*: the same as ``classify(ticket, self, now)``."""
         return self._engine.classify(ticket, now)
+
+
+def _rebuild_policy(fields: tuple[tuple[str, Any], ...]) -> TriagePolicy:
+    return TriagePolicy(**dict(fields))
 
 
 # --------------------------------------------------------------------------
@@ -930,6 +941,7 @@ class _Engine:
         self.targets = targets
         self.calendar = policy.calendar
         self._prepare_fast_paths()
+        self.classify: Callable[[Ticket, datetime], Triage] = _build_classifier(self)
 
     # ------------------------------------------------------------------
 
@@ -945,7 +957,7 @@ class _Engine:
             for index, (name, flag, _, _, ru, ri, flag_reason, _) in enumerate(self.raise_list)
         }
         self.raise_by_channel = {
-            via: (index, ru, ri, channel_reason)
+            via.value: (index, ru, ri, channel_reason)
             for index, (_, _, _, via, ru, ri, _, channel_reason) in enumerate(self.raise_list)
             if via is not None
         }
@@ -961,7 +973,57 @@ class _Engine:
         )
         self.mark_sets = tuple(_marks_of(bits) for bits in range(1 << len(_MARK_ORDER)))
 
-    def classify(self, ticket: Ticket, now: datetime) -> Triage:
+
+def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
+    """Return the classify function of *engine*, its tables bound as closure variables (fast lookups)."""
+    affected = engine.affected
+    affected_on = engine.affected_on
+    calendar = engine.calendar
+    complaint_from = engine.complaint_from
+    deadline = engine.deadline
+    deadline_on = engine.deadline_on
+    declared_by_value = engine.declared_by_value
+    direct_bits = engine.direct_bits
+    direct_reason = engine.direct_reason
+    doubt_attr_reason = engine.doubt_attr_reason
+    doubt_attribute = engine.doubt_attribute
+    explicit = engine.explicit
+    i_levels = engine.i_levels
+    i_threshold = engine.i_threshold
+    i_top = engine.i_top
+    keyword_reasons = engine.keyword_reasons
+    lift_reason = engine.lift_reason
+    mapped_rows = tuple(tuple(engine.mapped[(u, i)] for i in range(engine.i_top + 1)) for u in range(engine.u_top + 1))
+    mark_sets = engine.mark_sets
+    money_table = engine.money
+    money_on = engine.money_on
+    n_imp = engine.n_imp
+    n_urg = engine.n_urg
+    overdue_rank = engine.overdue_rank
+    overdue_reason = engine.overdue_reason
+    quadrants = engine.quadrants
+    raise_bits = engine.raise_bits
+    raise_by_channel = engine.raise_by_channel
+    raise_by_flag = engine.raise_by_flag
+    raise_by_kind = engine.raise_by_kind
+    raise_list = engine.raise_list
+    raise_risk = engine.raise_risk
+    reach = engine.reach
+    reach_on = engine.reach_on
+    repeat = engine.repeat
+    repeat_on = engine.repeat_on
+    repeat_risk_reason = engine.repeat_risk_reason
+    rule_bits = engine.rule_bits
+    safety_flag_reason = engine.safety_flag_reason
+    safety_on = engine.safety_on
+    targets = engine.targets
+    u_levels = engine.u_levels
+    u_threshold = engine.u_threshold
+    u_top = engine.u_top
+    vip_by_value = engine.vip_by_value
+    _findall, _terms = engine.scanner.matcher()
+
+    def classify(ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*; see :func:`classify`."""
         u = i = 0
         reasons: list[Reason] = []
@@ -973,176 +1035,192 @@ class _Engine:
         text = ticket.text
         if ticket.subject:
             text = ticket.subject + "\n" + text
-        found = self.scanner.scan(text) if text else _EMPTY
-        krs = self.keyword_reasons
+        found: dict[str, str] = {}
+        if text:
+            for matched in _findall(text.lower()):
+                for kind in _terms[matched]:
+                    if kind not in found:
+                        found[kind] = matched
+        krs = keyword_reasons
         flag_values = {f._value_ for f in ticket.flags} if ticket.flags else _EMPTY_SET
 
-        if self.safety_on:
+        if safety_on:
             safety = False
             if "safety" in flag_values:
                 safety = True
-                add(self.safety_flag_reason)
+                add(safety_flag_reason)
             term = found.get("safety")
             if term is not None:
                 safety = True
                 add(krs[("safety", term)])
             if safety:
                 fired |= _SAFETY_BIT
-                u, i = self.u_top, self.i_top
+                u, i = u_top, i_top
                 term = found.get("doubt")
                 if term is not None:
                     add(krs[("doubt", term)])
                     marks |= _VERIFY
-                attr = self.doubt_attribute
+                attr = doubt_attribute
                 if attr is not None and ticket.attributes and _truthy(ticket.attributes.get(attr)):
-                    add(self.doubt_attr_reason)
+                    add(doubt_attr_reason)
                     marks |= _VERIFY
 
-        if self.raise_list and (flag_values or found or ticket.channel in self.raise_by_channel):
-            hits = [False] * len(self.raise_list)
+        if raise_list and (flag_values or found or ticket.channel._value_ in raise_by_channel):
+            hits = [False] * len(raise_list)
             for value in flag_values:
-                entry = self.raise_by_flag.get(value)
+                entry = raise_by_flag.get(value)
                 if entry is not None:
                     hits[entry[0]] = True
                     add(entry[3])
-            entry = self.raise_by_channel.get(ticket.channel)
+            entry = raise_by_channel.get(ticket.channel._value_)
             if entry is not None:
                 hits[entry[0]] = True
                 add(entry[3])
-            for kind, (index, _, _) in self.raise_by_kind.items():
+            for kind, (index, _, _) in raise_by_kind.items():
                 term = found.get(kind)
                 if term is not None:
                     hits[index] = True
                     add(krs[(kind, term)])
             for index, hit in enumerate(hits):
                 if hit:
-                    _, _, _, _, ru, ri, _, _ = self.raise_list[index]
-                    fired |= self.raise_bits[index]
-                    u = max(u, ru)
-                    i = max(i, ri)
-                    if self.raise_risk[index]:
+                    _, _, _, _, ru, ri, _, _ = raise_list[index]
+                    fired |= raise_bits[index]
+                    if ru > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                        u = ru
+                    if ri > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                        i = ri
+                    if raise_risk[index]:
                         risk = True
 
         # Deadline: the ticket's own due time; pauses stop the clock.
         status_open = ticket.status._value_ in _OPEN
         due = ticket.due
         pauses = _signals.effective_pauses(ticket.pauses, now) if ticket.pauses else ()
-        calendar = self.calendar
         if due is not None:
             if pauses:
                 due = _signals.extend_due(due, ticket.opened_at, pauses, calendar)
-            if status_open and self.deadline_on:
+            if status_open and deadline_on:
                 remaining = due - now if calendar is None else calendar.elapsed(now, due)
                 if remaining <= _ZERO:
                     fired |= _DEADLINE_BIT
-                    u = max(u, self.overdue_rank)
-                    add(self.overdue_reason)
+                    if overdue_rank > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                        u = overdue_rank
+                    add(overdue_reason)
                 else:
                     best_rank = -1
                     best_reason = None
-                    for within, rank, reason in self.deadline:
+                    for within, rank, reason in deadline:
                         if remaining <= within and rank > best_rank:
                             best_rank, best_reason = rank, reason
                     if best_reason is not None:
                         fired |= _DEADLINE_BIT
-                        u = max(u, best_rank)
+                        if best_rank > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                            u = best_rank
                         add(best_reason)
 
-        declared = self.declared_by_value.get(ticket.declared_urgency._value_)
+        declared = declared_by_value.get(ticket.declared_urgency._value_)
         if declared is not None:
             fired |= _DECLARED_BIT
-            u = max(u, declared[0])
+            if declared[0] > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                u = declared[0]
             add(declared[1])
 
         customer = ticket.customer
-        if self.reach_on:
+        if reach_on:
             count = customer.reach
-            for bound, rank, reason in self.reach:
+            for bound, rank, reason in reach:
                 if count >= bound:
                     fired |= _REACH_BIT
-                    i = max(i, rank)
+                    if rank > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                        i = rank
                     add(reason)
                     break
-        vip = self.vip_by_value.get(customer.tier._value_)
+        vip = vip_by_value.get(customer.tier._value_)
         if vip is not None:
             fired |= _VIP_BIT
-            i = max(i, vip[0])
+            if vip[0] > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                i = vip[0]
             add(vip[1])
         money = ticket.money_at_stake
-        if money is not None and self.money_on:
-            steps = self.money.get(money.currency)
+        if money is not None and money_on:
+            steps = money_table.get(money.currency)
             if steps:
                 amount = money.amount
                 for bound, rank, reason in steps:
                     if amount >= bound:
                         fired |= _MONEY_BIT
-                        i = max(i, rank)
+                        if rank > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                            i = rank
                         add(reason)
                         break
-        if self.affected_on:
+        if affected_on:
             count = ticket.affected_customers
             if count > 1:
-                for bound, rank, reason in self.affected:
+                for bound, rank, reason in affected:
                     if count >= bound:
                         fired |= _AFFECTED_BIT
-                        i = max(i, rank)
+                        if rank > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                            i = rank
                         add(reason)
                         break
-        if self.repeat_on:
+        if repeat_on:
             count = ticket.repeat_contacts
             if count:
-                for bound, rank, reason in self.repeat:
+                for bound, rank, reason in repeat:
                     if count >= bound:
                         fired |= _REPEAT_BIT
-                        u = max(u, rank)
+                        if rank > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                            u = rank
                         add(reason)
                         break
-                if count >= self.complaint_from:
+                if count >= complaint_from:
                     fired |= _REPEAT_BIT
                     risk = True
-                    add(self.repeat_risk_reason)
+                    add(repeat_risk_reason)
 
-        for tests, ru, ri, bits, reason in self.rule_bits:
+        for tests, ru, ri, bits, reason in rule_bits:
             for test in tests:
                 if not test(ticket):
                     break
             else:
-                u = max(u, ru)
-                i = max(i, ri)
+                if ru > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    u = ru
+                if ri > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    i = ri
                 marks |= bits
                 add(reason)
 
         # Quadrant rules: the customer's side wins; doubt and deception never lower.
-        urgent = u >= self.u_threshold
+        urgent = u >= u_threshold
         if risk:
             marks |= _RISK
-        if urgent and i < self.i_threshold:
+        if urgent and i < i_threshold:
             term = found.get("deceptive")
             if term is not None:
                 marks |= _DECEPTIVE
                 add(krs[("deceptive", term)])
             if risk:
-                i = self.i_threshold
-                add(self.lift_reason)
-        quadrant = self.quadrants[urgent][i >= self.i_threshold]
+                i = i_threshold
+                add(lift_reason)
+        quadrant = quadrants[urgent][i >= i_threshold]
         if fired:
-            for combo in self.direct_bits:
+            for combo in direct_bits:
                 if combo & fired == combo:
                     marks |= _TOP
-                    add(self.direct_reason)
+                    add(direct_reason)
                     break
 
         # Priority: explicit impact and urgency use the matrix alone.
         impact, level = ticket.impact, ticket.urgency
         if impact is not None and level is not None:
-            priority, reason = self.explicit[(min(impact, self.n_imp), min(level, self.n_urg))]
+            priority, reason = explicit[(min(impact, n_imp), min(level, n_urg))]
         else:
-            priority, reason = self.mapped[(u, i)]
+            priority, reason = mapped_rows[u][i]
         add(reason)
 
         # Due: the ticket's own (extended by pauses), else the target for its priority.
         if due is None:
-            within = self.targets.get(priority)
+            within = targets.get(priority)
             if within is not None:
                 due = (
                     ticket.opened_at + within
@@ -1156,12 +1234,14 @@ class _Engine:
             ticket_id=ticket.id,
             quadrant=quadrant,
             priority=priority,
-            urgency=self.u_levels[u],
-            importance=self.i_levels[i],
+            urgency=u_levels[u],
+            importance=i_levels[i],
             due=due,
             reasons=tuple(reasons),
-            marks=self.mark_sets[marks],
+            marks=mark_sets[marks],
         )
+
+    return classify
 
 
 _EMPTY: dict[str, str] = {}
