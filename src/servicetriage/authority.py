@@ -741,6 +741,16 @@ def _fast_money(amount: Decimal, currency: str) -> Money:
 
 
 _SOD = "separation_of_duties"
+# Enum members read through the class cost a lookup each; the hot path uses these.
+_ALLOWED = Outcome.ALLOWED
+_NEEDS_APPROVAL = Outcome.NEEDS_APPROVAL
+_FORBIDDEN = Outcome.FORBIDDEN
+_NEEDS_INFO = Outcome.NEEDS_INFO
+_CALL_BACK = ObligationKind.CALL_BACK
+_REPORT_UPWARD = ObligationKind.REPORT_UPWARD
+_FILE_SUMMARY = ObligationKind.FILE_SUMMARY
+_NOTIFY_DEPARTMENT = ObligationKind.NOTIFY_DEPARTMENT
+_DEPARTMENT_INSTRUCTION = ActionKind.DEPARTMENT_INSTRUCTION.value
 _ASK_APPROVAL = "ask for approval of the request"
 _ZERO = Decimal(0)
 _NEEDS_QUADRANT = "triage.quadrant"
@@ -1004,7 +1014,7 @@ class CompiledPolicy:
                     )
                 authority = max(rank, approver_rank)
         triage = request.triage
-        quadrant = triage.quadrant.name if triage is not None else None
+        quadrant = triage.quadrant._name_ if triage is not None else None
         amount = request.amount
         customer = ticket.customer
         missing: set[str] = set()
@@ -1038,7 +1048,7 @@ class CompiledPolicy:
                 forbidding = guard.id
             reasons.append(guard.reasons[key])
 
-        if action == ActionKind.DEPARTMENT_INSTRUCTION and not request.department:
+        if action == _DEPARTMENT_INSTRUCTION and not request.department:
             missing.add(_NEEDS_DEPARTMENT)
             reasons.append(
                 _reason("request.needs_info", "an instruction to another department must name the department", None)
@@ -1148,13 +1158,13 @@ class CompiledPolicy:
         guardrail: str | None = None
         missing_out: tuple[str, ...] = ()
         if forbidding is not None:
-            outcome = Outcome.FORBIDDEN
+            outcome = _FORBIDDEN
             guardrail = forbidding
         elif missing:
-            outcome = Outcome.NEEDS_INFO
+            outcome = _NEEDS_INFO
             missing_out = tuple(sorted(missing))
         elif satisfied_rank is not None and satisfied_rank <= authority:
-            outcome = Outcome.ALLOWED
+            outcome = _ALLOWED
             lowest = tiers.names[satisfied_rank]
             if not unlimited and best_left is not None and amount is not None:
                 headroom = _fast_money(best_left, amount.currency)
@@ -1165,21 +1175,21 @@ class CompiledPolicy:
             )
             if approver is not None and authority > rank:
                 reasons.append(_reason("approval.granted", f"approved by {approver.id}", None))
-            if action == ActionKind.DEPARTMENT_INSTRUCTION and request.department:
+            if action == _DEPARTMENT_INSTRUCTION and request.department:
                 obligations.append(
                     Obligation(
-                        kind=ObligationKind.NOTIFY_DEPARTMENT,
+                        kind=_NOTIFY_DEPARTMENT,
                         due=now + deadlines.work_order_within,
                         to=request.department,
                         note=f"work order for ticket {ticket.id}",
                     )
                 )
         elif unknown_rank is not None and (satisfied_rank is None or unknown_rank < satisfied_rank):
-            outcome = Outcome.NEEDS_INFO
+            outcome = _NEEDS_INFO
             bound = satisfied_rank if satisfied_rank is not None else len(tiers.names)
             missing_out = tuple(sorted({name for grank, name in grant_missing if grank < bound}))
         else:
-            outcome = Outcome.NEEDS_APPROVAL
+            outcome = _NEEDS_APPROVAL
             if satisfied_rank is None:
                 lowest = tiers.names[-1]
                 reasons.append(
@@ -1197,16 +1207,16 @@ class CompiledPolicy:
                 headroom = _fast_money(left, amount.currency)
             obligations.append(
                 Obligation(
-                    kind=ObligationKind.REPORT_UPWARD,
+                    kind=_REPORT_UPWARD,
                     due=now + deadlines.report_upward_within,
                     to=lowest,
                     note=_ASK_APPROVAL,
                 )
             )
-        if outcome is not Outcome.ALLOWED:
+        if outcome is not _ALLOWED:
             obligations.append(
                 Obligation(
-                    kind=ObligationKind.CALL_BACK,
+                    kind=_CALL_BACK,
                     due=now + deadlines.call_back_within,
                     to="customer",
                     note="we will discuss internally and call you back",
@@ -1220,11 +1230,11 @@ class CompiledPolicy:
                     None,
                 )
             )
-            if outcome is Outcome.ALLOWED:
+            if outcome is _ALLOWED:
                 above = tiers.names[min(rank + 1, len(tiers.names) - 1)]
                 obligations.append(
                     Obligation(
-                        kind=ObligationKind.REPORT_UPWARD,
+                        kind=_REPORT_UPWARD,
                         due=now + deadlines.q1_report_within,
                         to=above,
                         note="report the deviation and its progress",
@@ -1232,7 +1242,7 @@ class CompiledPolicy:
                 )
                 obligations.append(
                     Obligation(
-                        kind=ObligationKind.FILE_SUMMARY,
+                        kind=_FILE_SUMMARY,
                         due=now + deadlines.summary_within,
                         to=above,
                         note="post-incident summary of the deviation",
@@ -1249,9 +1259,7 @@ class CompiledPolicy:
             missing=missing_out,
             delegation=delegation.id if delegation is not None else None,
             reasons=tuple(reasons),
-            obligations=_merge(obligations)
-            if outcome is Outcome.ALLOWED and len(obligations) > 1
-            else tuple(obligations),
+            obligations=_merge(obligations) if outcome is _ALLOWED and len(obligations) > 1 else tuple(obligations),
         )
 
 
