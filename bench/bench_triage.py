@@ -46,6 +46,7 @@ from servicetriage.signals import (
     DEFAULT_REGULATOR_TERMS,
     DEFAULT_SAFETY_TERMS,
     KeywordScanner,
+    _trie_regex,
     effective_pauses,
     extend_due,
 )
@@ -148,7 +149,7 @@ _SCANNER = KeywordScanner(
 )
 _BITS = {"safety": _SAFETY, "police": _POLICE, "regulator": _REGULATOR, "public": _PUBLIC}
 _TABLE = {term: sum(_BITS.get(kind, 0) for kind in kinds) for term, kinds in _SCANNER.terms().items()}
-_FINDALL = _SCANNER._pattern.findall  # type: ignore[union-attr]  # noqa: SLF001
+_FINDALL, _ = _SCANNER.matcher()
 _HOUR = timedelta(hours=1)
 _OPEN = frozenset(("new", "open", "pending"))
 _DECLARED = {"high": 2, "critical": 3}
@@ -166,7 +167,7 @@ def bare(t: Ticket, now: datetime) -> Quadrant:
     if text:
         for term in _FINDALL(text.lower()):
             kinds |= _TABLE[term]
-    flags = {f._value_ for f in t.flags} if t.flags else ()  # noqa: SLF001
+    flags = {f._value_ for f in t.flags} if t.flags else ()
     if kinds & _SAFETY or "safety" in flags:
         return Quadrant.Q1
     u = i = 0
@@ -179,13 +180,13 @@ def bare(t: Ticket, now: datetime) -> Quadrant:
     if kinds & _PUBLIC or "public_exposure" in flags or channel is Channel.SOCIAL_MEDIA:
         u, i, risk = 1, 2, True
     due = t.due
-    if due is not None and t.status._value_ in _OPEN:  # noqa: SLF001
+    if due is not None and t.status._value_ in _OPEN:
         if t.pauses:
             due = extend_due(due, t.opened_at, effective_pauses(t.pauses, now))
         left = due - now
         level = 3 if left <= _HOUR else 2 if left <= 4 * _HOUR else 1 if left <= 24 * _HOUR else 0
         u = max(u, level)
-    u = max(u, _DECLARED.get(t.declared_urgency._value_, 0))  # noqa: SLF001
+    u = max(u, _DECLARED.get(t.declared_urgency._value_, 0))
     customer = t.customer
     reach = customer.reach
     i = max(i, 3 if reach >= 100_000 else 2 if reach >= 10_000 else 1 if reach >= 1_000 else 0)
@@ -216,18 +217,16 @@ def bare(t: Ticket, now: datetime) -> Quadrant:
 # rule-engine: the same rules as expressions
 
 
-def _alternation(terms: tuple[str, ...]) -> str:
-    import re  # noqa: PLC0415
-
-    escaped = sorted({re.escape(t.lower()) for t in terms}, key=len, reverse=True)
-    return "(" + "|".join(escaped) + ")"
+def _regex(terms: tuple[str, ...]) -> str:
+    """The same trie-shaped regex the library compiles (rule-engine matches with Python's re too)."""
+    return _trie_regex({t.lower() for t in terms}).replace("\\", "\\\\").replace('"', '\\"')
 
 
 _RULES = {
-    "safety": f'"safety" in flags or text =~~ "{_alternation(DEFAULT_SAFETY_TERMS)}"',
-    "police": f'"police" in flags or text =~~ "{_alternation(DEFAULT_POLICE_TERMS)}"',
-    "regulator": f'"regulator" in flags or channel == "regulator" or text =~~ "{_alternation(DEFAULT_REGULATOR_TERMS)}"',
-    "public": f'"public_exposure" in flags or channel == "social_media" or text =~~ "{_alternation(DEFAULT_PUBLIC_TERMS)}"',
+    "safety": f'"safety" in flags or text =~~ "{_regex(DEFAULT_SAFETY_TERMS)}"',
+    "police": f'"police" in flags or text =~~ "{_regex(DEFAULT_POLICE_TERMS)}"',
+    "regulator": f'"regulator" in flags or channel == "regulator" or text =~~ "{_regex(DEFAULT_REGULATOR_TERMS)}"',
+    "public": (f'"public_exposure" in flags or channel == "social_media" or text =~~ "{_regex(DEFAULT_PUBLIC_TERMS)}"'),
     "deadline": (
         'due == null or not open ? 0 : (due - now <= t"PT1H" ? 3 : (due - now <= t"PT4H" ? 2 : '
         '(due - now <= t"P1D" ? 1 : 0)))'
