@@ -530,3 +530,10 @@ def test_with_delegation_lends_a_tier_to_a_named_person_for_a_period() -> None:
         policy.with_delegation(
             Delegation(id="x", to="p", tier="boss", valid_from=NOW, valid_until=NOW + timedelta(hours=1))
         )
+
+
+def test_an_unknown_approver_tier_and_a_naive_usage_time_are_input_errors() -> None:
+    with pytest.raises(TicketError, match=r"request\.approver\.tier: expected one of agent"):
+        authorize(request("refund", "1", approver=Actor(id="x", tier="boss")), example_policy(), NOW)
+    with pytest.raises(TicketError, match=r"usage\.at: expected an aware datetime"):
+        Usage(action="refund", at=datetime(2026, 5, 1, 9, 0))
