@@ -408,7 +408,7 @@ def _to_matrix(value: PriorityMatrix | str) -> PriorityMatrix:
         try:
             return preset(value)
         except PolicyError as exc:
-            raise PolicyError(f"matrix: {exc}") from None
+            raise PolicyError(f"triage.matrix: {exc}") from None
     return value
 
 
@@ -509,7 +509,13 @@ class TriagePolicy:
     _engine: _Engine = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_engine", _Engine(self))
+        try:
+            engine = _Engine(self)
+        except PolicyError as exc:
+            # "triage." names the table, as nested values name theirs ("scale.threshold: ..."),
+            # so that a loader grafts the rest onto the path of the file.
+            raise PolicyError(f"triage.{exc}") from None
+        object.__setattr__(self, "_engine", engine)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The compiled engine holds closures: pickle the fields and compile again on loading.
@@ -1411,7 +1417,7 @@ def check_triage_policy(policy: TriagePolicy) -> tuple[Finding, ...]:
 
     engine = policy._engine  # noqa: SLF001
     for quadrant in _unreachable(engine):
-        finding("unreachable-quadrant", Severity.WARNING, "urgency/importance", f"no ticket can reach {quadrant.name}")
+        finding("unreachable-quadrant", Severity.WARNING, "signals", f"no ticket can reach {quadrant.name}")
 
     findings.extend(check_matrix(engine.matrix, path="matrix"))
     priorities = sorted({engine.mapped[k][0] for k in engine.mapped} | {v[0] for v in engine.explicit.values()})
