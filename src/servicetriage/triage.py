@@ -166,7 +166,7 @@ class Scale:
 
 def _positive_duration(_instance: DeadlineStep, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
     if not isinstance(value, timedelta) or value <= _ZERO:
-        _fail("deadlinestep.within", f"expected a positive duration, got {value!r}")
+        _fail("deadlinestep.within", f"expected a positive duration, got {_shown(value)!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -378,7 +378,7 @@ def _positive_priority(_instance: Target, _attribute: attrs.Attribute[Any], valu
 
 def _target_within(_instance: Target, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
     if not isinstance(value, timedelta) or value <= _ZERO:
-        _fail("target.within", f"expected a positive duration, got {value!r}")
+        _fail("target.within", f"expected a positive duration, got {_shown(value)!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -543,6 +543,13 @@ def _rank_of(scale: Scale, name: str | None, path: str, which: str) -> int | Non
     if name not in scale.levels:
         _fail(path, f"expected a level of the {which} scale ({', '.join(scale.levels)}), got {name!r}")
     return scale.levels.index(name)
+
+
+def _shown(value: object) -> object:
+    """A duration as written in files ("-4h"); anything else as it is."""
+    if isinstance(value, timedelta):
+        return ("-" + _fmt(-value)) if value < _ZERO else _fmt(value)
+    return value
 
 
 def _fmt(value: timedelta) -> str:
