@@ -208,7 +208,11 @@ class KeywordScanner:
         self._table: dict[str, tuple[str, ...]] = {
             term: tuple(k for k in self._kinds if k in kinds) for term, kinds in kinds_of.items()
         }
-        self._pattern: re.Pattern[str] | None = re.compile(_trie_regex(self._table)) if self._table else None
+        # A lookahead finds the longest term at *every* position, so terms that overlap (误报|报警 in
+        # "误报警") are all found; terms inside a longer term at the same position share its kinds.
+        self._pattern: re.Pattern[str] | None = (
+            re.compile("(?=(" + _trie_regex(self._table) + "))") if self._table else None
+        )
 
     def matcher(self) -> tuple[Callable[[str], list[str]], Mapping[str, tuple[str, ...]]]:
         """Return the raw parts for an inlined scan: ``findall`` on lower-cased text, and term -> kinds.
