@@ -203,7 +203,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="number of tickets (default 1,000,000)")
     parser.add_argument("--format", choices=("csv", "json", "table"), default="csv")
     parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--policy", default=None, help="policy file, or 'builtin' for the default policy (default: examples/triage.toml if present)")
+    parser.add_argument(
+        "--policy",
+        default=None,
+        help="policy file, or 'builtin' for the default policy (default: examples/triage.toml if present)",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs to the CLI (default: the CLI's own choice)")
     parser.add_argument(
         "--sample", type=int, default=100_000, help="tickets for the in-process stage timings (0: skip)"
