@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,13 +55,13 @@ def holds(condition: Any, ticket: Ticket) -> bool:
     if value is None:
         return False
     if condition.equals is not None:
-        return as_text(value) == condition.equals
+        return bool(as_text(value) == condition.equals)
     if condition.one_of is not None:
-        return as_text(value) in condition.one_of
+        return bool(as_text(value) in condition.one_of)
     if condition.contains is not None:
         if isinstance(value, frozenset):
             return bool(condition.contains in {as_text(v) for v in value})
-        return condition.contains.lower() in as_text(value).lower()
+        return bool(condition.contains.lower() in as_text(value).lower())
     try:
         return bool(float(value) >= condition.at_least)
     except (TypeError, ValueError):
@@ -255,7 +256,5 @@ _TEXTS = st.lists(
 def test_compiled_classify_equals_the_reference_evaluator(
     policy: TriagePolicy, ticket: Ticket, text: str, now: datetime
 ) -> None:
-    import attrs  # noqa: PLC0415
-
     ticket = attrs.evolve(ticket, text=ticket.text + " " + text)
     assert compiled(ticket, policy, now) == reference(ticket, policy, now)
