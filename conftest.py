@@ -2,15 +2,17 @@
 
 - ``--run-slow`` runs the tests marked ``slow`` (heavy property runs,
   process-kill tests); the default run skips them.
-- Hypothesis profiles: ``default`` (quick), ``thorough`` (many examples);
-  choose with ``--hypothesis-profile``. With ``CI`` set, Hypothesis uses its
-  own ``ci`` profile (derandomized, no deadline).
+- Hypothesis profiles: ``dev`` (the default here: 100 examples, no
+  deadline, so a busy machine never fails a test on time), ``thorough``
+  (2,000 examples); choose with ``--hypothesis-profile``. With ``CI`` set,
+  Hypothesis' own ``ci`` profile applies (derandomized, no deadline).
 - Every Python code block in ``docs/`` and ``README.md`` runs as a test
   (Sybil), and so does every doctest in the source.
 """
 
 from __future__ import annotations
 
+import os
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 
 import pytest
@@ -19,10 +21,12 @@ from sybil import Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
 from sybil.parsers.rest import DocTestParser
 
-settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+if not os.environ.get("CI"):
+    settings.load_profile("dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
