@@ -30,10 +30,12 @@ if not os.environ.get("CI"):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--run-slow``."""
     parser.addoption("--run-slow", action="store_true", default=False, help="run the slow tests too")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``slow`` unless ``--run-slow`` is given."""
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --run-slow")
@@ -48,5 +50,9 @@ pytest_collect_file = (
         patterns=["*.md"],
         fixtures=["tmp_path"],
     )
-    + Sybil(parsers=[DocTestParser(optionflags=ELLIPSIS | NORMALIZE_WHITESPACE)], patterns=["*.py"], excludes=["conftest.py"])
+    + Sybil(
+        parsers=[DocTestParser(optionflags=ELLIPSIS | NORMALIZE_WHITESPACE)],
+        patterns=["*.py"],
+        excludes=["conftest.py"],
+    )
 ).pytest()
