@@ -1331,7 +1331,7 @@ def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, float, floa
     """
     due = triage.due
     return (
-        triage.quadrant.value,
+        triage.quadrant._value_,  # Enum.value is a slow descriptor; this is the hot sort path
         triage.priority,
         due is None,
         due.timestamp() if due is not None else 0.0,
@@ -1348,8 +1348,9 @@ def rank(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list
     """
     run = policy._engine.classify  # noqa: SLF001
     pairs = [(ticket, run(ticket, now)) for ticket in tickets]
-    pairs.sort(key=lambda pair: rank_key(pair[0], pair[1]))
-    return pairs
+    keys = [rank_key(ticket, triage) for ticket, triage in pairs]
+    order = sorted(range(len(pairs)), key=keys.__getitem__)
+    return [pairs[index] for index in order]
 
 
 # --------------------------------------------------------------------------
