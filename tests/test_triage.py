@@ -491,3 +491,16 @@ def test_declared_urgency_and_money_work_with_enums_and_strings() -> None:
 def test_resolved_ticket_keeps_its_quadrant_from_other_signals() -> None:
     result = classify(ticket(status=TicketStatus.RESOLVED, flags={Flag.SAFETY}), DEFAULT_POLICY, NOW)
     assert result.quadrant is Quadrant.Q1
+
+
+def test_naive_now_is_rejected_with_a_clear_error() -> None:
+    from servicetriage.errors import TicketError  # noqa: PLC0415
+
+    naive = NOW.replace(tzinfo=None)
+    for call in (
+        lambda: classify(ticket(), DEFAULT_POLICY, naive),
+        lambda: classify_many([ticket()], DEFAULT_POLICY, naive),
+        lambda: rank([ticket()], DEFAULT_POLICY, naive),
+    ):
+        with pytest.raises(TicketError, match="now: expected an aware datetime"):
+            call()

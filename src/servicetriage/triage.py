@@ -60,6 +60,7 @@ from servicetriage.model import (
     Ticket,
     TicketStatus,
     Triage,
+    require_aware,
 )
 from servicetriage.signals import LexiconKind, Signal
 
@@ -1310,14 +1311,18 @@ def _condition_text(condition: Condition) -> str:
 def classify(ticket: Ticket, policy: TriagePolicy, now: datetime) -> Triage:
     """Place one ticket: quadrant, priority, levels, due time, reasons and marks.
 
-    *now* is the caller's clock (an aware datetime); the deadline signal and
-    the overdue mark are judged against it. Never raises on a valid ticket.
+    *now* is the caller's clock (an aware datetime; a naive one raises
+    :class:`~servicetriage.errors.TicketError`); the deadline signal and the
+    overdue mark are judged against it. Never raises on a valid ticket.
     """
+    if now.tzinfo is None:
+        require_aware("now", now)
     return policy._engine.classify(ticket, now)  # noqa: SLF001
 
 
 def classify_many(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list[Triage]:
     """Place many tickets at once: the batch path, same results as :func:`classify`."""
+    require_aware("now", now)
     run = policy._engine.classify  # noqa: SLF001
     return [run(ticket, now) for ticket in tickets]
 
@@ -1346,6 +1351,7 @@ def rank(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list
     The order is total and deterministic for tickets with distinct ids, and
     does not depend on the order of the input.
     """
+    require_aware("now", now)
     run = policy._engine.classify  # noqa: SLF001
     pairs = [(ticket, run(ticket, now)) for ticket in tickets]
     keys = [rank_key(ticket, triage) for ticket, triage in pairs]
