@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tomllib
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +34,10 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from servicetriage.config import converter, format_of, problems_of, structure, unstructure
+from servicetriage.config import converter, problems_of, read_document, structure, unstructure
 from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
 from servicetriage.learning import Drill, Penalty, PenaltyAction, PenaltyRule, penalize
-from servicetriage.model import Money, Quadrant
+from servicetriage.model import Money
 from servicetriage.review import (
     AmendmentEvent,
     AmendmentState,
@@ -166,26 +165,10 @@ def default_store_path() -> Path:
 # --------------------------------------------------------------------------
 # Plain data <-> values
 
-_converter = converter.copy()
-_converter.register_structure_hook(Quadrant, lambda v, _: _quadrant(v))
-_converter.register_unstructure_hook(Quadrant, lambda q: q.name)
-
-
-def _quadrant(value: Any) -> Quadrant:
-    if isinstance(value, Quadrant):
-        return value
-    if isinstance(value, str) and value.upper() in Quadrant.__members__:
-        return Quadrant[value.upper()]
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
-        return Quadrant(value)
-    msg = f"expected one of 'Q1', 'Q2', 'Q3', 'Q4', got {value!r}"
-    raise ValueError(msg)
-
-
 def report_from_data(data: Any) -> IncidentReport:
     """Build an :class:`~servicetriage.review.IncidentReport` from plain data, naming every bad field."""
     try:
-        return _converter.structure(data, IncidentReport)
+        return converter.structure(data, IncidentReport)
     except (ClassValidationError, IterableValidationError) as exc:
         problems = problems_of(exc)
         raise TicketError("; ".join(problems), problems) from None
@@ -198,7 +181,7 @@ def report_from_data(data: Any) -> IncidentReport:
 
 def report_to_data(report: IncidentReport) -> dict[str, Any]:
     """The plain-data form of a report (what a report file holds)."""
-    data: dict[str, Any] = _converter.unstructure(report)
+    data: dict[str, Any] = converter.unstructure(report)
     return data
 
 
@@ -207,24 +190,10 @@ def load_reports(path: str | Path) -> tuple[IncidentReport, ...]:
 
     Errors name the file and every bad field's path.
     """
-    fmt = format_of(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise TicketError(msg) from None
-    try:
-        if fmt == "toml":
-            data = tomllib.loads(text)
-        elif fmt == "json":
-            data = json.loads(text)
-        else:
-            import yaml  # noqa: PLC0415 - optional extra
-
-            data = yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
-        msg = f"{path}: not valid {fmt.upper()}: {exc}"
-        raise TicketError(msg) from None
+        data = read_document(path)
+    except PolicyError as exc:
+        raise TicketError(str(exc), exc.problems) from None
     items = data["reports"] if isinstance(data, dict) and set(data) == {"reports"} else [data]
     result = []
     for index, item in enumerate(items):
