@@ -93,3 +93,43 @@ def test_the_store_path_comes_from_the_environment(
     assert (tmp_path / "env.db").exists()
     _code, out, _ = _run(capsys, "report", "list")
     assert "R-2017-0503\tdraft" in out
+
+
+def test_report_update_replaces_a_draft_and_refuses_an_accepted_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    assert _run(capsys, "report", "add", str(AIRLINE), *store)[0] == 0
+    changed = tmp_path / "airline.toml"
+    changed.write_text(AIRLINE.read_text(encoding="utf-8").replace("satisfaction_after = 4", "satisfaction_after = 5"))
+    code, out, _ = _run(capsys, "report", "update", str(changed), *store)
+    assert (code, out) == (0, f"updated report {ID} (draft)\n")
+    from servicetriage.store import Store  # noqa: PLC0415
+
+    with Store(tmp_path / "s.db") as opened:
+        assert opened.report(ID).satisfaction_after == 5
+    for n, event in enumerate(["submit", "start", "accept"]):
+        at = f"2017-04-13T1{n}:00:00+08:00"
+        assert _run(capsys, "review", event, ID, "--actor", "sup.zhao", "--reason", "ok", "--at", at, *store)[0] == 0
+    code, _, err = _run(capsys, "report", "update", str(AIRLINE), *store)
+    assert code == 2
+    assert f"report {ID}: cannot change it in state accepted" in err
+    code, _, err = _run(capsys, "report", "update", str(EXAMPLES / "flight-delay-meal.json"), *store)
+    assert code == 2
+    assert "no report 'R-2017-0503'" in err
+
+
+def test_playbook_init_reads_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    doc = tmp_path / "p.yaml"
+    doc.write_text("id: p\ntitle: Plan\nsteps:\n  - action: listen\n")
+    who = ["--actor", "ops", "--at", "2026-01-01T00:00:00+00:00"]
+    assert _run(capsys, "playbook", "init", "p", str(doc), *who, *store)[0] == 0
+    code, out, _ = _run(capsys, "playbook", "show", "p", *store)
+    assert code == 0
+    assert json.loads(out) == {"id": "p", "title": "Plan", "steps": [{"action": "listen"}]}
+    bad = tmp_path / "p.txt"
+    bad.write_text("id: p")
+    code, _, err = _run(capsys, "playbook", "init", "q", str(bad), *who, *store)
+    assert code == 2
+    assert "p.txt: cannot tell the format from the suffix '.txt'" in err

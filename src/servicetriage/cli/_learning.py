@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from servicetriage.config import parse_duration
+from servicetriage.config import parse_duration, read_document
 from servicetriage.errors import PolicyError
 from servicetriage.learning import LearningConfig, propose
 from servicetriage.review import ReportState, Subject
@@ -63,6 +62,16 @@ def _report_add(args: argparse.Namespace) -> int:
         for report in reports:
             store.add_report(report, at=_time(args.at, "--at") if args.at else None)
             print(f"added report {report.id} (draft)")
+    return 0
+
+
+def _report_update(args: argparse.Namespace) -> int:
+    reports = load_reports(args.file)
+    with _store(args) as store:
+        for report in reports:
+            store.update_report(report)
+            state = store.review(Subject.REPORT, report.id).state.value
+            print(f"updated report {report.id} ({state})")
     return 0
 
 
@@ -154,20 +163,7 @@ def _learn(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        data: Any = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else None
-    except (OSError, json.JSONDecodeError) as exc:
-        msg = f"{path}: cannot read: {exc}"
-        raise PolicyError(msg) from None
-    if data is None:
-        import tomllib  # noqa: PLC0415
-
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            msg = f"{path}: cannot read: {exc}"
-            raise PolicyError(msg) from None
+    data = read_document(args.file)
     with _store(args) as store:
         version = store.create(_target(args), data, author=args.actor, at=_time(args.at, "--at"), message=args.reason)
     print(version)
@@ -274,6 +270,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add.add_argument("--at", metavar="ISO", help="when it was filed (default: when it was resolved)")
     _add_store(add)
     add.set_defaults(func=_report_add)
+    update = rsub.add_parser(
+        "update", help="replace stored report(s) with the file's content (only while draft or changes requested)"
+    )
+    update.add_argument("file")
+    _add_store(update)
+    update.set_defaults(func=_report_update)
     listing = rsub.add_parser("list", help="list reports with their review state")
     listing.add_argument("--state", choices=[s.value for s in ReportState])
     _add_store(listing)
@@ -306,7 +308,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
     playbook = sub.add_parser("playbook", help="versioned playbooks and policies: history, diff, apply, rollback")
     psub = playbook.add_subparsers(dest="action", required=True, metavar="ACTION")
-    init = psub.add_parser("init", help="store version 1 of a document from a JSON or TOML file")
+    init = psub.add_parser("init", help="store version 1 of a document from a TOML, JSON or YAML file")
     _doc_args(init)
     init.add_argument("file")
     _who(init, reason=False)
