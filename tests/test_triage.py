@@ -504,3 +504,9 @@ def test_naive_now_is_rejected_with_a_clear_error() -> None:
     ):
         with pytest.raises(TicketError, match="now: expected an aware datetime"):
             call()
+
+
+def test_check_reports_a_declared_urgency_map_that_is_not_monotone() -> None:
+    policy = TriagePolicy(declared_urgency={"low": "high", "normal": "low", "high": "high", "critical": "critical"})
+    found = {(f.code, f.path) for f in check_triage_policy(policy)}
+    assert ("non-monotone-declared-urgency", "declared_urgency.normal") in found

@@ -1412,6 +1412,18 @@ def check_triage_policy(policy: TriagePolicy) -> tuple[Finding, ...]:
                 f"rule {rule.name!r} raises nothing and marks nothing",
             )
 
+    declared = [  # a declared urgency the table leaves out raises nothing: the lowest level
+        (key, policy.urgency.rank(policy.declared_urgency[key]) if key in policy.declared_urgency else 0)
+        for key in ("low", "normal", "high", "critical")
+    ]
+    for (lower, lower_rank), (higher, higher_rank) in itertools.pairwise(declared):
+        if higher_rank < lower_rank:
+            finding(
+                "non-monotone-declared-urgency",
+                Severity.WARNING,
+                f"declared_urgency.{higher}",
+                f"a customer who says {higher!r} gets a lower urgency than one who says {lower!r}",
+            )
     _check_steps(
         finding, "deadline", [(s.within, policy.urgency.rank(s.level)) for s in policy.deadline], descending=True
     )

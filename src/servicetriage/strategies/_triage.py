@@ -155,7 +155,16 @@ def triage_policies(
             for h, r in zip(windows, window_ranks, strict=True)
         ),
         overdue=u_levels[-1] if draw(st.booleans()) else level(urgency),
-        declared_urgency={key: level(urgency) for key in ("low", "normal", "high", "critical")},
+        declared_urgency=dict(
+            zip(
+                ("low", "normal", "high", "critical"),
+                (
+                    u_levels[r]
+                    for r in sorted(draw(st.lists(st.integers(0, len(u_levels) - 1), min_size=4, max_size=4)))
+                ),
+                strict=True,
+            )
+        ),
         police=Raise(urgency=maybe(urgency), importance=maybe(importance)),
         regulator=Raise(urgency=maybe(urgency), importance=maybe(importance)),
         public_exposure=Raise(urgency=maybe(urgency), importance=maybe(importance)),
