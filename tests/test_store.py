@@ -62,7 +62,7 @@ def test_reports_round_trip_and_are_listed_by_review_state(tmp_path: Path) -> No
 def test_a_report_that_breaks_the_authority_is_not_stored(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         with pytest.raises(TicketError, match="lacked the authority"):
-            store.add_report(_report(1), may_authorize=lambda tier, kind, amount: tier != "agent")
+            store.add_report(_report(1), authority=lambda tier, kind, amount: tier != "agent")
         assert store.reports() == ()
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
+import pytest
+
 from servicetriage.authority import AuthorityPolicy, Grant, Limits
+from servicetriage.errors import TicketError
 from servicetriage.learning import LearningConfig, ProposalKind, propose
 from servicetriage.model import Money, Quadrant
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
@@ -65,14 +69,20 @@ def test_a_delegation_lets_the_tier_below_take_the_deviation() -> None:
         )
     )
     reports = _reports("supervisor")
+    for report in reports:
+        assert validate_report(report, policy) is report
     agent_case = Deviation(kind="rebooking", authorized_by="li", tier="agent", amount=Money.parse("500 CNY"))
-    assert not authority_check(policy)("agent", "rebooking", Money.parse("500 CNY"))
+    report = IncidentReport(
+        id="R9", ticket_id="T9", owner="li", opened_at=NOW, category="flight_disruption", deviations=(agent_case,)
+    )
+    with pytest.raises(TicketError, match=r"R9\.deviations\[0\]: li at tier 'agent' lacked the authority"):
+        validate_report(report, policy)
     target = Target(kind="authority", id="default")
     v1 = create(target, document_of(policy), author="ops", at=NOW)
     (delegation,) = [p for p in propose(reports, LearningConfig(), NOW) if p.kind is ProposalKind.DELEGATE_AUTHORITY]
     amended = document_as(apply(v1, delegation.amendment(v1), author="board", at=NOW), AuthorityPolicy)
-    check = authority_check(amended)
-    assert check("agent", "rebooking", Money.parse("500 CNY"))
-    assert not check("agent", "rebooking", Money.parse("700 CNY"))
-    report = IncidentReport(id="R9", ticket_id="T9", owner="li", opened_at=NOW, deviations=(agent_case,))
-    assert validate_report(report, check) is report
+    assert authority_check(amended) is amended
+    assert validate_report(report, amended) is report
+    too_much = attrs.evolve(report, deviations=(attrs.evolve(agent_case, amount=Money.parse("700 CNY")),))
+    with pytest.raises(TicketError, match="lacked the authority for 'rebooking' of 700 CNY"):
+        validate_report(too_much, amended)

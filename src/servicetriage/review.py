@@ -28,19 +28,36 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
+from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
+from servicetriage.authority import Outcome as DecisionOutcome
 from servicetriage.errors import TicketError, TransitionError
-from servicetriage.model import CustomerTier, FrozenMap, Money, Quadrant, require_aware
+from servicetriage.model import (
+    Channel,
+    Customer,
+    CustomerTier,
+    FrozenMap,
+    Level,
+    Money,
+    Quadrant,
+    Reason,
+    Ticket,
+    Triage,
+    require_aware,
+)
 
 __all__ = [
     "AMENDMENT_TRANSITIONS",
     "REPORT_TRANSITIONS",
     "AmendmentEvent",
     "AmendmentState",
+    "Authority",
+    "AuthorityVerdict",
     "Deviation",
+    "DeviationCheck",
     "Feedback",
     "IncidentReport",
     "MayAuthorize",
@@ -54,12 +71,21 @@ __all__ = [
     "Transition",
     "advance",
     "amendment_review",
+    "check_deviations",
+    "deviation_request",
     "report_review",
     "validate_report",
 ]
 
+E = TypeVar("E", bound=enum.Enum)
+
 #: ``may_authorize(tier, kind, amount) -> bool``: may *tier* take a deviation of *kind* for *amount*?
 MayAuthorize = Callable[[str, str, Money | None], bool]
+
+#: What a report's deviations can be checked against: an authority policy
+#: (judged by :func:`servicetriage.authority.authorize`) or a plain
+#: :data:`MayAuthorize` callable.
+Authority = AuthorityPolicy | CompiledPolicy | MayAuthorize
 
 
 # --------------------------------------------------------------------------
@@ -96,6 +122,80 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
 
+def _optional_text(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            msg = f"{path}.{attribute.name}: expected a non-empty string or nothing, got {value!r}"
+            raise TicketError(msg)
+
+    return check
+
+
+def _flag(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, bool):
+            msg = f"{path}.{attribute.name}: expected true or false, got {value!r}"
+            raise TicketError(msg)
+
+    return check
+
+
+def _member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E]:
+    """A converter to *enum_cls* from a member or its value (its name, for quadrants), naming *field* on error."""
+    choices = ", ".join(repr(m.name if by_name else m.value) for m in enum_cls)
+
+    def convert(value: Any) -> E:
+        if isinstance(value, enum_cls):
+            return value
+        try:
+            if by_name and isinstance(value, str):
+                return enum_cls[value.strip().upper()]
+            return enum_cls(value)
+        except (KeyError, ValueError):
+            msg = f"{field}: expected one of {choices}, got {value!r}"
+            raise TicketError(msg) from None
+
+    return convert
+
+
+def _optional_member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E | None]:
+    convert = _member(enum_cls, field, by_name=by_name)
+
+    def optional(value: Any) -> E | None:
+        return None if value is None else convert(value)
+
+    return optional
+
+
+_QUADRANT = _optional_member(Quadrant, "report.quadrant", by_name=True)
+_CUSTOMER_TIER = _member(CustomerTier, "report.customer_tier")
+_CHANNEL = _optional_member(Channel, "report.channel")
+
+
+def _to_quadrant(value: Any) -> Quadrant | None:
+    return _QUADRANT(value)
+
+
+def _to_customer_tier(value: Any) -> CustomerTier:
+    return _CUSTOMER_TIER(value)
+
+
+def _to_channel(value: Any) -> Channel | None:
+    return _CHANNEL(value)
+
+
+def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, Money) or value.amount < 0):
+        msg = f"deviation.{attribute.name}: expected money >= 0 such as '500 CNY', got {value!r}"
+        raise TicketError(msg)
+
+
+def _version_number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"playbook.{attribute.name}: expected a whole number >= 1, got {value!r}"
+        raise TicketError(msg)
+
+
 def _conditions(value: Mapping[str, str] | None) -> FrozenMap[str, str]:
     if value is None:
         return FrozenMap()
@@ -124,6 +224,13 @@ class Outcome(enum.Enum):
         return self is Outcome.RESOLVED
 
 
+def _to_outcome(value: Any) -> Outcome:
+    return _OUTCOME(value)
+
+
+_OUTCOME = _member(Outcome, "report.outcome")
+
+
 @attrs.frozen(kw_only=True)
 class TimelineEvent:
     """One thing that happened during the incident, at an aware time."""
@@ -146,15 +253,10 @@ class Deviation:
     kind: str = attrs.field(validator=_text("deviation"))
     authorized_by: str = attrs.field(validator=_text("deviation"))
     tier: str = attrs.field(validator=_text("deviation"))
-    amount: Money | None = None
-    grant: str | None = None
+    amount: Money | None = attrs.field(default=None, validator=_money)
+    grant: str | None = attrs.field(default=None, validator=_optional_text("deviation"))
     at: datetime | None = attrs.field(default=None, validator=_aware_in("deviation"))
     note: str = attrs.field(default="", validator=_text("deviation", empty=True))
-
-    def __attrs_post_init__(self) -> None:
-        if self.amount is not None and self.amount.amount < 0:
-            msg = f"deviation.amount: expected an amount >= 0, got '{self.amount}'"
-            raise TicketError(msg)
 
 
 @attrs.frozen(kw_only=True)
@@ -162,7 +264,7 @@ class PlaybookRef:
     """The playbook (contingency plan) used for an incident: its id and version number."""
 
     id: str = attrs.field(validator=_text("playbook"))
-    version: int = 1
+    version: int = attrs.field(default=1, validator=_version_number)
 
 
 @attrs.frozen(kw_only=True)
@@ -183,7 +285,9 @@ class IncidentReport:
     deviations. Satisfaction scores run from 1 to 5: ``satisfaction_before``
     as the customer felt when the incident began, ``satisfaction_after`` when
     it ended. ``reporter`` is who raised the alarm (a customer id), used by
-    the false-alarm penalty rule.
+    the false-alarm penalty rule. ``customer_id`` and ``channel``, when
+    recorded, let :func:`check_deviations` judge grants and guardrails that
+    read them (per-customer totals, channel conditions).
     """
 
     id: str = attrs.field(validator=_text("report"))
@@ -192,20 +296,22 @@ class IncidentReport:
     opened_at: datetime = attrs.field(validator=_aware_in("report"))
     resolved_at: datetime | None = attrs.field(default=None, validator=_aware_in("report"))
     category: str = attrs.field(default="general", validator=_text("report"))
-    quadrant: Quadrant | None = None
-    customer_tier: CustomerTier = CustomerTier.STANDARD
-    reporter: str | None = None
+    quadrant: Quadrant | None = attrs.field(default=None, converter=_to_quadrant)
+    customer_tier: CustomerTier = attrs.field(default=CustomerTier.STANDARD, converter=_to_customer_tier)
+    customer_id: str | None = attrs.field(default=None, validator=_optional_text("report"))
+    channel: Channel | None = attrs.field(default=None, converter=_to_channel)
+    reporter: str | None = attrs.field(default=None, validator=_optional_text("report"))
     timeline: tuple[TimelineEvent, ...] = attrs.field(default=(), converter=_tuple)
     deviations: tuple[Deviation, ...] = attrs.field(default=(), converter=_tuple)
     playbook: PlaybookRef | None = None
-    outcome: Outcome = Outcome.RESOLVED
+    outcome: Outcome = attrs.field(default=Outcome.RESOLVED, converter=_to_outcome)
     satisfaction_before: int | None = attrs.field(default=None, validator=_score)
     satisfaction_after: int | None = attrs.field(default=None, validator=_score)
     root_cause: str = attrs.field(default="", validator=_text("report", empty=True))
     feedback: tuple[Feedback, ...] = attrs.field(default=(), converter=_tuple)
-    false_alarm: bool = False
+    false_alarm: bool = attrs.field(default=False, validator=_flag("report"))
     lessons: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    exemplary: bool = False
+    exemplary: bool = attrs.field(default=False, validator=_flag("report"))
     conditions: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_conditions)
 
     def __attrs_post_init__(self) -> None:
@@ -258,28 +364,238 @@ def _impossibilities(report: IncidentReport) -> tuple[str, ...]:
     return tuple(problems)
 
 
-def validate_report(report: IncidentReport, may_authorize: MayAuthorize | None = None) -> IncidentReport:
+class AuthorityVerdict(enum.Enum):
+    """What checking one deviation against an authority policy found."""
+
+    HELD = "held"
+    """The tier held the authority: :func:`~servicetriage.authority.authorize` allowed it."""
+    LACKED = "lacked"
+    """The tier lacked it under every reading of the facts the report leaves open: the report is impossible."""
+    UNVERIFIED = "unverified"
+    """The report lacks a fact the policy needs (the amount): the check cannot tell, so it does not reject."""
+
+
+@attrs.frozen(kw_only=True)
+class DeviationCheck:
+    """The verdict on one deviation of a report, and the decision it rests on.
+
+    ``decision`` is what :func:`~servicetriage.authority.authorize` said for
+    the request built from the report (for the first reading that allowed
+    it, or, when none did, the first reading tried). ``assumed`` names the
+    facts the report left open and the values tried for them (``quadrant``,
+    ``channel``). ``message`` says it in one line, naming the deviation's path.
+    """
+
+    index: int
+    verdict: AuthorityVerdict
+    decision: Decision
+    assumed: FrozenMap[str, str] = attrs.field(factory=FrozenMap)
+    message: str = ""
+
+
+def _recorded_triage(report: IncidentReport, quadrant: Quadrant) -> Triage:
+    recorded = Level(0, "as recorded")
+    reason = Reason("report.quadrant", f"quadrant {quadrant.name} as recorded in report {report.id}")
+    return Triage(
+        ticket_id=report.ticket_id,
+        quadrant=quadrant,
+        priority=quadrant.value,
+        urgency=recorded,
+        importance=recorded,
+        due=None,
+        reasons=(reason,),
+    )
+
+
+def deviation_request(
+    report: IncidentReport,
+    index: int,
+    *,
+    usage: Iterable[Usage] = (),
+    quadrant: Quadrant | None = None,
+    channel: Channel | None = None,
+) -> Request:
+    """The authority request that deviation *index* of *report* amounted to, from what the report records.
+
+    The actor is the deviation's ``authorized_by`` at its ``tier``; the
+    action its ``kind``; the amount its ``amount``. The ticket carries the
+    report's ``ticket_id``, ``opened_at``, ``category``, ``channel`` and a
+    customer with the report's ``customer_id`` and ``customer_tier``; the
+    triage holds the report's ``quadrant`` (none when not recorded); the
+    playbook is the report's playbook id. *quadrant* and *channel* stand in
+    for facts the report does not record (without either, the ticket's
+    channel is the model's default, email). The usage is the deviations
+    listed before this one in the same report (same ticket, same customer)
+    followed by *usage* (earlier deviations for the same customer in other
+    reports, which only the caller can know).
+    """
+    if not 0 <= index < len(report.deviations):
+        msg = f"report {report.id}.deviations[{index}]: no such deviation; the report has {len(report.deviations)}"
+        raise TicketError(msg)
+    deviation = report.deviations[index]
+    quadrant = report.quadrant or quadrant
+    channel = report.channel or channel
+    customer = Customer(id=report.customer_id or f"customer of {report.ticket_id}", tier=report.customer_tier)
+    ticket = Ticket(
+        id=report.ticket_id,
+        opened_at=report.opened_at,
+        customer=customer,
+        category=report.category,
+        channel=channel if channel is not None else Channel.EMAIL,
+    )
+    prior = tuple(
+        Usage(action=d.kind, at=d.at or report.opened_at, amount=d.amount, ticket_id=report.ticket_id)
+        for d in report.deviations[:index]
+    )
+    return Request(
+        actor=Actor(id=deviation.authorized_by, tier=deviation.tier),
+        action=deviation.kind,
+        ticket=ticket,
+        amount=deviation.amount,
+        triage=_recorded_triage(report, quadrant) if quadrant is not None else None,
+        usage=(*prior, *usage),
+        playbook=report.playbook.id if report.playbook is not None else None,
+    )
+
+
+def _policy_reads(policy: AuthorityPolicy, action: str) -> tuple[bool, bool]:
+    """Whether a grant or guardrail that may judge *action* reads the quadrant, and the channel."""
+    conditions = [g.when for g in policy.grants if g.action == action]
+    conditions.extend(g.when for g in policy.guardrails if not g.actions or action in g.actions)
+    return any(c.quadrants for c in conditions), any(c.channels for c in conditions)
+
+
+def _describe(decision: Decision) -> str:
+    if decision.outcome is DecisionOutcome.FORBIDDEN:
+        return f"forbidden by {decision.guardrail}"
+    if decision.outcome is DecisionOutcome.NEEDS_APPROVAL:
+        return f"needs approval; the lowest tier that may approve is {decision.lowest_tier}"
+    if decision.outcome is DecisionOutcome.NEEDS_INFO:
+        return f"cannot be judged without {', '.join(decision.missing)}"
+    return f"allowed at {decision.lowest_tier}"
+
+
+def check_deviations(
+    report: IncidentReport, policy: AuthorityPolicy | CompiledPolicy, *, usage: Iterable[Usage] = ()
+) -> tuple[DeviationCheck, ...]:
+    """Judge every deviation of *report* with :func:`~servicetriage.authority.authorize` under *policy*.
+
+    Each deviation becomes the request :func:`deviation_request` builds, decided
+    at the deviation's ``at`` (the report's ``opened_at`` when not recorded),
+    so grant conditions (quadrants, categories, customer tiers, channels),
+    per-ticket counts, per-customer totals, guardrails and delegations all
+    count, exactly as when the decision is taken live.
+
+    What a report does not record is handled so that only an impossible
+    report is rejected:
+
+    - no ``quadrant``: every quadrant is tried (if a grant or guardrail for
+      the deviation's kind reads quadrants); the deviation held if one of
+      them allows it;
+    - no ``channel``: likewise for every channel;
+    - no ``customer_id``: per-customer totals count only this report's own
+      deviations, and *usage* (the caller's record of earlier ones) cannot be
+      matched to the customer, so pass it only with a ``customer_id``;
+    - no ``amount`` where a grant or guardrail needs one: the verdict is
+      ``UNVERIFIED``, not ``LACKED``;
+    - ``customer_tier`` defaults to ``standard`` and is taken as recorded.
+    """
+    compiled = policy.compiled if isinstance(policy, AuthorityPolicy) else policy
+    extra = tuple(usage)
+    results = []
+    for index, deviation in enumerate(report.deviations):
+        if deviation.tier not in compiled.tiers:
+            msg = (
+                f"report {report.id}.deviations[{index}].tier: expected one of the policy's tiers "
+                f"({', '.join(compiled.tiers.names)}), got {deviation.tier!r}"
+            )
+            raise TicketError(msg)
+        now = deviation.at or report.opened_at
+        reads_quadrant, reads_channel = _policy_reads(compiled.policy, deviation.kind)
+        quadrants: tuple[Quadrant | None, ...] = (
+            tuple(Quadrant) if report.quadrant is None and reads_quadrant else (report.quadrant,)
+        )
+        channels: tuple[Channel | None, ...] = (
+            tuple(Channel) if report.channel is None and reads_channel else (report.channel,)
+        )
+        decisions: list[tuple[Decision, dict[str, str]]] = []
+        for quadrant in quadrants:
+            for channel in channels:
+                request = deviation_request(report, index, usage=extra, quadrant=quadrant, channel=channel)
+                assumed = {}
+                if report.quadrant is None and quadrant is not None:
+                    assumed["quadrant"] = quadrant.name
+                if report.channel is None and channel is not None:
+                    assumed["channel"] = channel.value
+                decisions.append((authorize(request, compiled, now), assumed))
+        allowed = [(d, a) for d, a in decisions if d.outcome is DecisionOutcome.ALLOWED]
+        unknown = [(d, a) for d, a in decisions if d.outcome is DecisionOutcome.NEEDS_INFO]
+        where = f"report {report.id}.deviations[{index}]"
+        amount = f" of {deviation.amount}" if deviation.amount is not None else ""
+        grant = f" under grant {deviation.grant!r}" if deviation.grant else ""
+        who = f"{deviation.authorized_by} at tier {deviation.tier!r}"
+        opened = ", ".join(sorted({k for _, a in decisions for k in a}))
+        readings = f" under any {' or '.join(opened.split(', '))}" if opened else ""
+        if allowed:
+            decision, assumed = allowed[0]
+            verdict = AuthorityVerdict.HELD
+            message = f"{where}: {who} held the authority for {deviation.kind!r}{amount} ({_describe(decision)})"
+        elif unknown:
+            decision, assumed = unknown[0]
+            verdict = AuthorityVerdict.UNVERIFIED
+            message = f"{where}: cannot tell whether {who} held the authority for {deviation.kind!r}: " + _describe(
+                decision
+            )
+        else:
+            decision, assumed = decisions[0]
+            verdict = AuthorityVerdict.LACKED
+            message = (
+                f"{where}: {who} lacked the authority for {deviation.kind!r}{amount}{grant}{readings}: "
+                f"{_describe(decision)}"
+            )
+        results.append(
+            DeviationCheck(
+                index=index,
+                verdict=verdict,
+                decision=decision,
+                assumed=FrozenMap(assumed) if verdict is not AuthorityVerdict.LACKED else FrozenMap(),
+                message=message,
+            )
+        )
+    return tuple(results)
+
+
+def validate_report(
+    report: IncidentReport, authority: Authority | None = None, *, usage: Iterable[Usage] = ()
+) -> IncidentReport:
     """Check *report* against the authority in force; return it unchanged when it holds.
 
-    *may_authorize* answers whether a tier may take a deviation of a kind for
-    an amount (an authority policy provides one: see
-    :func:`servicetriage.store.authority_check`). Every deviation whose tier
-    lacked the authority is listed in one
-    :class:`~servicetriage.errors.TicketError`, naming its path. Without
-    *may_authorize* only the report's own consistency (checked when it was
-    built) is assumed.
+    *authority* is an :class:`~servicetriage.authority.AuthorityPolicy` (or
+    its compiled form), judged faithfully by :func:`check_deviations` with
+    :func:`~servicetriage.authority.authorize` (*usage*: earlier deviations
+    for the same customer, see there); or a plain
+    ``may_authorize(tier, kind, amount) -> bool`` callable, for callers who
+    keep authority elsewhere. Every deviation whose tier lacked the authority
+    is listed in one :class:`~servicetriage.errors.TicketError`, each naming
+    its path, the tier, the kind and the amount. Without *authority* only the
+    report's own consistency (checked when it was built) is assumed.
     """
-    if may_authorize is None:
+    if authority is None:
         return report
-    problems = []
-    for index, deviation in enumerate(report.deviations):
-        if not may_authorize(deviation.tier, deviation.kind, deviation.amount):
-            amount = f" of {deviation.amount}" if deviation.amount is not None else ""
-            grant = f" under grant {deviation.grant!r}" if deviation.grant else ""
-            problems.append(
-                f"report {report.id}.deviations[{index}]: {deviation.authorized_by} at tier {deviation.tier!r} "
-                f"lacked the authority for {deviation.kind!r}{amount}{grant}"
-            )
+    problems: list[str] = []
+    if isinstance(authority, AuthorityPolicy | CompiledPolicy):
+        problems.extend(
+            c.message for c in check_deviations(report, authority, usage=usage) if c.verdict is AuthorityVerdict.LACKED
+        )
+    else:
+        for index, deviation in enumerate(report.deviations):
+            if not authority(deviation.tier, deviation.kind, deviation.amount):
+                amount = f" of {deviation.amount}" if deviation.amount is not None else ""
+                grant = f" under grant {deviation.grant!r}" if deviation.grant else ""
+                problems.append(
+                    f"report {report.id}.deviations[{index}]: {deviation.authorized_by} at tier "
+                    f"{deviation.tier!r} lacked the authority for {deviation.kind!r}{amount}{grant}"
+                )
     if problems:
         raise TicketError("; ".join(problems), tuple(problems))
     return report

@@ -17,9 +17,10 @@ the file is opened. A file that is not a store (or a newer one) raises
 :class:`~servicetriage.errors.StoreError` naming its path.
 
 It also holds the typed bridge between plain documents and the library's
-types: :func:`load_reports` reads report files, :func:`authority_check` turns
-an authority policy into the ``may_authorize`` callable that
-:func:`~servicetriage.review.validate_report` takes.
+types: :func:`load_reports` reads report files, :func:`authority_check` loads
+the authority policy that :func:`~servicetriage.review.validate_report`
+judges reports by, and :func:`document_as` turns a version back into a
+``Playbook`` or an ``AuthorityPolicy``.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from servicetriage.config import converter, problems_of, read_document, structure, unstructure
+from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Usage
+from servicetriage.config import converter, load_section, problems_of, read_document, structure, unstructure
 from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
 from servicetriage.learning import Drill, Penalty, PenaltyAction, PenaltyRule, penalize
 from servicetriage.model import Money
 from servicetriage.review import (
     AmendmentEvent,
     AmendmentState,
+    Authority,
     IncidentReport,
     MayAuthorize,
     ReportEvent,
@@ -151,6 +154,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX penalties_by_party ON penalties (party, at);
     """,
+    """
+    ALTER TABLE reports ADD COLUMN customer_id TEXT;
+    UPDATE reports SET customer_id = json_extract(data, '$.customer_id');
+    CREATE INDEX reports_by_customer ON reports (customer_id);
+    """,
 )
 
 #: The schema version this code writes.
@@ -164,6 +172,7 @@ def default_store_path() -> Path:
 
 # --------------------------------------------------------------------------
 # Plain data <-> values
+
 
 def report_from_data(data: Any) -> IncidentReport:
     """Build an :class:`~servicetriage.review.IncidentReport` from plain data, naming every bad field."""
@@ -305,43 +314,40 @@ def _penalty_from_data(data: Any) -> Penalty:
     )
 
 
-def authority_check(policy: Any) -> MayAuthorize:
-    """Turn an authority policy into ``may_authorize(tier, kind, amount) -> bool``.
+def authority_check(authority: Any) -> Authority:
+    """The authority to hold reports to, from a policy, a policy file or a callable.
 
-    *policy* may already be such a callable, or an
-    :class:`~servicetriage.authority.AuthorityPolicy`: then a tier may take a
-    kind of deviation for an amount when some grant for that kind is held by
-    that tier or one below it, and the amount is within the grant's
-    ``max_amount`` (same currency). This is the static check of grants a
-    report can be held to afterwards; a grant's conditions, guardrails and
-    per-customer totals need the live ticket and are judged by
-    ``authority.authorize`` when the decision is taken.
+    *authority* may be an :class:`~servicetriage.authority.AuthorityPolicy`
+    (or its compiled form), returned as it is; a path to a TOML, JSON or YAML
+    file holding an ``[authority]`` section (or a bare policy), loaded; or a
+    ``may_authorize(tier, kind, amount) -> bool`` callable, returned as it is.
+    :func:`~servicetriage.review.validate_report` and :meth:`Store.add_report`
+    judge a policy with :func:`servicetriage.authority.authorize`, deviation
+    by deviation (see :func:`~servicetriage.review.check_deviations` for what
+    is checked when a report leaves a fact out); a callable sees only the
+    tier, the kind and the amount.
     """
-    if callable(policy):
-        check: MayAuthorize = policy
+    if isinstance(authority, AuthorityPolicy | CompiledPolicy):
+        return authority
+    if isinstance(authority, str | Path):
+        data = read_document(authority)
+        if isinstance(data, dict) and "authority" in data:
+            loaded = load_section(authority, "authority", AuthorityPolicy, required=True)
+            assert loaded is not None  # required=True
+            return loaded
+        try:
+            return structure(data, AuthorityPolicy)
+        except PolicyError as exc:
+            problems = tuple(f"{authority}: {p}" for p in exc.problems)
+            raise PolicyError("; ".join(problems), problems) from None
+    if callable(authority):
+        check: MayAuthorize = authority
         return check
-    grants_for = getattr(policy, "grants_for", None)
-    order = getattr(policy, "tier_order", None)
-    if not callable(grants_for) or order is None:
-        msg = (
-            f"authority: expected a policy or a may_authorize(tier, kind, amount) callable, got {type(policy).__name__}"
-        )
-        raise PolicyError(msg)
-
-    def may_authorize(tier: str, kind: str, amount: Money | None) -> bool:
-        if tier not in order.names:
-            return False
-        for grant in grants_for(kind):
-            if not order.at_least(tier, grant.tier):
-                continue
-            limit = grant.limits.max_amount
-            if limit is None or amount is None:
-                return True
-            if amount.currency == limit.currency and amount <= limit:
-                return True
-        return False
-
-    return may_authorize
+    msg = (
+        "authority: expected an AuthorityPolicy, a policy file or a may_authorize(tier, kind, amount) callable, "
+        f"got {authority!r}"
+    )
+    raise PolicyError(msg)
 
 
 def document_of(value: Any) -> Document:
@@ -530,36 +536,90 @@ class Store:
 
     # ---- reports
 
+    def _usage_of(self, report: IncidentReport) -> tuple[Usage, ...]:
+        """The deviations of the customer's other stored reports, as authority usage."""
+        if report.customer_id is None:
+            return ()
+        rows = self._run(
+            "SELECT data FROM reports WHERE customer_id=? AND id<>? ORDER BY id", (report.customer_id, report.id)
+        )
+        usage: list[Usage] = []
+        for (data,) in rows:
+            other = report_from_data(json.loads(data))
+            usage.extend(
+                Usage(
+                    action=d.kind,
+                    at=d.at or other.opened_at,
+                    amount=d.amount,
+                    ticket_id=other.ticket_id,
+                    customer_id=report.customer_id,
+                )
+                for d in other.deviations
+            )
+        return tuple(usage)
+
+    def _validate(self, report: IncidentReport, authority: Authority | None) -> None:
+        if authority is None:
+            return
+        usage = self._usage_of(report) if isinstance(authority, AuthorityPolicy | CompiledPolicy) else ()
+        validate_report(report, authority, usage=usage)
+
     def add_report(
-        self, report: IncidentReport, *, at: datetime | None = None, may_authorize: MayAuthorize | None = None
+        self, report: IncidentReport, *, at: datetime | None = None, authority: Authority | None = None
     ) -> Review:
         """Store a new report (in state ``draft``, authored by its owner) and return its review.
 
-        With *may_authorize*, the report is checked against the authority in
-        force first (:func:`~servicetriage.review.validate_report`).
+        With *authority* (a policy or a ``may_authorize`` callable, see
+        :func:`authority_check`), the report is first checked against it
+        (:func:`~servicetriage.review.validate_report`); with a policy, the
+        deviations of the same customer's stored reports count toward
+        per-customer totals.
         """
-        validate_report(report, may_authorize)
         review = report_review(report.id, author=report.owner, at=at or report.resolved_at or report.opened_at)
         with self._tx() as db:
+            self._validate(report, authority)
             if db.execute("SELECT 1 FROM reports WHERE id=?", (report.id,)).fetchone():
                 msg = f"report {report.id}: already in {self.path}"
                 raise ConflictError(msg)
             db.execute(
-                "INSERT INTO reports VALUES (?, ?, ?, ?)",
-                (report.id, report.ticket_id, report.opened_at.isoformat(), _dumps(report_to_data(report))),
+                "INSERT INTO reports (id, ticket_id, opened_at, data, customer_id) VALUES (?, ?, ?, ?, ?)",
+                (
+                    report.id,
+                    report.ticket_id,
+                    report.opened_at.isoformat(),
+                    _dumps(report_to_data(report)),
+                    report.customer_id,
+                ),
             )
             self._insert_transitions(review, 0)
         return review
 
-    def update_report(self, report: IncidentReport, *, may_authorize: MayAuthorize | None = None) -> None:
-        """Replace a report's content while it is a draft or has changes requested."""
-        validate_report(report, may_authorize)
+    def update_report(self, report: IncidentReport, *, authority: Authority | None = None) -> None:
+        """Replace a report's content while it is a draft or has changes requested.
+
+        Raises :class:`~servicetriage.errors.ConflictError` naming the state
+        in any other state, and :class:`~servicetriage.errors.StoreError` for
+        an unknown report.
+        """
         with self._tx() as db:
             state = self.review(Subject.REPORT, report.id).state
             if state not in (ReportState.DRAFT, ReportState.CHANGES_REQUESTED):
-                msg = f"report {report.id}: cannot change it in state {state.value}"
+                msg = (
+                    f"report {report.id}: cannot change it in state {state.value}; "
+                    "only a draft or a report with changes requested can change"
+                )
                 raise ConflictError(msg)
-            db.execute("UPDATE reports SET data=? WHERE id=?", (_dumps(report_to_data(report)), report.id))
+            self._validate(report, authority)
+            db.execute(
+                "UPDATE reports SET data=?, ticket_id=?, opened_at=?, customer_id=? WHERE id=?",
+                (
+                    _dumps(report_to_data(report)),
+                    report.ticket_id,
+                    report.opened_at.isoformat(),
+                    report.customer_id,
+                    report.id,
+                ),
+            )
 
     def report(self, id: str) -> IncidentReport:
         """The report with *id*."""
