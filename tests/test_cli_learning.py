@@ -133,3 +133,17 @@ def test_playbook_init_reads_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, _, err = _run(capsys, "playbook", "init", "q", str(bad), *who, *store)
     assert code == 2
     assert "p.txt: cannot tell the format from the suffix '.txt'" in err
+
+
+def test_report_add_refuses_a_report_the_authority_file_does_not_allow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    policy = tmp_path / "authority.toml"
+    grant = '[[authority.grants]]\nid = "agent-rebooking"\ntier = "agent"\naction = "rebooking"\n'
+    policy.write_text(grant + 'limits = { max_amount = "500 CNY" }\n')
+    code, _, err = _run(capsys, "report", "add", str(AIRLINE), "--authority", str(policy), *store)
+    assert code == 2
+    assert f"report {ID}.deviations[0]: agent.li at tier 'agent' lacked the authority for 'rebooking' of 620 CNY" in err
+    policy.write_text(grant + 'limits = { max_amount = "800 CNY" }\n')
+    assert _run(capsys, "report", "add", str(AIRLINE), "--authority", str(policy), *store)[0] == 0

@@ -6,15 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from servicetriage import strategies as sts
 from servicetriage.authority import AuthorityPolicy, Grant, Limits
+from servicetriage.config import structure
 from servicetriage.errors import TicketError
 from servicetriage.learning import LearningConfig, ProposalKind, propose
 from servicetriage.model import Money, Quadrant
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
 from servicetriage.review import Deviation, IncidentReport, validate_report
 from servicetriage.store import authority_check, document_as, document_of
-from servicetriage.versions import Target, apply, create
+from servicetriage.versions import Target, Version, apply, create
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -86,3 +90,42 @@ def test_a_delegation_lets_the_tier_below_take_the_deviation() -> None:
     too_much = attrs.evolve(report, deviations=(attrs.evolve(agent_case, amount=Money.parse("700 CNY")),))
     with pytest.raises(TicketError, match="lacked the authority for 'rebooking' of 700 CNY"):
         validate_report(too_much, amended)
+
+
+_BASE_POLICY = AuthorityPolicy(
+    grants=(Grant(id="sup-refund", tier="supervisor", action="refund", limits=Limits(max_amount=Money.parse("1 CNY"))),)
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        sts.incident_reports(
+            opened_at=sts.aware_datetimes(min_value=NOW - timedelta(days=20), max_value=NOW),
+            deviations=sts.deviations(kinds=st.sampled_from(["refund", "rebooking"])),
+        ),
+        max_size=12,
+        unique_by=lambda r: r.id,
+    ),
+    st.booleans(),
+)
+def test_every_proposal_applies_to_a_document_that_loads_as_its_type(
+    reports: list[IncidentReport], existing: bool
+) -> None:
+    config = LearningConfig(min_count=2)
+    heads: dict[Target, Version | None] = {Target(kind="authority", id="default"): None}
+    for proposal in propose(reports, config, NOW):
+        target = proposal.target
+        if target not in heads:
+            playbook = Playbook(id=target.id, title="Plan", steps=(PlaybookStep(action="listen"),))
+            heads[target] = create(target, document_of(playbook), author="ops", at=NOW) if existing else None
+        if heads[target] is None and target.kind == "authority":
+            heads[target] = create(target, document_of(_BASE_POLICY), author="ops", at=NOW)
+        version = apply(heads[target], proposal.amendment(heads[target]), author="lead", at=NOW)
+        heads[target] = version
+        if target.kind == "playbook":
+            playbook = structure(version.document, Playbook)
+            assert any(s.action == proposal.signature.kind for s in playbook.steps)
+        else:
+            policy = structure(version.document, AuthorityPolicy)
+            assert proposal.item["id"] in {g.id for g in policy.grants}

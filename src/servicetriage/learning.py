@@ -116,7 +116,9 @@ class Evidence:
     ``count`` is the number of deviations, ``incidents`` the reports they come
     from; ``outcomes`` counts the reports' outcomes; the satisfaction figures
     are means on the 1-5 scale (``None`` when no report gave one);
-    ``max_amount`` is the largest amount granted (per the proposal's currency).
+    ``max_amount`` is the largest amount granted (per the proposal's currency);
+    ``tiers`` counts the deviations by the tier that authorized them;
+    ``categories`` lists the incidents' categories.
     """
 
     count: int
@@ -130,6 +132,7 @@ class Evidence:
     exemplary: tuple[str, ...] = ()
     max_amount: Money | None = None
     tiers: FrozenMap[str, int] = attrs.field(factory=FrozenMap)
+    categories: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The evidence in one readable line."""
@@ -187,13 +190,19 @@ def default_playbook(playbook_id: str, signature: Signature, step: Document) -> 
 
 
 def default_grant(tier: str, signature: Signature, limit: Money | None, evidence: Evidence) -> Document:
-    """The authority grant a delegation proposal adds (plain data, in the shape of a ``Grant``)."""
+    """The authority grant a delegation proposal adds (plain data, in the shape of a ``Grant``).
+
+    It is no broader than its evidence: it holds for the incidents'
+    categories only, up to the largest amount granted.
+    """
     grant: dict[str, Any] = {
-        "id": f"delegated-{signature.kind}-{tier}",
+        "id": f"delegated-{signature.kind}-{tier}" + (f"-{limit.currency.lower()}" if limit is not None else ""),
         "tier": tier,
         "action": signature.kind,
         "note": f"delegated after {evidence.count} approvals above; learned from {', '.join(evidence.incidents)}",
     }
+    if evidence.categories:
+        grant["when"] = {"categories": list(evidence.categories)}
     if limit is not None:
         grant["limits"] = {"max_amount": str(limit)}
     return grant
@@ -432,6 +441,7 @@ class _Group:
             exemplary=tuple(sorted(self.exemplary)),
             max_amount=max_amount,
             tiers=FrozenMap(sorted(self.tiers.items())),
+            categories=tuple(sorted({r.category for r in reports})),
         )
 
 

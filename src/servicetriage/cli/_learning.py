@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from servicetriage.config import parse_duration, read_document
 from servicetriage.errors import PolicyError
 from servicetriage.learning import LearningConfig, propose
-from servicetriage.review import ReportState, Subject
-from servicetriage.store import Store, default_store_path, load_reports, version_to_data
+from servicetriage.review import Authority, ReportState, Subject
+from servicetriage.store import Store, authority_check, default_store_path, load_reports, version_to_data
 from servicetriage.versions import Target, diff, render_diff
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _REPORT_EVENTS = ("submit", "start", "accept", "reject", "request-changes")
 _AMENDMENT_EVENTS = ("approve", "decline")
+_AUTHORITY_HELP = "refuse reports whose deviations this authority policy file does not allow"
 
 
 def _time(text: str | None, option: str) -> datetime:
@@ -56,20 +57,26 @@ def _target(args: argparse.Namespace) -> Target:
 # ---- report
 
 
+def _authority(args: argparse.Namespace) -> Authority | None:
+    return authority_check(args.authority) if args.authority else None
+
+
 def _report_add(args: argparse.Namespace) -> int:
     reports = load_reports(args.file)
+    authority = _authority(args)
     with _store(args) as store:
         for report in reports:
-            store.add_report(report, at=_time(args.at, "--at") if args.at else None)
+            store.add_report(report, at=_time(args.at, "--at") if args.at else None, authority=authority)
             print(f"added report {report.id} (draft)")
     return 0
 
 
 def _report_update(args: argparse.Namespace) -> int:
     reports = load_reports(args.file)
+    authority = _authority(args)
     with _store(args) as store:
         for report in reports:
-            store.update_report(report)
+            store.update_report(report, authority=authority)
             state = store.review(Subject.REPORT, report.id).state.value
             print(f"updated report {report.id} ({state})")
     return 0
@@ -268,12 +275,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add = rsub.add_parser("add", help="add the report(s) in a TOML, JSON or YAML file (as drafts)")
     add.add_argument("file")
     add.add_argument("--at", metavar="ISO", help="when it was filed (default: when it was resolved)")
+    add.add_argument("--authority", metavar="FILE", help=_AUTHORITY_HELP)
     _add_store(add)
     add.set_defaults(func=_report_add)
     update = rsub.add_parser(
         "update", help="replace stored report(s) with the file's content (only while draft or changes requested)"
     )
     update.add_argument("file")
+    update.add_argument("--authority", metavar="FILE", help=_AUTHORITY_HELP)
     _add_store(update)
     update.set_defaults(func=_report_update)
     listing = rsub.add_parser("list", help="list reports with their review state")
