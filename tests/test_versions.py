@@ -123,6 +123,28 @@ def test_apply_then_diff_shows_exactly_the_amendment(document: dict[str, Any], d
     assert apply_operations(document, operations_of(changes)) == after
 
 
+@settings(max_examples=60)
+@given(sts.documents(), st.data())
+def test_a_single_operation_diffs_exactly_at_its_path(document: dict[str, Any], data: st.DataObject) -> None:
+    (operation,) = data.draw(sts.amendments(document=document, max_operations=1)).operations
+    after = apply_operations(document, (operation,))
+    changes = diff(document, after)
+    if operation.op is OpKind.SET:
+        # Every change lies at or under the path that was set (none when the value was already there).
+        assert all(c.path[: len(operation.path)] == operation.path for c in changes)
+        assert bool(changes) == (after != document)
+    elif operation.op is OpKind.ADD:
+        # One item added to that list (at the index given, or beside an equal item).
+        (change,) = changes
+        assert change.kind is ChangeKind.ADDED
+        assert change.path[:-1] == operation.path
+        assert change.new == operation.value
+    else:
+        (change,) = changes
+        assert change.kind is ChangeKind.REMOVED
+        assert change.path[:-1] == operation.path[:-1]
+
+
 @given(sts.documents())
 def test_one_effective_set_shows_as_one_change_at_its_path(document: dict[str, Any]) -> None:
     after = apply_operations(document, [Operation(op=OpKind.SET, path=("title",), value="new title!")])

@@ -265,7 +265,7 @@ class LearningConfig:
 
     def playbook_for(self, category: str) -> str:
         """The id of the playbook that covers *category*."""
-        return self.playbooks.get(category, category)
+        return str(self.playbooks.get(category, category))
 
 
 def signatures_of(

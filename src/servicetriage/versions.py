@@ -705,8 +705,20 @@ def _diff(old: Any, new: Any, path: Path, out: list[Change]) -> None:
 
 
 def _diff_list(old: list[Any], new: list[Any], path: Path, out: list[Change]) -> None:
-    matcher = difflib.SequenceMatcher(a=[_key(v) for v in old], b=[_key(v) for v in new], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    # Items equal at the same place at either end are left alone, so a change to
+    # one of several equal items shows at that item, not as a move.
+    keys_old = [_key(v) for v in old]
+    keys_new = [_key(v) for v in new]
+    start = 0
+    while start < len(old) and start < len(new) and keys_old[start] == keys_new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and keys_old[end_old - 1] == keys_new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    matcher = difflib.SequenceMatcher(a=keys_old[start:end_old], b=keys_new[start:end_new], autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        i1, i2, j1, j2 = a1 + start, a2 + start, b1 + start, b2 + start
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
