@@ -163,7 +163,7 @@ def test_an_event_after_now_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("events", "state_name", "event_name"),
     [
-        ((EventKind.ACKNOWLEDGED, EventKind.ACKNOWLEDGED), "acknowledged", "acknowledged"),
+        ((EventKind.RESOLVED, EventKind.ESCALATE), "resolved", "escalate"),
         ((EventKind.RESOLVED, EventKind.PROGRESS), "resolved", "progress"),
         ((EventKind.RESOLVED, EventKind.ACKNOWLEDGED), "resolved", "acknowledged"),
         ((EventKind.REOPENED,), "climbing", "reopened"),
@@ -361,3 +361,175 @@ def test_check_finds_zero_delay_duplicates_unknown_tiers_gaps_and_shadowed_chain
 def test_a_safety_ticket_is_just_data_to_escalation() -> None:
     state = start(ticket(flags=frozenset({Flag.SAFETY})), triage(), POLICY, T0, owner="agent.li")
     assert state.chain is Q1_CHAIN
+
+
+# --------------------------------------------------------------------------
+# Exhaustion, repeated acknowledgements, repeated deliveries, acknowledgement timeouts
+
+
+def types_at(actions: tuple[object, ...]) -> list[tuple[timedelta, str]]:
+    return [(a.due - T0, a.type.value) for a in actions]  # type: ignore[attr-defined]
+
+
+def test_a_chain_that_runs_out_with_nobody_acknowledging_tells_the_owner_it_is_exhausted() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    state, _ = advance(state, T0 + 54 * M)
+    assert state.status is Status.CLIMBING
+    assert not state.exhausted
+    state, actions = advance(state, T0 + 55 * M)
+    exhausted = [a for a in actions if a.type is ActionType.EXHAUSTED]
+    assert [(a.due, a.targets) for a in exhausted] == [(T0 + 55 * M, (Target(TargetKind.PERSON, "agent.li"),))]
+    assert state.exhausted
+    assert state.status is Status.EXHAUSTED
+    assert state.wake == T0 + 60 * M  # the progress reports go on
+
+
+def test_exhaustion_waits_the_chains_exhausted_after_from_the_last_notice() -> None:
+    chain = attrs.evolve(Q1_CHAIN, exhausted_after=20 * M)
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), T0, owner="a")
+    state, actions = advance(state, T0 + 74 * M)
+    assert ActionType.EXHAUSTED not in {a.type for a in actions}
+    _, actions = advance(state, T0 + 75 * M)
+    assert types_at(actions) == [(75 * M, "exhausted")]
+
+
+def test_an_acknowledgement_before_the_end_of_the_chain_prevents_exhaustion() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="a")
+    state, _ = advance(state, T0 + 54 * M, [Event(kind=EventKind.ACKNOWLEDGED, at=T0 + 54 * M)])
+    _, actions = advance(state, T0 + timedelta(days=1))
+    assert {a.type for a in actions} == {ActionType.REPORT_PROGRESS}
+
+
+def test_an_exhausted_chain_can_still_be_escalated_by_hand_acknowledged_and_resolved() -> None:
+    state, _ = advance(start(ticket(), triage(), POLICY, T0, owner="a"), T0 + 56 * M)
+    assert state.exhausted
+    at = T0 + 57 * M
+    state, actions = advance(state, at, [Event(kind=EventKind.ESCALATE, at=at)])
+    assert [(a.type, a.targets) for a in actions] == [
+        (ActionType.DIRECT_TO_TOP, (Target(TargetKind.TIER, "executive"),))
+    ]
+    assert state.status is Status.EXHAUSTED
+    state, _ = advance(state, at, [Event(kind=EventKind.ACKNOWLEDGED, at=at, by="exec.zhao")])
+    assert state.status is Status.ACKNOWLEDGED
+    state, _ = advance(state, at, [Event(kind=EventKind.RESOLVED, at=at)])
+    assert state.status is Status.RESOLVED
+
+
+def test_a_chain_that_repeats_forever_or_has_no_step_never_exhausts() -> None:
+    forever = Chain(id="f", steps=(Step(tiers=("executive",), repeat=-1, repeat_every=10 * M),))
+    nothing = Chain(id="n", steps=(Step(delay=5 * M),))  # one empty step, skipped
+    for chain in (forever, nothing):
+        state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), T0, owner="a")
+        state, actions = advance(state, T0 + timedelta(days=2))
+        assert ActionType.EXHAUSTED not in {a.type for a in actions}
+        assert state.status is Status.CLIMBING
+
+
+def test_a_trailing_wait_step_counts_before_exhaustion() -> None:
+    chain = Chain(id="c", steps=(Step(tiers=("agent",)), Step(delay=30 * M, when_empty=WhenEmpty.WAIT)))
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), T0, owner="a")
+    _, actions = advance(state, T0 + timedelta(hours=2))
+    assert types_at(actions) == [(0 * M, "notify"), (30 * M, "exhausted")]
+
+
+def test_a_second_acknowledgement_by_another_responder_is_recorded_not_refused() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    first, second = T0 + 16 * M, T0 + 18 * M
+    state, _ = advance(state, first, [Event(kind=EventKind.ACKNOWLEDGED, at=first, by="supervisor.wu")])
+    state, actions = advance(state, second, [Event(kind=EventKind.ACKNOWLEDGED, at=second, by="manager.zhao")])
+    assert actions == ()
+    assert state.status is Status.ACKNOWLEDGED
+    assert state.acknowledged_by == ("supervisor.wu", "manager.zhao")
+    state, _ = advance(state, second + M, [Event(kind=EventKind.ACKNOWLEDGED, at=second + M, by="supervisor.wu")])
+    assert state.acknowledged_by == ("supervisor.wu", "manager.zhao")
+
+
+def test_a_repeated_delivery_of_the_same_event_at_the_same_instant_is_ignored() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    at = T0 + 20 * M
+    escalate = Event(kind=EventKind.ESCALATE, at=at, by="agent.li")
+    resolve = Event(kind=EventKind.RESOLVED, at=at, by="agent.li")
+    once, once_actions = advance(state, at, [escalate, resolve])
+    twice, twice_actions = advance(state, at, [escalate, escalate, resolve, resolve])
+    assert (twice, twice_actions) == (once, once_actions)
+    again, actions = advance(once, at, [resolve, escalate])  # a retry in a later call
+    assert (again, actions) == (once, ())
+
+
+def test_the_same_event_from_two_people_at_one_instant_applies_twice() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    at = T0 + 2 * M
+    events = [Event(kind=EventKind.ESCALATE, at=at, by="agent.li"), Event(kind=EventKind.ESCALATE, at=at, by="wu")]
+    _, actions = advance(state, at, events)
+    assert notify_times(actions) == [(T0, 0, 0), (at, 1, 0), (at, 2, 0)]
+
+
+def test_the_same_event_at_a_later_instant_is_not_a_repeat() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    state, _ = advance(state, T0 + M, [Event(kind=EventKind.RESOLVED, at=T0 + M)])
+    with pytest.raises(TransitionError, match=r"event resolved at .* while the escalation is resolved"):
+        advance(state, T0 + 2 * M, [Event(kind=EventKind.RESOLVED, at=T0 + 2 * M)])
+
+
+ACK_CHAIN = attrs.evolve(Q1_CHAIN, ack_timeout=30 * M)
+
+
+def test_an_acknowledgement_that_times_out_restarts_the_climb_in_a_new_episode() -> None:
+    state = start(ticket(), triage(), EscalationPolicy(chains=(ACK_CHAIN,)), T0, owner="agent.li")
+    ack = T0 + 16 * M
+    state, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack, by="supervisor.wu")])
+    assert state.ack_expires == ack + 30 * M
+    state, actions = advance(state, ack + 45 * M)
+    assert [(a.due - ack, a.type.value, a.step, a.episode) for a in actions] == [
+        (14 * M, "report_progress", None, 0),
+        (30 * M, "ack_expired", None, 0),
+        (30 * M, "notify", 0, 1),
+        (44 * M, "report_progress", None, 1),
+        (45 * M, "notify", 1, 1),
+    ]
+    assert actions[1].targets == (Target(TargetKind.PERSON, "supervisor.wu"),)
+    assert state.status is Status.CLIMBING
+    assert state.episode == 1
+    assert state.acknowledged_by == ()
+
+
+def test_acknowledging_again_or_reporting_progress_restarts_the_acknowledgement_timeout() -> None:
+    state = start(ticket(), triage(), EscalationPolicy(chains=(ACK_CHAIN,)), T0, owner="agent.li")
+    ack = T0 + 16 * M
+    state, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack, by="wu")])
+    state, _ = advance(state, ack + 20 * M, [Event(kind=EventKind.ACKNOWLEDGED, at=ack + 20 * M, by="wu")])
+    assert state.ack_expires == ack + 50 * M
+    state, _ = advance(state, ack + 40 * M, [Event(kind=EventKind.PROGRESS, at=ack + 40 * M)])
+    assert state.ack_expires == ack + 70 * M
+    state, actions = advance(state, ack + 69 * M)
+    assert state.status is Status.ACKNOWLEDGED
+    assert {a.type for a in actions} <= {ActionType.REPORT_PROGRESS}
+
+
+def test_without_an_acknowledgement_timeout_an_acknowledged_case_never_climbs_again() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    state, _ = advance(state, T0 + M, [Event(kind=EventKind.ACKNOWLEDGED, at=T0 + M)])
+    assert state.ack_expires is None
+    state, _ = advance(state, T0 + timedelta(days=3))
+    assert state.status is Status.ACKNOWLEDGED
+
+
+def test_reopening_starts_a_new_episode() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="agent.li")
+    state, _ = advance(state, T0 + M, [Event(kind=EventKind.RESOLVED, at=T0 + M)])
+    state, actions = advance(state, T0 + 2 * M, [Event(kind=EventKind.REOPENED, at=T0 + 2 * M)])
+    assert state.episode == 1
+    assert [(a.step, a.episode) for a in actions] == [(0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"id": "a", "exhausted_after": "-1m"}, "chains[0].exhausted_after: expected a duration >= 0, got '-1m'"),
+        ({"id": "a", "ack_timeout": "0s"}, "chains[0].ack_timeout: expected a duration > 0, got '0s'"),
+    ],
+)
+def test_bad_timeouts_are_policy_errors_naming_the_field(data: dict[str, object], message: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        structure({"chains": [data]}, EscalationPolicy)
+    assert str(info.value) == message

@@ -64,9 +64,23 @@ def test_advancing_in_one_call_or_many_gives_the_same_state_and_actions(
 def test_each_action_is_emitted_exactly_once(run: tuple[EscalationState, tuple[Event, ...], datetime]) -> None:
     state, events, end = run
     _, actions = advance(state, end, events)
-    keys = [(a.type, a.due, a.step, a.round, a.report) for a in actions if a.type is not ActionType.DIRECT_TO_TOP]
-    # A reopened chain may notify the same step again, but never at the same instant.
+    keys = [
+        (a.episode, a.type, a.due, a.step, a.round, a.report) for a in actions if a.type is not ActionType.DIRECT_TO_TOP
+    ]
+    # A reopened chain may notify the same step again at the same instant, but in a new episode;
+    # manual escalations past the end (DIRECT_TO_TOP) may come from several people at once.
     assert len(keys) == len(set(keys))
+    assert sum(a.type is ActionType.EXHAUSTED for a in actions) <= 1 + sum(
+        e.kind in {EventKind.REOPENED, EventKind.ACKNOWLEDGED} for e in events
+    )
+
+
+@given(runs())
+@settings(max_examples=50)
+def test_delivering_every_event_twice_changes_nothing(run: tuple[EscalationState, tuple[Event, ...], datetime]) -> None:
+    state, events, end = run
+    doubled = tuple(e for event in events for e in (event, event))
+    assert advance(state, end, doubled) == advance(state, end, events)
 
 
 @given(runs())
@@ -85,10 +99,16 @@ def test_advancing_twice_to_the_same_time_emits_nothing_new(
 @settings(max_examples=50)
 def test_acknowledgement_stops_the_climb(state: EscalationState, ack_after: int, later: int) -> None:
     ack = state.last + ack_after * MINUTE
-    acked, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack)])
+    acked, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack, by="wu")])
     assert acked.status is Status.ACKNOWLEDGED
     _, actions = advance(acked, ack + later * MINUTE)
-    assert all(a.type is ActionType.REPORT_PROGRESS for a in actions)
+    expires = acked.ack_expires
+    assert (expires is None) == (state.chain.ack_timeout is None)
+    before = [a for a in actions if expires is None or a.due < expires]
+    assert all(a.type is ActionType.REPORT_PROGRESS for a in before)
+    rest = [a for a in actions if a.type is not ActionType.REPORT_PROGRESS and a not in before]
+    if rest:  # only an expired acknowledgement restarts the climb
+        assert (rest[0].type, rest[0].due, rest[0].episode) == (ActionType.ACK_EXPIRED, expires, 0)
 
 
 @given(runs(), st.integers(0, 3 * 24 * 60))
@@ -113,16 +133,16 @@ def test_the_owner_never_changes_and_watchers_only_grow(
     state, events, end = run
     final, actions = advance(state, end, events)
     assert final.owner == state.owner
-    notified = {t for a in actions for t in a.targets}
+    notified = {t for a in actions if a.type is not ActionType.EXHAUSTED for t in a.targets}
     assert set(final.case.watchers) == set(state.case.watchers) | notified
     assert set(final.case.approvers) <= set(final.case.watchers)
 
 
-def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[datetime, int, int]]:
-    """Notification times computed straight from the rules, for wall-clock chains without events."""
+def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[datetime, int | None, int]]:
+    """Notices (and the exhaustion, as step None) computed straight from the rules, for wall-clock chains."""
     steps = state.chain.steps
     live = [i for i, s in enumerate(steps) if not (s.empty and s.when_empty is WhenEmpty.SKIP)]
-    out: list[tuple[datetime, int, int]] = []
+    out: list[tuple[datetime, int | None, int]] = []
     at = state.started_at
     for i in live:
         step = steps[i]
@@ -137,7 +157,9 @@ def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[da
             at += step.repeat_every
             rounds += 1
         if at > until:
-            break
+            return out
+    if live and at + state.chain.exhausted_after <= until:
+        out.append((at + state.chain.exhausted_after, None, 0))
     return out
 
 
@@ -145,9 +167,11 @@ def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[da
 @settings(max_examples=50)
 def test_notifications_fall_at_the_start_plus_the_sum_of_the_delays(state: EscalationState, minutes: int) -> None:
     until = state.last + minutes * MINUTE
-    _, actions = advance(state, until)
-    got = [(a.due, a.step, a.round) for a in actions if a.type is ActionType.NOTIFY]
-    assert got == reference_schedule(state, until)
+    final, actions = advance(state, until)
+    got = [(a.due, a.step, a.round) for a in actions if a.type in {ActionType.NOTIFY, ActionType.EXHAUSTED}]
+    expected = reference_schedule(state, until)
+    assert got == expected
+    assert final.exhausted == (bool(expected) and expected[-1][1] is None)
 
 
 @given(sts.escalation_states(calendars=sts.calendars()), st.integers(0, 3 * 24 * 60), st.data())
@@ -188,13 +212,16 @@ class EscalationMachine(RuleBasedStateMachine):
         if before.status is Status.RESOLVED and kind is not EventKind.REOPENED:
             assert emitted == ()
         if before.status is Status.ACKNOWLEDGED and kind is not EventKind.ESCALATE:
+            expires = before.ack_expires
+            assert all(a.type is ActionType.REPORT_PROGRESS for a in emitted if expires is None or a.due < expires)
+        if before.status is Status.EXHAUSTED and kind is not EventKind.ESCALATE:
             assert all(a.type is ActionType.REPORT_PROGRESS for a in emitted)
 
     @rule(minutes=st.integers(0, 180))
     def wait(self, minutes: int) -> None:
         self._step(minutes, None)
 
-    @precondition(lambda self: self.state.status is Status.CLIMBING)
+    @precondition(lambda self: self.state.status is not Status.RESOLVED)
     @rule(minutes=st.integers(0, 60))
     def acknowledge(self, minutes: int) -> None:
         self._step(minutes, EventKind.ACKNOWLEDGED)

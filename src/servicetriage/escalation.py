@@ -27,16 +27,31 @@ The rules, exactly:
   default) passes over it as if it were not there (its delay and repeats do
   not count); ``when_empty = "wait"`` makes it a pure pause: its delay (and
   repeats) count, nobody is notified.
+- When the last step has notified (and repeated) and nobody acknowledged
+  within the chain's ``exhausted_after``, the chain is *exhausted*: one
+  :attr:`ActionType.EXHAUSTED` action tells the owner that the climb ended
+  without an answer, and the status becomes :attr:`Status.EXHAUSTED`
+  (progress reports go on; an ``escalate`` then reaches the executive tier).
+  A chain with no step, or with a step that repeats forever, never exhausts.
 - Timers due at an instant fire before an event at that same instant:
   a resolution at 10:15 does not cancel a notification due at 10:15. Events
-  at one instant apply in the order given.
-- *Acknowledged* stops the climb; progress-report reminders continue.
+  at one instant apply in the order given; an event equal to one already
+  applied at the same instant (a repeated delivery) is ignored.
+- *Acknowledged* stops the climb; progress-report reminders continue. A
+  further acknowledgement (a second responder, or the same one again) is
+  recorded in ``acknowledged_by`` and restarts the acknowledgement timeout.
+  With the chain's ``ack_timeout``, a case acknowledged but not resolved
+  within that time climbs again from step 0 (:attr:`ActionType.ACK_EXPIRED`
+  tells those who acknowledged).
   *Progress* (the owner reported) restarts every report timer from that
-  instant. *Escalate* notifies the next step with a target at once (past the
+  instant, and the acknowledgement timeout too. *Escalate* notifies the next step with a target at once (past the
   last step: the executive tier); while acknowledged it does not restart the
   climb. *Resolved* ends everything: nothing is emitted afterwards.
   *Reopened* restarts the chain from step 0 and the report timers from the
   reopening instant (the direct line is not repeated).
+- Each reopening or acknowledgement timeout starts a new *episode*
+  (``Action.episode``), so (ticket, episode, type, step, round, report,
+  due) identifies an action once and for all: a ready idempotency key.
 - Escalation brings people in and never takes the case away: notified tiers
   become approvers, every notified target becomes a watcher, and the owner
   stays the owner (:class:`Case`).
@@ -282,7 +297,11 @@ class Chain:
     Empty ``quadrants`` (or ``priorities``) means any. ``direct_to_top``
     notifies the executive tier at the start, as does a triage marked
     :attr:`~servicetriage.model.Mark.DIRECT_TO_TOP`. ``business_time`` makes
-    step delays count business time under the calendar given to :func:`start`.
+    step delays (and the two timeouts) count business time under the
+    calendar given to :func:`start`. ``exhausted_after`` is how long the last
+    notice may go unanswered before the chain counts as exhausted;
+    ``ack_timeout`` (``None``: never) how long a case may stay acknowledged
+    but unresolved before it climbs again from step 0.
     """
 
     id: str = attrs.field(validator=_non_empty)
@@ -292,6 +311,8 @@ class Chain:
     reports: tuple[ProgressReport, ...] = attrs.field(default=(), converter=_to_tuple)
     direct_to_top: bool = False
     business_time: bool = False
+    exhausted_after: timedelta = attrs.field(default=_ZERO, validator=_non_negative_duration)
+    ack_timeout: timedelta | None = attrs.field(default=None, validator=_positive_duration)
     description: str = ""
 
     def applies_to(self, triage: Triage) -> bool:
@@ -487,6 +508,8 @@ class Status(enum.Enum):
 
     CLIMBING = "climbing"
     """Open and unacknowledged: the chain climbs on its timers."""
+    EXHAUSTED = "exhausted"
+    """Open and unacknowledged, and the chain has no step left: the climb ended without an answer."""
     ACKNOWLEDGED = "acknowledged"
     """Someone took it: the climb stopped; progress reports continue."""
     RESOLVED = "resolved"
@@ -497,9 +520,11 @@ class EventKind(enum.Enum):
     """What the caller tells an escalation."""
 
     ACKNOWLEDGED = "acknowledged"
-    """Stops the climb. Legal while climbing."""
+    """Stops the climb. Legal while open; once acknowledged, records one more responder
+    and restarts the acknowledgement timeout."""
     PROGRESS = "progress"
-    """The owner reported progress: every report timer restarts. Legal while open."""
+    """The owner reported progress: every report timer (and the acknowledgement timeout) restarts.
+    Legal while open."""
     ESCALATE = "escalate"
     """Notify the next step at once (past the last: the executive tier). Legal while open."""
     RESOLVED = "resolved"
@@ -508,9 +533,11 @@ class EventKind(enum.Enum):
     """Restarts the chain and the report timers. Legal only when resolved."""
 
 
+_OPEN_EVENTS = frozenset({EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED})
 _LEGAL: dict[Status, frozenset[EventKind]] = {
-    Status.CLIMBING: frozenset({EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}),
-    Status.ACKNOWLEDGED: frozenset({EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED}),
+    Status.CLIMBING: _OPEN_EVENTS,
+    Status.EXHAUSTED: _OPEN_EVENTS,
+    Status.ACKNOWLEDGED: _OPEN_EVENTS,
     Status.RESOLVED: frozenset({EventKind.REOPENED}),
 }
 
@@ -534,6 +561,11 @@ class ActionType(enum.Enum):
     """Notify the executive tier directly (gravest cases, or escalation past the last step)."""
     REPORT_PROGRESS = "report_progress"
     """A progress report upward is due from the owner."""
+    EXHAUSTED = "exhausted"
+    """The chain ran out of steps and nobody acknowledged: tells the owner (the only target)."""
+    ACK_EXPIRED = "ack_expired"
+    """Acknowledged but not resolved within the chain's ``ack_timeout``: the climb restarts at
+    step 0; tells those who acknowledged (the targets)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -542,7 +574,8 @@ class Action:
 
     ``step`` and ``round`` locate a notification in the chain (round 0 is the
     first notice, 1 the first repeat...); ``report`` indexes the chain's
-    progress reports.
+    progress reports; ``episode`` counts the restarts before it (0 for the
+    first climb, one more for each reopening or acknowledgement timeout).
     """
 
     type: ActionType
@@ -552,6 +585,7 @@ class Action:
     step: int | None = None
     round: int = 0
     report: int | None = None
+    episode: int = 0
     note: str = ""
 
     def __str__(self) -> str:
@@ -583,6 +617,10 @@ class Standing:
     report_due: tuple[datetime, ...]
     direct_pending: bool
     wake: datetime | None
+    episode: int = 0
+    acknowledged_by: tuple[str, ...] = ()
+    ack_expires: datetime | None = None
+    applied: tuple[Event, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -626,8 +664,28 @@ class EscalationState:
 
     @property
     def status(self) -> Status:
-        """Climbing, acknowledged or resolved."""
+        """Climbing, exhausted, acknowledged or resolved."""
         return self.standing.status
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the chain ran out of steps with nobody acknowledging (the status says so too)."""
+        return self.standing.status is Status.EXHAUSTED
+
+    @property
+    def episode(self) -> int:
+        """How many times the climb restarted (by reopening or acknowledgement timeout)."""
+        return self.standing.episode
+
+    @property
+    def acknowledged_by(self) -> tuple[str, ...]:
+        """Who acknowledged since the climb last (re)started, in order, each once."""
+        return self.standing.acknowledged_by
+
+    @property
+    def ack_expires(self) -> datetime | None:
+        """When the acknowledgement times out (``None``: no timeout, or not acknowledged)."""
+        return self.standing.ack_expires
 
     @property
     def started_at(self) -> datetime:
@@ -653,9 +711,13 @@ class _Run:
     """A mutable working copy of a state during one :func:`advance` call."""
 
     __slots__ = (
+        "ack_expires",
+        "acked_by",
         "actions",
+        "applied",
         "case",
         "direct_pending",
+        "episode",
         "next_at",
         "next_round",
         "next_step",
@@ -677,6 +739,10 @@ class _Run:
         self.next_at = standing.next_at
         self.report_due = list(standing.report_due)
         self.direct_pending = standing.direct_pending
+        self.episode = standing.episode
+        self.acked_by = standing.acknowledged_by
+        self.ack_expires = standing.ack_expires
+        self.applied = standing.applied
         self.actions: list[Action] = []
 
     # -- scheduling
@@ -697,20 +763,25 @@ class _Run:
         return None
 
     def _schedule_after(self, index: int, done: int, at: datetime) -> None:
-        """Schedule what follows round *done* of step *index*, notified at *at*."""
-        step = self.state.chain.steps[index]
+        """Schedule what follows round *done* of step *index*, notified at *at*.
+
+        After the last live step comes the exhaustion timer, encoded as the
+        step one past the end.
+        """
+        chain = self.state.chain
+        step = chain.steps[index]
         if step.repeat == -1 or done < step.repeat:
             assert step.repeat_every is not None  # the validator guarantees it
             self.next_step, self.next_round, self.next_at = index, done + 1, self._add(at, step.repeat_every)
             return
         following = self._live_from(index + 1)
         if following is None:
-            self.next_step, self.next_round, self.next_at = None, 0, None
+            self.next_step, self.next_round = len(chain.steps), 0
+            self.next_at = self._add(at, chain.exhausted_after)
         else:
-            delay = self.state.chain.steps[following].delay
-            self.next_step, self.next_round, self.next_at = following, 0, self._add(at, delay)
+            self.next_step, self.next_round, self.next_at = following, 0, self._add(at, chain.steps[following].delay)
 
-    def _restart(self, at: datetime) -> None:
+    def _climb_from_start(self, at: datetime) -> None:
         self.step, self.round = -1, 0
         first = self._live_from(0)
         if first is None:
@@ -718,15 +789,24 @@ class _Run:
         else:
             self.next_step, self.next_round = first, 0
             self.next_at = self._add(at, self.state.chain.steps[first].delay)
+
+    def _restart(self, at: datetime) -> None:
+        self._climb_from_start(at)
         self.report_due = [at + report.every for report in self.state.chain.reports]
+
+    def _stop_climbing(self) -> None:
+        self.next_step, self.next_round, self.next_at = None, 0, None
 
     # -- firing timers
 
+    def _emit(self, kind: ActionType, at: datetime, targets: tuple[Target, ...], **extra: Any) -> None:
+        self.actions.append(
+            Action(type=kind, due=at, ticket_id=self.case.ticket_id, targets=targets, episode=self.episode, **extra)
+        )
+
     def _top(self, at: datetime, note: str) -> None:
         target = Target(TargetKind.TIER, self.state.executive)
-        self.actions.append(
-            Action(type=ActionType.DIRECT_TO_TOP, due=at, ticket_id=self.case.ticket_id, targets=(target,), note=note)
-        )
+        self._emit(ActionType.DIRECT_TO_TOP, at, (target,), note=note)
         self.case = self.case.brought_in((target,))
 
     def _notify(self, index: int, done: int, at: datetime) -> None:
@@ -734,27 +814,50 @@ class _Run:
         self.step, self.round = index, done
         if not step.empty:
             targets = step.targets
-            self.actions.append(
-                Action(
-                    type=ActionType.NOTIFY,
-                    due=at,
-                    ticket_id=self.case.ticket_id,
-                    targets=targets,
-                    step=index,
-                    round=done,
-                    note=step.note,
-                )
-            )
+            self._emit(ActionType.NOTIFY, at, targets, step=index, round=done, note=step.note)
             self.case = self.case.brought_in(targets)
 
+    def _exhaust(self, at: datetime) -> None:
+        self._stop_climbing()
+        self.status = Status.EXHAUSTED
+        owner = Target(TargetKind.PERSON, self.case.owner)
+        self._emit(
+            ActionType.EXHAUSTED,
+            at,
+            (owner,),
+            note="the chain has no step left and nobody acknowledged: escalate by hand or act under "
+            "delegated authority",
+        )
+
+    def _ack_expired(self, at: datetime) -> None:
+        targets = tuple(Target(TargetKind.PERSON, name) for name in self.acked_by)
+        since = "" if self.acked_by == () else f" by {', '.join(self.acked_by)}"
+        self._emit(
+            ActionType.ACK_EXPIRED,
+            at,
+            targets,
+            note=f"acknowledged{since} but not resolved within the acknowledgement timeout: climbing again",
+        )
+        self.case = self.case.brought_in(targets)
+        self.episode += 1
+        self.status = Status.CLIMBING
+        self.acked_by, self.ack_expires = (), None
+        self._climb_from_start(at)
+
     def run_until(self, until: datetime) -> None:
-        """Fire every timer due at or before *until*, in time order."""
+        """Fire every timer due at or before *until*, in time order.
+
+        Ties: the direct line, then the acknowledgement timeout, then the
+        chain, then the progress reports in their order.
+        """
         reports = self.state.chain.reports
         while True:
             best: datetime | None = None
-            which = -3  # -2 direct line, -1 chain step, >= 0 report index
+            which = -4  # -3 direct line, -2 ack timeout, -1 chain step, >= 0 report index
             if self.direct_pending:
-                best, which = self.state.started_at, -2
+                best, which = self.state.started_at, -3
+            if self.ack_expires is not None and (best is None or self.ack_expires < best):
+                best, which = self.ack_expires, -2
             if self.next_at is not None and (best is None or self.next_at < best):
                 best, which = self.next_at, -1
             for index, due in enumerate(self.report_due):
@@ -762,40 +865,50 @@ class _Run:
                     best, which = due, index
             if best is None or best > until:
                 return
-            if which == -2:
+            if which == -3:
                 self.direct_pending = False
                 self._top(best, "direct line: the gravest cases reach the executive tier at once")
+            elif which == -2:
+                self._ack_expired(best)
             elif which == -1:
                 assert self.next_step is not None
                 index, done = self.next_step, self.next_round
-                self._notify(index, done, best)
-                self._schedule_after(index, done, best)
+                if index == len(self.state.chain.steps):
+                    self._exhaust(best)
+                else:
+                    self._notify(index, done, best)
+                    self._schedule_after(index, done, best)
             else:
                 report = reports[which]
                 target = Target(TargetKind.TIER, report.to)
-                self.actions.append(
-                    Action(
-                        type=ActionType.REPORT_PROGRESS,
-                        due=best,
-                        ticket_id=self.case.ticket_id,
-                        targets=(target,),
-                        report=which,
-                        note=report.note,
-                    )
-                )
+                self._emit(ActionType.REPORT_PROGRESS, best, (target,), report=which, note=report.note)
                 self.case = self.case.brought_in((target,), approve=False)
                 self.report_due[which] = best + report.every
 
     # -- events
 
+    def seen(self, event: Event) -> bool:
+        """Whether an equal event was already applied at its instant (a repeated delivery)."""
+        applied = self.applied
+        return bool(applied) and applied[0].at == event.at and event in applied
+
     def apply(self, event: Event) -> None:
         """Apply one event (its legality was checked)."""
         kind, at = event.kind, event.at
+        self.applied = (*self.applied, event) if self.applied and self.applied[0].at == at else (event,)
         if kind is EventKind.ACKNOWLEDGED:
             self.status = Status.ACKNOWLEDGED
-            self.next_step, self.next_round, self.next_at = None, 0, None
+            self._stop_climbing()
+            if event.by and event.by not in self.acked_by:
+                self.acked_by = (*self.acked_by, event.by)
+            timeout = self.state.chain.ack_timeout
+            self.ack_expires = None if timeout is None else self._add(at, timeout)
         elif kind is EventKind.PROGRESS:
             self.report_due = [at + report.every for report in self.state.chain.reports]
+            if self.ack_expires is not None:  # a sign of life: the acknowledgement timeout restarts
+                timeout = self.state.chain.ack_timeout
+                assert timeout is not None
+                self.ack_expires = self._add(at, timeout)
         elif kind is EventKind.ESCALATE:
             following = self._next_with_target(self.step + 1)
             if following is None:
@@ -806,11 +919,14 @@ class _Run:
                 self._schedule_after(following, 0, at)
         elif kind is EventKind.RESOLVED:
             self.status = Status.RESOLVED
-            self.next_step, self.next_round, self.next_at = None, 0, None
+            self._stop_climbing()
             self.report_due = []
             self.direct_pending = False
+            self.ack_expires = None
         else:  # REOPENED
             self.status = Status.CLIMBING
+            self.episode += 1
+            self.acked_by, self.ack_expires = (), None
             self._restart(at)
 
     def _next_with_target(self, index: int) -> int | None:
@@ -824,8 +940,9 @@ class _Run:
     def freeze(self, now: datetime) -> EscalationState:
         """Build the resulting immutable state."""
         wake: datetime | None = self.state.started_at if self.direct_pending else None
-        if self.next_at is not None and (wake is None or self.next_at < wake):
-            wake = self.next_at
+        for due in (self.ack_expires, self.next_at):
+            if due is not None and (wake is None or due < wake):
+                wake = due
         for due in self.report_due:
             if wake is None or due < wake:
                 wake = due
@@ -846,6 +963,10 @@ class _Run:
             report_due=tuple(self.report_due),
             direct_pending=self.direct_pending,
             wake=wake,
+            episode=self.episode,
+            acknowledged_by=self.acked_by,
+            ack_expires=self.ack_expires,
+            applied=self.applied,
         )
         return EscalationState(standing=standing, last=now)
 
@@ -911,8 +1032,10 @@ def advance(
     order, stamped with its own due instant (so advancing late still reports
     when each became due). Events must lie in ``[state.last, now]``; they
     apply in time order (ties: as given), after the timers due at their
-    instant. Advancing in one call or in many smaller ones gives the same
-    state and the same actions.
+    instant. An event equal to one already applied at the same instant (in
+    this call or the previous one) is a repeated delivery and is ignored.
+    Advancing in one call or in many smaller ones gives the same state and
+    the same actions.
 
     :raises TransitionError: *now* (or an event) is earlier than
         ``state.last``, an event is later than *now*, or an event is illegal
@@ -945,6 +1068,8 @@ def advance(
             msg = f"event {event.kind.value} at {event.at.isoformat()} is later than now {now.isoformat()}"
             raise TransitionError(msg)
         run.run_until(event.at)
+        if run.seen(event):
+            continue
         if event.kind not in _LEGAL[run.status]:
             msg = (
                 f"event {event.kind.value} at {event.at.isoformat()} is not allowed while the escalation "

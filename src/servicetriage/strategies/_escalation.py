@@ -95,6 +95,7 @@ def _chains(
     max_steps: int,
     max_delay: timedelta,
 ) -> Chain:
+    max_delay_minutes = max(int(max_delay.total_seconds() // 60), 1)
     steps = tuple(draw(st.lists(escalation_steps(tiers=tiers, max_delay=max_delay), min_size=0, max_size=max_steps)))
     reports = tuple(
         draw(
@@ -111,6 +112,8 @@ def _chains(
         reports=reports,
         direct_to_top=draw(st.booleans()),
         business_time=draw(st.booleans()),
+        exhausted_after=draw(_minutes(max_delay_minutes)),
+        ack_timeout=draw(st.none() | _minutes(3 * max_delay_minutes, min_minutes=1)),
     )
 
 
@@ -121,7 +124,11 @@ def escalation_chains(
     max_steps: int = 5,
     max_delay: timedelta = timedelta(hours=1),
 ) -> st.SearchStrategy[Chain]:
-    """Draw valid chains: up to ``max_steps`` steps, up to two progress-report cadences."""
+    """Draw valid chains: up to ``max_steps`` steps, up to two progress-report cadences.
+
+    Exhaustion waits up to ``max_delay``; the acknowledgement timeout, when
+    drawn, is up to three times ``max_delay``.
+    """
     return _chains(
         tiers=tiers,
         quadrants=quadrants if quadrants is not None else st.frozensets(st.sampled_from(Quadrant), max_size=2),
@@ -206,11 +213,14 @@ def _plain_ticket(draw: st.DrawFn) -> Ticket:
     return Ticket(id=f"T{draw(st.integers(0, 999))}", opened_at=draw(aware_datetimes()), customer=Customer(id="C1"))
 
 
+_OPEN_KINDS = (EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED)
 _NEXT_KINDS: dict[Status, tuple[EventKind, ...]] = {
-    Status.CLIMBING: (EventKind.ACKNOWLEDGED, EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED),
-    Status.ACKNOWLEDGED: (EventKind.PROGRESS, EventKind.ESCALATE, EventKind.RESOLVED),
+    Status.CLIMBING: _OPEN_KINDS,
+    Status.EXHAUSTED: _OPEN_KINDS,
+    Status.ACKNOWLEDGED: _OPEN_KINDS,
     Status.RESOLVED: (EventKind.REOPENED,),
 }
+_RESPONDERS = st.sampled_from(["agent.li", "agent.chen", "supervisor.wu"])
 _AFTER: dict[EventKind, Status | None] = {
     EventKind.ACKNOWLEDGED: Status.ACKNOWLEDGED,
     EventKind.RESOLVED: Status.RESOLVED,
@@ -230,7 +240,7 @@ def _events(
     for _ in range(count):
         at += timedelta(minutes=draw(st.integers(0, max_gap_minutes)))
         kind = draw(st.sampled_from(_NEXT_KINDS[status]))
-        events.append(Event(kind=kind, at=at, by="agent"))
+        events.append(Event(kind=kind, at=at, by=draw(_RESPONDERS)))
         status = _AFTER[kind] or status
     return tuple(events)
 
@@ -244,9 +254,10 @@ def escalation_events(
 ) -> st.SearchStrategy[tuple[Event, ...]]:
     """Legal event sequences in time order, starting at or after *after* from *status*.
 
-    Each event is legal in the state the previous ones leave (acknowledge
-    only while climbing, reopen only when resolved...), so the whole
-    sequence can be passed to :func:`~servicetriage.escalation.advance`.
+    Each event is legal in the state the previous ones leave (reopen only
+    when resolved, nothing but reopen once resolved), so the whole sequence
+    can be passed to :func:`~servicetriage.escalation.advance`. Timers
+    (exhaustion, acknowledgement timeouts) never make an event illegal.
     """
     return _events(
         after=after,
