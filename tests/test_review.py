@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -175,3 +176,23 @@ class ReviewMachine(RuleBasedStateMachine):
 
 TestReviewMachine = ReviewMachine.TestCase
 TestReviewMachine.settings = settings(max_examples=60, stateful_step_count=20, deadline=None)
+
+
+def test_a_review_cannot_be_built_with_an_impossible_trail() -> None:
+    review = advance(report_review("R1", author="li", at=T0), "submit", actor="li", at=T0, reason="done")
+    created, submitted = review.trail
+    skipped = attrs.evolve(submitted, event=ReportEvent.ACCEPT, state=ReportState.ACCEPTED)
+    with pytest.raises(TransitionError, match=r"report R1\.trail\[1\]: cannot accept in state draft"):
+        Review(subject=review.subject, id="R1", author="li", trail=(created, skipped))
+    with pytest.raises(TransitionError, match=r"report R1\.trail\[0\]\.actor: expected the author 'wang', got 'li'"):
+        Review(subject=review.subject, id="R1", author="wang", trail=(created,))
+    with pytest.raises(TransitionError, match=r"report R1\.trail: expected at least the creation"):
+        Review(subject=review.subject, id="R1", author="li", trail=())
+    backwards = attrs.evolve(submitted, at=T0 - timedelta(minutes=1))
+    with pytest.raises(TransitionError, match=r"report R1\.trail\[1\]\.at: .* is before"):
+        Review(subject=review.subject, id="R1", author="li", trail=(created, backwards))
+    proposed = amendment_review("A1", author="zhang", at=T0)
+    approved = advance(proposed, "approve", actor="wang", at=T0, reason="ok")
+    own = attrs.evolve(approved.trail[1], actor="zhang")
+    with pytest.raises(TransitionError, match=r"amendment A1\.trail\[1\]: zhang approved their own amendment"):
+        Review(subject=proposed.subject, id="A1", author="zhang", trail=(proposed.trail[0], own))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -120,16 +121,51 @@ def test_a_stale_version_is_refused(tmp_path: Path) -> None:
             store.append(create(PLAYBOOK, {"x": 2}, author="ops", at=T0))
 
 
+def test_history_tables_refuse_updates_and_deletes(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        store.create(PLAYBOOK, {"limit": "500 CNY"}, author="ops", at=T0)
+        store.add_report(_report(1))
+    db = sqlite3.connect(path)
+    for sql in (
+        "UPDATE versions SET data = replace(data, '500 CNY', '900 CNY')",
+        "DELETE FROM versions",
+        "UPDATE transitions SET actor = 'someone else'",
+        "DELETE FROM transitions",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+    db.close()
+
+
 def test_a_tampered_row_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with Store(path) as store:
         store.create(PLAYBOOK, {"limit": "500 CNY"}, author="ops", at=T0)
     db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER versions_no_update")  # someone with write access to the file
     db.execute("UPDATE versions SET data = replace(data, '500 CNY', '900 CNY')")
     db.commit()
     db.close()
     with Store(path) as store:
         assert any("tampered" in p for p in store.verify())
+
+
+def test_a_tampered_audit_trail_is_refused_when_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        store.add_report(_report(1))
+        _accept(store, "R1", T0 + timedelta(days=1))
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER transitions_no_delete")
+    db.execute("DELETE FROM transitions WHERE seq = 2")  # the start of the review vanishes
+    db.commit()
+    db.close()
+    with (
+        Store(path) as store,
+        pytest.raises(TransitionError, match=r"report R1\.trail\[2\]: cannot accept in state submitted"),
+    ):
+        store.review("report", "R1")
 
 
 def test_false_alarms_and_drills_are_recorded(tmp_path: Path) -> None:
@@ -266,3 +302,21 @@ def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
     log = history.head.document["log"]  # type: ignore[union-attr]
     assert len(log) == 80
     assert sorted(log) == sorted([f"a-{n}" for n in range(40)] + [f"b-{n}" for n in range(40)])
+
+
+def test_schema_3_indexes_the_customer_of_reports_written_before_it(tmp_path: Path) -> None:
+    from servicetriage.store import MIGRATIONS  # noqa: PLC0415
+
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + ";" + MIGRATIONS[1] + "; PRAGMA user_version=2;")
+    data = json.dumps(report_to_data(_report(1, customer_id="C1")))
+    db.execute("INSERT INTO reports VALUES ('R1', 'T1', '2026-03-01T09:00:00+00:00', ?)", (data,))
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.report("R1").customer_id == "C1"
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT customer_id FROM reports").fetchall() == [("C1",)]
+    db.close()

@@ -705,12 +705,24 @@ class Review:
 
     ``author`` is who wrote the subject (the report's owner, the amendment's
     proposer); an amendment's author may not approve it.
+
+    A review cannot hold an impossible trail: building one (directly, or
+    from a stored trail) checks that it starts with the creation by its
+    author, that every step is a legal transition from the state before it,
+    that times never go backwards and that no approval is the author's, and
+    raises :class:`~servicetriage.errors.TransitionError` naming the step,
+    its state and its event otherwise.
     """
 
     subject: Subject
     id: str
     author: str
     trail: tuple[Transition, ...] = attrs.field(converter=_trail)
+
+    def __attrs_post_init__(self) -> None:
+        problem = _trail_problem(self)
+        if problem is not None:
+            raise TransitionError(problem)
 
     @property
     def state(self) -> State:
@@ -721,6 +733,36 @@ class Review:
     def updated_at(self) -> datetime:
         """When the last transition happened."""
         return self.trail[-1].at
+
+
+def _trail_problem(review: Review) -> str | None:
+    subject: object = review.subject
+    if not isinstance(subject, Subject):
+        return f"review.subject: expected one of 'report', 'amendment', got {subject!r}"
+    where = f"{subject.value} {review.id}"
+    if not review.trail:
+        return f"{where}.trail: expected at least the creation, got an empty trail"
+    initial = ReportState.DRAFT if review.subject is Subject.REPORT else AmendmentState.PROPOSED
+    first = review.trail[0]
+    if first.event is not None or first.source is not None or first.state is not initial:
+        return f"{where}.trail[0]: expected the creation in state {initial.value}, got {first}"
+    if first.actor != review.author:
+        return f"{where}.trail[0].actor: expected the author {review.author!r}, got {first.actor!r}"
+    table: Mapping[Any, State] = REPORT_TRANSITIONS if review.subject is Subject.REPORT else AMENDMENT_TRANSITIONS
+    previous = first
+    for index, step in enumerate(review.trail[1:], start=1):
+        event = step.event.value if step.event is not None else None
+        if step.source is not previous.state or table.get((step.source, step.event)) is not step.state:
+            return (
+                f"{where}.trail[{index}]: cannot {event} in state {previous.state.value} "
+                f"to reach {step.state.value}"
+            )
+        if step.at < previous.at:
+            return f"{where}.trail[{index}].at: {step.at.isoformat()} is before {previous.at.isoformat()}"
+        if step.event is AmendmentEvent.APPROVE and step.actor == review.author:
+            return f"{where}.trail[{index}]: {step.actor} approved their own amendment"
+        previous = step
+    return None
 
 
 def _who(actor: str, reason: str, at: datetime, where: str) -> None:

@@ -158,7 +158,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reports ADD COLUMN customer_id TEXT;
     UPDATE reports SET customer_id = json_extract(data, '$.customer_id');
     CREATE INDEX reports_by_customer ON reports (customer_id);
-    """,
+    """
+    + "".join(
+        f"""
+    CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END;
+    """
+        for table in ("transitions", "versions", "amendments", "penalties")
+        for verb in ("update", "delete")
+    ),
 )
 
 #: The schema version this code writes.
@@ -368,6 +376,17 @@ def document_as(document: Document | Version, cls: type[T]) -> T:
 # The store
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of *script*, one by one (a trigger's body keeps its semicolons)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                yield buffer
+            buffer = ""
+
+
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -431,9 +450,8 @@ class Store:
                 msg = f"{self.path}: schema version {current} is newer than this library's {SCHEMA_VERSION}; upgrade"
                 raise StoreError(msg)
             for number in range(current, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
                 db.execute(f"PRAGMA user_version={number + 1}")
 
     @contextmanager
