@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,83 @@ def test_bad_options_exit_2_naming_the_option(
 def test_without_simulate_the_command_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["escalate", "--policy", POLICY, "--ticket", SOS]) == 2
     assert "only --simulate" in capsys.readouterr().err
+
+
+TRIAGE = str(ROOT / "examples" / "triage.toml")
+
+
+def test_the_example_triage_policy_sends_an_sos_with_a_police_call_straight_to_the_top(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = simulate(capsys, "--triage-policy", TRIAGE, "--for", "5m", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert "direct_to_top" in data["marks"]
+    first = data["timeline"][0]
+    assert (first["at"], first["type"], first["targets"]) == (
+        "2026-05-06T23:12:00+08:00",
+        "direct_to_top",
+        ["tier:executive"],
+    )
+
+
+def test_an_sos_without_a_police_call_climbs_without_the_direct_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    ticket = json.loads(Path(SOS).read_text(encoding="utf-8"))
+    ticket["flags"] = ["safety"]
+    ticket["text"] = "Rider pressed the SOS button during the trip; the line dropped."
+    path = tmp_path / "sos.json"
+    path.write_text(json.dumps(ticket), encoding="utf-8")
+    code = main(["escalate", "--simulate", "--policy", POLICY, "--triage-policy", TRIAGE, "--ticket", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "direct_to_top" not in out
+    assert "Q1 priority 1" in out
+
+
+def test_an_unanswered_chain_ends_exhausted_in_the_timeline(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = simulate(capsys, "--for", "2h", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "exhausted"
+    exhausted = [row for row in data["timeline"] if row["type"] == "exhausted"]
+    assert [(row["at"], row["targets"]) for row in exhausted] == [("2026-05-07T00:42:00+08:00", ["person:duty-agent"])]
+
+
+def test_the_acknowledging_person_is_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = simulate(
+        capsys, "--for", "1h", "--ack-at", "2026-05-06T23:30:00+08:00", "--ack-by", "supervisor.wu", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["acknowledged_by"] == ["supervisor.wu"]
+
+
+def test_an_acknowledgement_left_alone_for_the_timeout_climbs_again(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = simulate(capsys, "--for", "2h", "--ack-at", "2026-05-06T23:30:00+08:00")
+    assert code == 0
+    assert "ack_expired" in out
+    assert "notify           tier:supervisor, role:duty_officer (step 1, climb 2)" in out
+
+
+def test_business_time_chains_use_the_triage_policys_calendar(capsys: pytest.CaptureFixture[str]) -> None:
+    from servicetriage.config import load_section  # noqa: PLC0415
+    from servicetriage.triage import TriagePolicy  # noqa: PLC0415
+
+    code, out, _ = simulate(capsys, "--triage-policy", TRIAGE, "--quadrant", "Q4", "--for", "30d", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["business_time"] is True
+    policy = load_section(TRIAGE, "triage", TriagePolicy, required=True)
+    assert policy is not None
+    assert policy.calendar is not None
+    start = datetime.fromisoformat(data["start"])
+    reminder = next(row for row in data["timeline"] if row["type"] == "notify")
+    assert datetime.fromisoformat(reminder["at"]) == policy.calendar.add(start, timedelta(days=2))
+    assert datetime.fromisoformat(reminder["at"]) != start + timedelta(days=2)
+
+
+def test_a_triage_policy_file_without_a_triage_table_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = simulate(capsys, "--triage-policy", POLICY)
+    assert code == 2
+    assert "no [triage] section" in err

@@ -1,10 +1,14 @@
 """``servicetriage escalate --simulate``: print the escalation timeline of one ticket.
 
-The simulation starts the escalation at ``--now`` (default: the ticket's
-``opened_at``), applies an acknowledgement and a resolution when asked, and
-advances to ``--until`` (or ``--for`` after the start, default 8 hours),
-printing every action with its due time. With ``--playbooks`` the steps of
-the most specific matching contingency plan join the timeline.
+The simulation classifies the ticket (with the ``[triage]`` table of
+``--triage-policy``, else of ``--policy``, else the default triage policy;
+or ``--quadrant``), starts the escalation at ``--now`` (default: the
+ticket's ``opened_at``), applies an acknowledgement and a resolution when
+asked, and advances to ``--until`` (or ``--for`` after the start, default 8
+hours), printing every action with its due time. Chains and playbooks that
+count business time use the triage policy's calendar when it has one. With
+``--playbooks`` the steps of the most specific matching contingency plan
+join the timeline.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 from servicetriage import config
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance, start
-from servicetriage.model import Level, Quadrant, Ticket, Triage
+from servicetriage.model import Level, Mark, Quadrant, Ticket, Triage
 from servicetriage.playbooks import PlannedStep, PlaybookSet, match, start_playbook
 
 if TYPE_CHECKING:
     import argparse
+
+    from servicetriage.escalation import BusinessClock
 
 __all__ = ["register"]
 
@@ -39,12 +45,18 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--simulate", action="store_true", help="simulate (the only mode; required)")
     parser.add_argument("--policy", required=True, type=Path, help="policy file with an [escalation] table")
+    parser.add_argument(
+        "--triage-policy",
+        type=Path,
+        help="policy file whose [triage] table classifies the ticket (default: --policy's, else the default policy)",
+    )
     parser.add_argument("--ticket", required=True, type=Path, help="ticket file (JSON, TOML or YAML)")
     parser.add_argument("--now", help="start of the escalation, ISO 8601 with an offset (default: opened_at)")
     until = parser.add_mutually_exclusive_group()
     until.add_argument("--until", help="end of the simulation, ISO 8601 with an offset")
     until.add_argument("--for", dest="span", help="length of the simulation, such as '8h' (default: 8h)")
     parser.add_argument("--ack-at", help="acknowledge at this time (ISO 8601)")
+    parser.add_argument("--ack-by", help="who acknowledges (default: the owner)")
     parser.add_argument("--resolve-at", help="resolve at this time (ISO 8601)")
     parser.add_argument(
         "--quadrant",
@@ -83,10 +95,17 @@ def _load_ticket(path: Path) -> Ticket:
         raise TicketError("; ".join(problems), problems) from None
 
 
-def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> Triage:
+def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> tuple[Triage, BusinessClock | None]:
+    """Classify *ticket* (or place it in ``--quadrant``); return the triage and the policy's calendar."""
+    from servicetriage import triage as triage_module  # noqa: PLC0415 - loaded only when needed
+
+    path = args.triage_policy if args.triage_policy is not None else args.policy
+    policy = config.load_section(path, "triage", triage_module.TriagePolicy, required=args.triage_policy is not None)
+    if policy is None:
+        policy = triage_module.DEFAULT_POLICY
     if args.quadrant is not None:
         quadrant = Quadrant[args.quadrant]
-        return Triage(
+        given = Triage(
             ticket_id=ticket.id,
             quadrant=quadrant,
             priority=quadrant.value,
@@ -95,13 +114,8 @@ def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> Triage:
             due=None,
             reasons=(),
         )
-    try:
-        from servicetriage import triage as triage_module  # noqa: PLC0415 - optional at run time
-    except ImportError:  # pragma: no cover - the triage module ships with the library
-        msg = "--quadrant: no triage module to classify the ticket; give --quadrant"
-        raise TicketError(msg) from None
-    policy = config.load_section(args.policy, "triage", triage_module.TriagePolicy) or triage_module.DEFAULT_POLICY
-    return triage_module.classify(ticket, policy, now)
+        return given, policy.calendar
+    return triage_module.classify(ticket, policy, now), policy.calendar
 
 
 def _describe(action: Action) -> dict[str, Any]:
@@ -111,6 +125,7 @@ def _describe(action: Action) -> dict[str, Any]:
         "targets": [str(t) for t in action.targets],
         "step": None if action.step is None else action.step + 1,
         "round": action.round,
+        "episode": action.episode,
         "note": action.note,
     }
 
@@ -122,6 +137,7 @@ def _describe_step(step: PlannedStep) -> dict[str, Any]:
         "targets": [step.role],
         "step": step.index + 1,
         "round": 0,
+        "episode": 0,
         "note": step.action + (f" (needs {step.authority})" if step.authority else ""),
     }
 
@@ -149,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
         raise TicketError(msg)
     events = []
     if args.ack_at:
-        events.append(Event(kind=EventKind.ACKNOWLEDGED, at=_time(args.ack_at, "--ack-at"), by=args.owner))
+        by = args.ack_by or args.owner
+        events.append(Event(kind=EventKind.ACKNOWLEDGED, at=_time(args.ack_at, "--ack-at"), by=by))
     if args.resolve_at:
         events.append(Event(kind=EventKind.RESOLVED, at=_time(args.resolve_at, "--resolve-at"), by=args.owner))
     for event in events:
@@ -157,12 +174,20 @@ def run(args: argparse.Namespace) -> int:
             option = "--ack-at" if event.kind is EventKind.ACKNOWLEDGED else "--resolve-at"
             msg = f"{option}: {event.at.isoformat()} is outside the simulation {begin.isoformat()} .. {end.isoformat()}"
             raise TicketError(msg)
-    triage = _triage(ticket, args, begin)
-    state = start(ticket, triage, policy, begin, owner=args.owner)
+    triage, calendar = _triage(ticket, args, begin)
+    state = start(ticket, triage, policy, begin, owner=args.owner, calendar=calendar)
     state, actions = advance(state, end, events)
     timeline = [_describe(a) for a in actions]
     timeline += [
-        {"at": e.at.isoformat(), "type": e.kind.value, "targets": [e.by], "step": None, "round": 0, "note": ""}
+        {
+            "at": e.at.isoformat(),
+            "type": e.kind.value,
+            "targets": [e.by],
+            "step": None,
+            "round": 0,
+            "episode": None,
+            "note": "",
+        }
         for e in events
     ]
     plan = None
@@ -171,19 +196,23 @@ def run(args: argparse.Namespace) -> int:
         found = match(ticket, triage, plans)
         if found:
             plan = found[0]
-            timeline += [_describe_step(s) for s in start_playbook(plan.playbook, ticket, begin) if s.due <= end]
+            steps = start_playbook(plan.playbook, ticket, begin, calendar)
+            timeline += [_describe_step(s) for s in steps if s.due <= end]
     timeline.sort(key=lambda row: datetime.fromisoformat(row["at"]))
     summary: dict[str, Any] = {
         "ticket": ticket.id,
         "quadrant": triage.quadrant.name,
         "priority": triage.priority,
+        "marks": sorted(m.value for m in triage.marks),
         "chain": state.chain.id,
+        "business_time": state.chain.business_time and calendar is not None,
         "playbook": None if plan is None else f"{plan.playbook.id}@{plan.playbook.version}",
         "owner": state.owner,
         "start": begin.isoformat(),
         "until": end.isoformat(),
         "timeline": timeline,
         "status": state.status.value,
+        "acknowledged_by": list(state.acknowledged_by),
         "approvers": [str(t) for t in state.case.approvers],
         "watchers": [str(t) for t in state.case.watchers],
         "next_wakeup": None if state.wake is None else state.wake.isoformat(),
@@ -196,12 +225,16 @@ def run(args: argparse.Namespace) -> int:
         + (f", playbook {summary['playbook']}" if plan is not None else "")
         + f", owner {state.owner}"
     )
-    print(f"from {begin.isoformat()} until {end.isoformat()}")
+    if Mark.DIRECT_TO_TOP in triage.marks:
+        print("marked direct_to_top: the executive tier hears at once")
+    clock = " (business time)" if summary["business_time"] else ""
+    print(f"from {begin.isoformat()} until {end.isoformat()}{clock}")
     for row in timeline:
         offset = config.format_duration(datetime.fromisoformat(row["at"]) - begin)
         where = ""
         if row["step"]:
-            where = f" (step {row['step']}" + (f", repeat {row['round']}" if row["round"] else "") + ")"
+            where = f" (step {row['step']}" + (f", repeat {row['round']}" if row["round"] else "")
+            where += (f", climb {row['episode'] + 1}" if row["episode"] else "") + ")"
         note = f": {row['note']}" if row["note"] else ""
         print(f"  +{offset:<8} {row['at']}  {row['type']:<16} {', '.join(row['targets'])}{where}{note}")
     print(f"status {summary['status']}; owner {state.owner} keeps the case")
