@@ -212,28 +212,69 @@ def _to_map(value: Mapping[str, str] | None) -> FrozenMap[str, str]:
     return FrozenMap(value or {})
 
 
+_PREFIX = {"LearningConfig": "learning", "PenaltyRule": "penalty", "PenaltyStep": "penalty.steps[]", "Drill": "drill"}
+
+
+def _where(instance: Any, attribute: attrs.Attribute[Any]) -> str:
+    return f"{_PREFIX.get(type(instance).__name__, type(instance).__name__.lower())}.{attribute.name}"
+
+
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a whole number >= 1, got {value!r}"
+        msg = f"{_where(instance, attribute)}: expected a whole number >= 1, got {value!r}"
         raise PolicyError(msg)
 
 
-def _positive_window(_instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
+def _positive_window(instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"learning.{attribute.name}: expected a positive duration, got {value!r}"
+        msg = f"{_where(instance, attribute)}: expected a positive duration, got {value!r}"
         raise PolicyError(msg)
 
 
 def _rate(value: Any) -> Decimal:
-    rate = value if isinstance(value, Decimal) else Decimal(str(value))
-    if not Decimal(0) <= rate <= 1:
+    try:
+        rate = value if isinstance(value, Decimal) else Decimal(str(value))
+        ok = not isinstance(value, bool) and Decimal(0) <= rate <= 1
+    except ArithmeticError:  # not a number at all
+        ok = False
+    if not ok:
         msg = f"learning.min_success_rate: expected a rate from 0 to 1, got {value!r}"
         raise PolicyError(msg)
     return rate
 
 
 def _tiers(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            msg = f"{_where(instance, attribute)}[{index}]: expected a non-empty name, got {item!r}"
+            raise PolicyError(msg)
+        if item in value[:index]:
+            msg = f"{_where(instance, attribute)}[{index}]: {item!r} is named twice"
+            raise PolicyError(msg)
+
+
+def _some_names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    if not value:
+        msg = f"{_where(instance, attribute)}: expected at least one tier, lowest first, got ()"
+        raise PolicyError(msg)
+    _names(instance, attribute, value)
+
+
+def _name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{_where(instance, attribute)}: expected a non-empty string, got {value!r}"
+        raise PolicyError(msg)
+
+
+def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, datetime):
+        msg = f"{_where(instance, attribute)}: expected an aware datetime, got {value!r}"
+        raise PolicyError(msg)
+    require_aware(_where(instance, attribute), value, PolicyError)
 
 
 @attrs.frozen(kw_only=True)
@@ -253,10 +294,12 @@ class LearningConfig:
     window: timedelta = attrs.field(default=timedelta(days=30), validator=_positive_window)
     min_success_rate: Decimal = attrs.field(default=Decimal("0.5"), converter=_rate)
     delegate: bool = True
-    conditions: tuple[str, ...] = attrs.field(default=("quadrant", "customer_tier"), converter=_tiers)
-    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_tiers)
+    conditions: tuple[str, ...] = attrs.field(
+        default=("quadrant", "customer_tier"), converter=_tiers, validator=_names
+    )
+    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_tiers, validator=_some_names)
     playbooks: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_to_map)
-    authority_id: str = "default"
+    authority_id: str = attrs.field(default="default", validator=_name)
     steps_path: Path = attrs.field(default=("steps",), converter=parse_path)
     grants_path: Path = attrs.field(default=("grants",), converter=parse_path)
     step: Callable[[Signature, Evidence], Document] = default_step
@@ -573,21 +616,53 @@ class PenaltyAction(enum.Enum):
     """Suspend the party's account or service pending review."""
 
 
+def _to_penalty_action(value: Any) -> PenaltyAction:
+    if isinstance(value, PenaltyAction):
+        return value
+    try:
+        return PenaltyAction(value)
+    except ValueError:
+        choices = ", ".join(repr(a.value) for a in PenaltyAction)
+        msg = f"penalty.steps[].action: expected one of {choices}, got {value!r}"
+        raise PolicyError(msg) from None
+
+
+def _to_fee(value: Any) -> Money | None:
+    if value is None or isinstance(value, Money):
+        return value
+    if isinstance(value, str):
+        try:
+            return Money.parse(value)
+        except ValueError:
+            pass
+    msg = f"penalty.steps[].fee: expected money such as '200 CNY', got {value!r}"
+    raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class PenaltyStep:
     """From the *after*-th false alarm within the window on, take *action* (and charge *fee*)."""
 
     after: int = attrs.field(validator=_positive)
-    action: PenaltyAction
-    fee: Money | None = None
+    action: PenaltyAction = attrs.field(converter=_to_penalty_action)
+    fee: Money | None = attrs.field(default=None, converter=_to_fee)
 
 
-def _steps(value: Iterable[PenaltyStep]) -> tuple[PenaltyStep, ...]:
-    steps = tuple(sorted(value, key=lambda s: s.after))
-    if len({s.after for s in steps}) != len(steps):
-        msg = "penalty.steps: two steps start at the same count"
-        raise PolicyError(msg)
-    return steps
+def _steps(value: Iterable[Any]) -> tuple[PenaltyStep, ...]:
+    items: tuple[Any, ...] = tuple(value)
+    steps: list[PenaltyStep] = []
+    for index, step in enumerate(items):
+        if not isinstance(step, PenaltyStep):
+            msg = f"penalty.steps[{index}]: expected a PenaltyStep, got {step!r}"
+            raise PolicyError(msg)
+        steps.append(step)
+    seen: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        if step.after in seen:
+            msg = f"penalty.steps[{index}].after: {step.after} is also the count of steps[{seen[step.after]}]"
+            raise PolicyError(msg)
+        seen[step.after] = index
+    return tuple(sorted(steps, key=lambda s: s.after))
 
 
 @attrs.frozen(kw_only=True)
@@ -666,9 +741,9 @@ def penalize(report: IncidentReport, rule: PenaltyRule, history: Iterable[Penalt
 class Drill:
     """A recorded drill of a playbook (planned Q2 work)."""
 
-    playbook_id: str
-    at: datetime
-    by: str
+    playbook_id: str = attrs.field(validator=_name)
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=_name)
     note: str = ""
 
 
@@ -693,12 +768,21 @@ class StaleEntry:
         return f"{self.playbook_id}: {since}; interval {self.interval.days} days"
 
 
-def _playbook_id_and_interval(item: Any, default: timedelta) -> tuple[str, timedelta]:
+def _playbook_id_and_interval(item: Any, default: timedelta, index: int) -> tuple[str, timedelta]:
     if isinstance(item, str):
         return item, default
     if isinstance(item, Mapping):
+        if not isinstance(item.get("id"), str) or not item["id"].strip():
+            msg = f"playbooks[{index}].id: expected a playbook id, got {item.get('id')!r}"
+            raise PolicyError(msg)
         interval = item.get("drill_every") or item.get("drill_interval") or default
+        if not isinstance(interval, timedelta) or interval <= timedelta(0):
+            msg = f"playbooks[{index}].drill_every: expected a positive duration, got {interval!r}"
+            raise PolicyError(msg)
         return str(item["id"]), interval
+    if not hasattr(item, "id"):
+        msg = f"playbooks[{index}]: expected a playbook id, a mapping with an id or a playbook, got {item!r}"
+        raise PolicyError(msg)
     interval = getattr(item, "drill_every", None) or getattr(item, "drill_interval", None) or default
     return str(item.id), interval
 
@@ -738,8 +822,8 @@ def stale(
         if pid not in last_use or report.opened_at > last_use[pid]:
             last_use[pid] = report.opened_at
     result = []
-    for item in playbooks:
-        pid, interval = _playbook_id_and_interval(item, default_interval)
+    for index, item in enumerate(playbooks):
+        pid, interval = _playbook_id_and_interval(item, default_interval, index)
         drilled = [t for t in (last_drill.get(pid), _recorded(item, "last_drilled")) if t is not None and t <= now]
         used = [t for t in (last_use.get(pid), _recorded(item, "last_used")) if t is not None and t <= now]
         entry = StaleEntry(

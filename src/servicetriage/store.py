@@ -158,15 +158,23 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reports ADD COLUMN customer_id TEXT;
     UPDATE reports SET customer_id = json_extract(data, '$.customer_id');
     CREATE INDEX reports_by_customer ON reports (customer_id);
-    """
-    + "".join(
-        f"""
-    CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table}
-    BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END;
-    """
-        for table in ("transitions", "versions", "amendments", "penalties")
-        for verb in ("update", "delete")
-    ),
+    CREATE TRIGGER transitions_no_update BEFORE UPDATE ON transitions
+        BEGIN SELECT RAISE(ABORT, 'transitions are append-only'); END;
+    CREATE TRIGGER transitions_no_delete BEFORE DELETE ON transitions
+        BEGIN SELECT RAISE(ABORT, 'transitions are append-only'); END;
+    CREATE TRIGGER versions_no_update BEFORE UPDATE ON versions
+        BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;
+    CREATE TRIGGER versions_no_delete BEFORE DELETE ON versions
+        BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;
+    CREATE TRIGGER amendments_no_update BEFORE UPDATE ON amendments
+        BEGIN SELECT RAISE(ABORT, 'amendments are append-only'); END;
+    CREATE TRIGGER amendments_no_delete BEFORE DELETE ON amendments
+        BEGIN SELECT RAISE(ABORT, 'amendments are append-only'); END;
+    CREATE TRIGGER penalties_no_update BEFORE UPDATE ON penalties
+        BEGIN SELECT RAISE(ABORT, 'penalties are append-only'); END;
+    CREATE TRIGGER penalties_no_delete BEFORE DELETE ON penalties
+        BEGIN SELECT RAISE(ABORT, 'penalties are append-only'); END;
+    """,
 )
 
 #: The schema version this code writes.
@@ -243,27 +251,54 @@ def amendment_to_data(amendment: Amendment) -> dict[str, Any]:
 
 
 def amendment_from_data(data: Any) -> Amendment:
-    """Build an amendment from its plain-data form (:func:`amendment_to_data`)."""
-    try:
-        provenance = data.get("provenance") or {}
-        return Amendment(
-            id=data["id"],
-            target=Target(kind=data["target"]["kind"], id=data["target"]["id"]),
-            base=data.get("base"),
-            operations=[
-                Operation(op=o["op"], path=o.get("path", ()), value=o.get("value"), index=o.get("index"))
-                for o in data["operations"]
-            ],
-            provenance=Provenance(
-                incidents=provenance.get("incidents", ()),
-                proposed_by=provenance.get("proposed_by", "learning"),
-                reason=provenance.get("reason", ""),
-            ),
-            summary=data.get("summary", ""),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        msg = f"amendment: missing or malformed field {exc}"
-        raise PolicyError(msg) from None
+    """Build an amendment from its plain-data form (:func:`amendment_to_data`).
+
+    Every error names the field's path and its value (``amendment.operations[1].op: ...``).
+    """
+    if not isinstance(data, dict):
+        msg = f"amendment: expected a table of fields, got {data!r:.200}"
+        raise PolicyError(msg)
+    for name in ("id", "target", "operations"):
+        if name not in data:
+            msg = f"amendment.{name}: missing"
+            raise PolicyError(msg)
+    target = data["target"]
+    if not isinstance(target, dict) or set(target) != {"kind", "id"}:
+        msg = f"amendment.target: expected a table with 'kind' and 'id', got {target!r}"
+        raise PolicyError(msg)
+    operations = data["operations"]
+    if not isinstance(operations, list | tuple):
+        msg = f"amendment.operations: expected a list of operations, got {operations!r:.200}"
+        raise PolicyError(msg)
+    built = []
+    for index, item in enumerate(operations):
+        where = f"amendment.operations[{index}]"
+        if not isinstance(item, dict) or "op" not in item:
+            msg = f"{where}: expected a table with 'op', 'path' and 'value', got {item!r:.200}"
+            raise PolicyError(msg)
+        try:
+            built.append(
+                Operation(op=item["op"], path=item.get("path", ()), value=item.get("value"), index=item.get("index"))
+            )
+        except PolicyError as exc:
+            msg = f"{where}.{str(exc).removeprefix('operation.')}"
+            raise PolicyError(msg) from None
+    provenance = data.get("provenance") or {}
+    if not isinstance(provenance, dict):
+        msg = f"amendment.provenance: expected a table, got {provenance!r:.200}"
+        raise PolicyError(msg)
+    return Amendment(
+        id=data["id"],
+        target=Target(kind=target["kind"], id=target["id"]),
+        base=data.get("base"),
+        operations=built,
+        provenance=Provenance(
+            incidents=provenance.get("incidents", ()),
+            proposed_by=provenance.get("proposed_by", "learning"),
+            reason=provenance.get("reason", ""),
+        ),
+        summary=data.get("summary", ""),
+    )
 
 
 def version_to_data(version: Version) -> dict[str, Any]:
@@ -283,7 +318,21 @@ def version_to_data(version: Version) -> dict[str, Any]:
 
 
 def version_from_data(data: Any) -> Version:
-    """Build a version from its plain-data form, without re-hashing (so tampering stays visible)."""
+    """Build a version from its plain-data form, without re-hashing (so tampering stays visible).
+
+    A missing or malformed field raises :class:`~servicetriage.errors.StoreError` naming it.
+    """
+    try:
+        return _version(data)
+    except KeyError as exc:
+        msg = f"version.{exc.args[0]}: missing"
+        raise StoreError(msg) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        msg = f"version: malformed ({exc}) in {data!r:.200}"
+        raise StoreError(msg) from None
+
+
+def _version(data: Any) -> Version:
     return Version(
         target=Target(kind=data["target"]["kind"], id=data["target"]["id"]),
         number=data["number"],
@@ -387,6 +436,23 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
 
 
+def _subject(value: Subject | str) -> Subject:
+    try:
+        return value if isinstance(value, Subject) else Subject(value)
+    except ValueError:
+        msg = f"subject: expected one of 'report', 'amendment', got {value!r}"
+        raise PolicyError(msg) from None
+
+
+def _report_state(value: ReportState | str) -> ReportState:
+    try:
+        return value if isinstance(value, ReportState) else ReportState(value)
+    except ValueError:
+        choices = ", ".join(repr(s.value) for s in ReportState)
+        msg = f"state: expected one of {choices}, got {value!r}"
+        raise PolicyError(msg) from None
+
+
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -404,6 +470,9 @@ class Store:
         self, path: str | Path, *, timeout: float = 30.0, synchronous: Literal["FULL", "NORMAL"] = "FULL"
     ) -> None:
         self.path = Path(path)
+        if synchronous not in ("FULL", "NORMAL"):
+            msg = f"synchronous: expected 'FULL' or 'NORMAL', got {synchronous!r}"
+            raise StoreError(msg)
         if self.path.is_dir():
             msg = f"{self.path}: is a directory, not a store file"
             raise StoreError(msg)
@@ -521,7 +590,7 @@ class Store:
 
     def review(self, subject: Subject | str, id: str) -> Review:
         """The review (state and audit trail) of a report or an amendment."""
-        subject = Subject(subject)
+        subject = _subject(subject)
         trail = self._trail(subject, id)
         if not trail:
             msg = f"{self.path}: no {subject.value} {id!r}"
@@ -542,7 +611,7 @@ class Store:
 
         Applying an amendment goes through :meth:`apply`, which also writes the version.
         """
-        subject = Subject(subject)
+        subject = _subject(subject)
         if event in (AmendmentEvent.APPLY, "apply"):
             msg = f"amendment {id}: apply it with Store.apply, which also writes the new version"
             raise PolicyError(msg)
@@ -656,7 +725,7 @@ class Store:
                 """SELECT r.data FROM reports r JOIN transitions t ON t.subject='report' AND t.id=r.id
                    WHERE t.seq = (SELECT MAX(seq) FROM transitions WHERE subject='report' AND id=r.id)
                    AND t.state=? ORDER BY r.id""",
-                (ReportState(state).value,),
+                (_report_state(state).value,),
             )
         return tuple(report_from_data(json.loads(data)) for (data,) in rows)
 

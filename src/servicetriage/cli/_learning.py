@@ -126,6 +126,9 @@ def _learn(args: argparse.Namespace) -> int:
     except ValueError as exc:
         msg = f"--window: {exc}"
         raise PolicyError(msg) from None
+    if args.min_count < 1:
+        msg = f"--min-count: expected a whole number >= 1, got {args.min_count}"
+        raise PolicyError(msg)
     config = LearningConfig(min_count=args.min_count, window=window, authority_id=args.authority)
     with _store(args) as store:
         proposals = propose(store.reports(ReportState.ACCEPTED), config, now)
@@ -151,6 +154,16 @@ def _learn(args: argparse.Namespace) -> int:
                 "trigger": p.trigger,
                 "summary": p.summary,
                 "incidents": list(p.evidence.incidents),
+                "evidence": {
+                    "count": p.evidence.count,
+                    "outcomes": dict(p.evidence.outcomes),
+                    "success_rate": str(p.evidence.success_rate),
+                    "satisfaction_before": _text(p.evidence.satisfaction_before),
+                    "satisfaction_after": _text(p.evidence.satisfaction_after),
+                    "max_amount": _text(p.evidence.max_amount),
+                    "exemplary": list(p.evidence.exemplary),
+                },
+                "item": _plain(p.item),
             }
             for p in proposals
         ]
@@ -161,6 +174,7 @@ def _learn(args: argparse.Namespace) -> int:
         for p in proposals:
             print(f"{p.id} {p.kind.value} {p.target}: {p.summary}")
             print(f"  incidents: {', '.join(p.evidence.incidents)}")
+            print(f"  evidence: {p.evidence.describe()}")
         for amendment_id in saved:
             print(f"proposed amendment {amendment_id}")
     return 0
@@ -212,6 +226,10 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         print(render_diff(changes, title=f"{history.versions[0].target} v{old.number} -> v{new.number}"))
     return 0
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _plain(value: Any) -> Any:
