@@ -976,7 +976,7 @@ class CompiledPolicy:
 
     def decide(self, request: Request, now: datetime) -> Decision:
         """Decide *request* at *now*; see :func:`authorize`."""
-        if now.tzinfo is None or now.utcoffset() is None:
+        if now.utcoffset() is None:
             require_aware("now", now)
         action = request.action
         ticket = request.ticket
