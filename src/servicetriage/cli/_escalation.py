@@ -237,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
             where += (f", climb {row['episode'] + 1}" if row["episode"] else "") + ")"
         note = f": {row['note']}" if row["note"] else ""
         print(f"  +{offset:<8} {row['at']}  {row['type']:<16} {', '.join(row['targets'])}{where}{note}")
-    print(f"status {summary['status']}; owner {state.owner} keeps the case")
+    by = f" by {', '.join(state.acknowledged_by)}" if state.acknowledged_by else ""
+    print(f"status {summary['status']}{by}; owner {state.owner} keeps the case")
     if summary["approvers"]:
         print(f"approvers: {', '.join(summary['approvers'])}")
     if summary["watchers"]:
