@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from servicetriage import strategies as sts
 from servicetriage.authority import AuthorityPolicy, Conditions, Delegation, Grant, Guardrail, Limits, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
 from servicetriage.errors import PolicyError, TicketError
@@ -191,3 +195,34 @@ def test_authority_check_loads_a_policy_file_and_names_bad_input(tmp_path: Path)
         authority_check(bad)
     with pytest.raises(PolicyError, match=r"authority: expected an AuthorityPolicy, a policy file or .* got 42"):
         authority_check(42)
+
+
+_REPORTS = sts.incident_reports(
+    opened_at=st.just(datetime(2026, 5, 1, 9, tzinfo=UTC)),
+    categories=st.sampled_from(["flight", "billing", "ride"]),
+    deviations=sts.deviations(
+        kinds=st.sampled_from(["refund", "compensation", "rebooking"]),
+        tiers=st.sampled_from(["agent", "supervisor", "manager"]),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sts.authority_policies(max_grants=6), _REPORTS)
+def test_a_fact_left_out_never_rejects_what_some_recorded_value_allows(
+    policy: AuthorityPolicy, report: IncidentReport
+) -> None:
+    open_report = attrs.evolve(report, quadrant=None, channel=None)
+    verdicts = [c.verdict for c in check_deviations(open_report, policy)]
+    for quadrant in Quadrant:
+        for channel in Channel:
+            recorded = attrs.evolve(report, quadrant=quadrant, channel=channel)
+            for check, verdict in zip(check_deviations(recorded, policy), verdicts, strict=True):
+                if verdict is AuthorityVerdict.LACKED:
+                    assert check.verdict is AuthorityVerdict.LACKED
+                if check.verdict is AuthorityVerdict.HELD:
+                    assert verdict is AuthorityVerdict.HELD
+                # Each verdict agrees with what authorize says for the recorded facts.
+                request = deviation_request(recorded, check.index)
+                decision = authorize(request, policy, recorded.deviations[check.index].at or recorded.opened_at)
+                assert (decision.outcome is DecisionOutcome.ALLOWED) == (check.verdict is AuthorityVerdict.HELD)

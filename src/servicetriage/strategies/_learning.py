@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from servicetriage.model import ActionKind, CustomerTier, Money, Quadrant
+from servicetriage.model import ActionKind, Channel, CustomerTier, Money, Quadrant
 from servicetriage.review import Deviation, Feedback, IncidentReport, Outcome, PlaybookRef, TimelineEvent
 from servicetriage.strategies._model import aware_datetimes, money
 from servicetriage.versions import Amendment, Operation, OpKind, Provenance, Target, apply_operations, thaw
@@ -47,7 +47,11 @@ def incident_reports(
     exemplary: st.SearchStrategy[bool] | None = None,
     false_alarm: st.SearchStrategy[bool] | None = None,
 ) -> IncidentReport:
-    """Valid incident reports: a timeline in order, resolved after opened, 0 to *max_deviations* deviations."""
+    """Valid incident reports: a timeline in order, resolved after opened, 0 to *max_deviations* deviations.
+
+    Deviations come from :func:`deviations` unless *deviations* is given; the
+    customer id and the channel are sometimes left out, as real reports do.
+    """
     opened = draw(opened_at if opened_at is not None else aware_datetimes())
     offsets = sorted(draw(st.lists(st.integers(0, 24 * 60), max_size=4)))
     timeline = tuple(
@@ -66,6 +70,8 @@ def incident_reports(
         category=draw(categories if categories is not None else st.sampled_from(["flight", "ride", "billing"])),
         quadrant=draw(st.none() | st.sampled_from(Quadrant)),
         customer_tier=draw(st.sampled_from(CustomerTier)),
+        customer_id=draw(st.none() | st.from_regex(r"C[0-9]{1,3}", fullmatch=True)),
+        channel=draw(st.none() | st.sampled_from(Channel)),
         reporter=draw(st.none() | st.from_regex(r"C[0-9]{1,4}", fullmatch=True)),
         timeline=timeline,
         deviations=tuple(draw(st.lists(strategy, max_size=max_deviations))),
