@@ -62,7 +62,10 @@ def raise_signal(ticket: Ticket, which: str, data: st.DataObject) -> Ticket:
     if which == "flag":
         return attrs.evolve(ticket, flags=ticket.flags | {data.draw(st.sampled_from(Flag))})
     if which == "channel":
-        return attrs.evolve(ticket, channel=data.draw(st.sampled_from([Channel.REGULATOR, Channel.SOCIAL_MEDIA])))
+        signalling = (Channel.REGULATOR, Channel.SOCIAL_MEDIA)
+        if ticket.channel in signalling:
+            return ticket  # switching between them would drop one signal, not raise one
+        return attrs.evolve(ticket, channel=data.draw(st.sampled_from(signalling)))
     if which == "keyword":
         word = data.draw(st.sampled_from(["SOS", "救命", "报警", "police", "12315", "微博", "stranded", "gift card"]))
         return attrs.evolve(ticket, text=ticket.text + " " + word)
