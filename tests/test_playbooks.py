@@ -11,7 +11,7 @@ from hypothesis import given, settings
 
 from servicetriage import strategies as sts
 from servicetriage.calendar import BusinessCalendar, WeeklyHours
-from servicetriage.config import dump, load, load_file, structure
+from servicetriage.config import dump, load, load_file, load_section, structure
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     Channel,
@@ -19,6 +19,7 @@ from servicetriage.model import (
     Flag,
     Level,
     Mark,
+    Money,
     ObligationKind,
     Pause,
     Quadrant,
@@ -260,3 +261,68 @@ def test_check_flags_a_rare_plan_that_has_not_been_drilled_within_its_interval()
     assert findings((drilled,), now=T0 + timedelta(days=89)) == set()
     assert ("playbook.drill-overdue", "playbooks[0].last_drilled") in findings((drilled,), now=T0 + timedelta(days=91))
     assert ("playbook.drill-overdue", "playbooks[0].last_drilled") in findings((RIDE_SAFETY_SOS,), now=T0)
+
+
+def test_an_english_keyword_matches_whole_words_only() -> None:
+    overcharged = ticket(category="ride", text="The driver charged me 300 pesos for a short trip")
+    assert match(overcharged, triage(Quadrant.Q3), WORKED_PLAYBOOKS) == ()
+    sos = ticket(category="ride", text="sos! please help")
+    assert [m.playbook.id for m in match(sos, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+
+
+def test_a_chinese_keyword_matches_inside_a_sentence() -> None:
+    sos = ticket(category="ride", text="乘客在车上喊救命，请马上处理")
+    assert [m.playbook.id for m in match(sos, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+    mixed = ticket(category="ride", text="乘客按下了SOS按钮")
+    assert [m.playbook.id for m in match(mixed, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+
+
+def test_a_formal_complaint_starts_the_seven_step_method() -> None:
+    found = match(ticket(text="I want to file a complaint about your agent"), triage(Quadrant.Q3), WORKED_PLAYBOOKS)
+    assert [m.playbook.id for m in found] == ["angry-customer"]
+
+
+@given(sts.tickets(), sts.playbook_sets())
+@settings(max_examples=60)
+def test_match_returns_exactly_the_playbooks_with_a_matching_trigger(ticket: Ticket, plans: PlaybookSet) -> None:
+    tri = attrs.evolve(triage(), ticket_id=ticket.id)
+    found = match(ticket, tri, plans)
+    expected = [p for p in plans.playbooks if any(t.evaluate(ticket, tri) is not None for t in p.triggers)]
+    assert sorted(id(m.playbook) for m in found) == sorted(id(p) for p in expected)
+    for m in found:
+        best = max(t.specificity for t in m.playbook.triggers if t.evaluate(ticket, tri) is not None)
+        assert m.specificity == best
+        assert m.playbook.triggers[m.trigger].specificity == best
+
+
+@given(sts.playbooks(), sts.tickets(), sts.aware_datetimes())
+@settings(max_examples=60)
+def test_a_started_plan_keeps_every_step_and_puts_each_at_now_plus_its_offset(
+    plan: Playbook, ticket: Ticket, now: datetime
+) -> None:
+    steps = start_playbook(plan, ticket, now)
+    assert [s.index for s in steps] == list(range(len(plan.steps)))
+    assert [s.due for s in steps] == [now + step.due for step in plan.steps]
+    assert {(s.playbook_id, s.version, s.ticket_id) for s in steps} == {(plan.id, plan.version, ticket.id)}
+
+
+def test_a_q1_ticket_without_a_plan_is_decided_under_delegated_authority() -> None:
+    from servicetriage.authority import Actor, AuthorityPolicy, Request, authorize  # noqa: PLC0415
+
+    policy = load_section(ROOT / "examples" / "authority.toml", "authority", AuthorityPolicy, required=True)
+    assert policy is not None
+    stranded = ticket(category="flight", text="My last flight home was cancelled; I am stuck at the airport")
+    placed = triage(Quadrant.Q1)
+    assert match(stranded, placed, WORKED_PLAYBOOKS) == ()
+    request = Request(
+        actor=Actor(id="agent.li", tier="agent"),
+        action="rebooking",
+        ticket=stranded,
+        amount=Money.parse("2400 CNY"),
+        triage=placed,
+        playbook=None,
+    )
+    decision = authorize(request, policy, T0)
+    assert "fallback.delegated_authority" in [r.code for r in decision.reasons]
+    with_plan = authorize(attrs.evolve(request, playbook="stranded-traveller"), policy, T0)
+    assert "fallback.delegated_authority" not in [r.code for r in with_plan.reasons]

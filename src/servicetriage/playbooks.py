@@ -22,6 +22,8 @@ seven-step method) and :data:`RIDE_SAFETY_SOS`.
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +77,23 @@ _ZERO = timedelta(0)
 #: them but excludes Q1 can never match.
 _FORCES_Q1_FLAGS = frozenset({Flag.SAFETY, Flag.POLICE})
 _FORCES_Q1_MARKS = frozenset({Mark.DIRECT_TO_TOP, Mark.VERIFY_AFTERWARDS})
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyword_pattern(word: str) -> re.Pattern[str]:
+    """The pattern of one early-sign keyword, matched against lower-cased text.
+
+    The same rule as the triage keyword scanner: an end of the keyword that is
+    an ASCII letter or digit must not touch another one (``SOS`` is not found
+    in ``pesos``); other scripts (Chinese) match anywhere.
+    """
+    term = word.strip().lower()
+    head = r"(?<![a-z0-9])" if term[:1] in _ALNUM else ""
+    tail = r"(?![a-z0-9])" if term[-1:] in _ALNUM else ""
+    return re.compile(head + re.escape(term) + tail)
 
 
 def _fmt(value: timedelta) -> str:
@@ -179,7 +198,9 @@ class Trigger:
     Sets such as ``quadrants``, ``priorities``, ``categories``, ``channels``
     and ``customer_tiers`` need *any one* member to match; ``flags`` and
     ``marks`` need *every* member; ``keywords`` (early signs) need any one
-    to appear in the ticket's subject or text, ignoring case;
+    to appear in the ticket's subject or text, ignoring case (as in triage,
+    keywords in ASCII letters and digits match whole words: ``SOS`` is not
+    found in ``pesos``; other scripts, such as Chinese, match anywhere);
     ``attributes`` need every key to hold exactly that value. A trigger
     may never read a protected attribute (language, nationality...).
     """
@@ -250,8 +271,8 @@ class Trigger:
                 return None
             reasons.append(Reason("trigger.customer_tier", f"customer tier {ticket.customer.tier.value}"))
         if self.keywords:
-            haystack = f"{ticket.subject}\n{ticket.text}".casefold()
-            found = [word for word in self.keywords if word.casefold() in haystack]
+            haystack = f"{ticket.subject}\n{ticket.text}".lower()
+            found = [word for word in self.keywords if _keyword_pattern(word).search(haystack)]
             if not found:
                 return None
             evidence = FrozenMap({"keywords": ", ".join(found)})
@@ -563,7 +584,18 @@ ANGRY_CUSTOMER = Playbook(
     triggers=(
         Trigger(marks=frozenset({Mark.COMPLAINT_RISK})),
         Trigger(
-            keywords=("angry", "furious", "unacceptable", "outrageous", "complain", "投诉", "生气", "愤怒", "太差"),
+            keywords=(
+                "angry",
+                "furious",
+                "unacceptable",
+                "outrageous",
+                "complain",
+                "complaint",
+                "投诉",
+                "生气",
+                "愤怒",
+                "太差",
+            ),
         ),
     ),
     steps=(
