@@ -533,3 +533,29 @@ def test_bad_timeouts_are_policy_errors_naming_the_field(data: dict[str, object]
     with pytest.raises(PolicyError) as info:
         structure({"chains": [data]}, EscalationPolicy)
     assert str(info.value) == message
+
+
+def test_a_work_orders_follow_up_counts_business_time_before_the_due_time() -> None:
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)  # a Wednesday; two business hours end at 10:00 Thursday
+    order, obligations = open_work_order(
+        Case(ticket_id="T1", owner="a"),
+        "billing",
+        "refund",
+        evening,
+        2 * 60 * M,
+        follow_up_before=90 * M,
+        calendar=calendar,
+    )
+    follow_up = next(o for o in obligations if o.kind is ObligationKind.FOLLOW_UP)
+    assert order.due == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+    assert follow_up.due == evening + 30 * M  # not 08:30 Thursday, before the office opens
+
+
+def test_an_acknowledgement_timeout_counts_business_time_on_a_business_time_chain() -> None:
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    chain = Chain(id="c", business_time=True, ack_timeout=2 * 60 * M, steps=(Step(tiers=("agent",)),))
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), evening, owner="a", calendar=calendar)
+    state, _ = advance(state, evening, [Event(kind=EventKind.ACKNOWLEDGED, at=evening, by="wu")])
+    assert state.ack_expires == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)

@@ -452,8 +452,11 @@ def open_work_order(
 
     1. ``NOTIFY_DEPARTMENT`` to the department, due at once (*now*);
     2. ``FOLLOW_UP`` with the department, due ``follow_up_before`` before the
-       work order's due time (at the due time by default);
-    3. ``REPORT_TO_CUSTOMER``, due ``report_back_within`` after the due time.
+       work order's due time (at the due time by default), counted in
+       business time too when a *calendar* is given, so it never falls in
+       closed hours;
+    3. ``REPORT_TO_CUSTOMER``, due ``report_back_within`` after the due time
+       (wall-clock: the customer is waiting whatever the office hours).
 
     The case keeps its owner: the work order names the owner, and every
     obligation is the owner's to fulfil.
@@ -468,7 +471,12 @@ def open_work_order(
     if report_back_within < _ZERO:
         msg = f"report_back_within: expected a duration >= 0, got '{_fmt(report_back_within)}'"
         raise PolicyError(msg)
-    due = calendar.add(now, due_in) if calendar is not None else now + due_in
+    if calendar is not None:
+        due = calendar.add(now, due_in)
+        follow_up = calendar.add(now, due_in - follow_up_before)
+    else:
+        due = now + due_in
+        follow_up = due - follow_up_before
     order = WorkOrder(
         id=id if id is not None else f"{case.ticket_id}/{department}/{now.isoformat()}",
         ticket_id=case.ticket_id,
@@ -483,7 +491,7 @@ def open_work_order(
         Obligation(kind=ObligationKind.NOTIFY_DEPARTMENT, due=now, to=department, note=task, rule=rule),
         Obligation(
             kind=ObligationKind.FOLLOW_UP,
-            due=max(now, due - follow_up_before),
+            due=follow_up,
             to=department,
             note=f"{case.owner} follows up: {task}",
             rule=rule,
