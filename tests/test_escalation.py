@@ -559,3 +559,8 @@ def test_an_acknowledgement_timeout_counts_business_time_on_a_business_time_chai
     state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), evening, owner="a", calendar=calendar)
     state, _ = advance(state, evening, [Event(kind=EventKind.ACKNOWLEDGED, at=evening, by="wu")])
     assert state.ack_expires == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+
+
+def test_check_finds_a_chain_whose_steps_all_lack_a_target() -> None:
+    hollow = Chain(id="h", quadrants=frozenset({Quadrant.Q2}), steps=(Step(delay=5 * M), Step(delay=M)))
+    assert ("escalation.no-steps", "escalation.chains[0].steps") in codes(EscalationPolicy(chains=(hollow,)))

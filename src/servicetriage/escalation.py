@@ -1108,7 +1108,8 @@ def check_escalation_policy(policy: EscalationPolicy) -> tuple[Finding, ...]:
     ``escalation.unreachable-step`` (warning: after a step that repeats
     forever), ``escalation.duplicate-step`` (warning: same targets again with
     zero delay), ``escalation.q1-waits-empty`` (warning: an empty ``wait``
-    step in a Q1 chain), ``escalation.no-steps`` (warning). Negative delays
+    step in a Q1 chain), ``escalation.no-steps`` (warning: no step, or no
+    step with a target). Negative delays
     and missing repeat intervals never get this far: the policy cannot be
     built with them (a :class:`~servicetriage.errors.PolicyError` names the
     field).
@@ -1134,8 +1135,14 @@ def check_escalation_policy(policy: EscalationPolicy) -> tuple[Finding, ...]:
                     "covers every triage it covers and comes first",
                 )
                 break
-        if not chain.steps:
-            add("escalation.no-steps", Severity.WARNING, f"{base}.steps", f"chain {chain.id!r} notifies nobody")
+        if all(step.empty for step in chain.steps):
+            what = "has no step" if not chain.steps else "has only steps without a target"
+            add(
+                "escalation.no-steps",
+                Severity.WARNING,
+                f"{base}.steps",
+                f"chain {chain.id!r} notifies nobody: it {what}",
+            )
         reaches_top = chain.direct_to_top
         forever_at: int | None = None
         previous: Step | None = None
