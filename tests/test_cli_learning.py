@@ -61,7 +61,7 @@ def test_the_loop_from_report_to_a_new_playbook_version(tmp_path: Path, capsys: 
 def test_diff_and_rollback_between_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = ["--store", str(tmp_path / "s.db")]
     doc = tmp_path / "p.json"
-    doc.write_text(json.dumps({"id": "p", "steps": [{"id": "listen"}]}))
+    doc.write_text(json.dumps({"id": "p", "title": "Plan", "steps": [{"action": "listen"}]}))
     who = ["--actor", "ops", "--at", "2026-01-01T00:00:00+00:00"]
     assert _run(capsys, "playbook", "init", "p", str(doc), *who, *store)[0] == 0
     assert _run(capsys, "playbook", "rollback", "p", "--to", "1", *who, "--reason", "no-op", *store)[0] == 0
@@ -147,3 +147,77 @@ def test_report_add_refuses_a_report_the_authority_file_does_not_allow(
     assert f"report {ID}.deviations[0]: agent.li at tier 'agent' lacked the authority for 'rebooking' of 620 CNY" in err
     policy.write_text(grant + 'limits = { max_amount = "800 CNY" }\n')
     assert _run(capsys, "report", "add", str(AIRLINE), "--authority", str(policy), *store)[0] == 0
+
+
+def test_playbook_init_checks_the_document_and_reads_sections(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    who = ["--actor", "ops", "--at", "2026-01-01T00:00:00+00:00"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "p", "title": "Plan", "steps": [{"role": "owner"}]}))
+    code, _, err = _run(capsys, "playbook", "init", "p", str(bad), *who, *store)
+    assert code == 2
+    assert "bad.json: playbook:p v1: steps[0].action" in err
+    assert (
+        _run(capsys, "playbook", "init", "default", "examples/authority.toml", "--kind", "authority", *who, *store)[0]
+        == 0
+    )
+    code, out, _ = _run(capsys, "playbook", "show", "default", "--kind", "authority", *store)
+    assert json.loads(out)["grants"][0]["id"] == "agent-rebook-stranded"
+    plans = tmp_path / "plans.toml"
+    plans.write_text('[[playbooks]]\nid = "a"\ntitle = "A"\nsteps = [{action = "listen"}]\n')
+    code, _, err = _run(capsys, "playbook", "init", "b", str(plans), *who, *store)
+    assert code == 2
+    assert "plans.toml: playbooks: no playbook with id 'b'; the file has 'a'" in err
+    assert _run(capsys, "playbook", "init", "a", str(plans), *who, *store)[0] == 0
+
+
+def test_playbook_apply_refuses_an_amendment_that_breaks_the_playbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from servicetriage.store import Store  # noqa: PLC0415
+    from servicetriage.versions import Amendment, Operation, Target  # noqa: PLC0415
+
+    path = tmp_path / "s.db"
+    doc = tmp_path / "p.json"
+    doc.write_text(json.dumps({"id": "p", "title": "Plan", "steps": [{"action": "listen"}]}))
+    who = ["--actor", "ops", "--at", "2026-01-01T00:00:00+00:00"]
+    assert _run(capsys, "playbook", "init", "p", str(doc), *who, "--store", str(path))[0] == 0
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    with Store(path) as store:
+        head = store.head(Target(kind="playbook", id="p"))
+        assert head is not None
+        amendment = Amendment(
+            id="A-1", target=head.target, base=head.hash, operations=[Operation(op="remove", path="steps[0]")]
+        )
+        store.propose(amendment, author="li", at=at)
+        store.advance("amendment", "A-1", "approve", actor="wang", at=at, reason="ok")
+    code, _, err = _run(capsys, "playbook", "apply", "A-1", "--actor", "wang", "--store", str(path))
+    assert code == 2
+    assert "playbook:p v2: steps: expected at least one step" in err
+    with Store(path) as store:
+        assert store.history(Target(kind="playbook", id="p")).head.number == 1  # type: ignore[union-attr]
+        assert store.review("amendment", "A-1").state.value == "approved"
+
+
+def test_learning_again_after_apply_proposes_only_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    assert _run(capsys, "report", "add", str(AIRLINE), *store)[0] == 0
+    for n, event in enumerate(["submit", "start", "accept"]):
+        at = f"2017-04-13T1{n}:00:00+08:00"
+        assert _run(capsys, "review", event, ID, "--actor", "sup.zhao", "--reason", "ok", "--at", at, *store)[0] == 0
+    learn = ["learn", "--now", "2017-04-14T00:00:00+08:00", "--save", *store]
+    _code, out, _ = _run(capsys, *learn)
+    (amendment,) = [line.split()[-1] for line in out.splitlines() if line.startswith("proposed amendment")]
+    _code, out, _ = _run(capsys, *learn)
+    assert "proposed amendment" not in out  # the same proposal on the same version is kept once
+    assert _run(capsys, "review", "approve", amendment, "--actor", "sup.zhao", "--reason", "ok", *store)[0] == 0
+    assert _run(capsys, "playbook", "apply", amendment, "--actor", "sup.zhao", *store)[0] == 0
+    _code, out, _ = _run(capsys, *learn)
+    assert "already holds it" in out
+    assert "proposed amendment" not in out

@@ -406,7 +406,10 @@ class Proposal:
         """The proposal as an amendment made on *base* (the target's current version, or ``None``).
 
         A playbook document's ``version`` field (1 when left out) is raised
-        by one, so reports can name the version they used.
+        by one, so reports can name the version they used. The default id
+        joins the proposal's id and the base's short hash, so the same
+        proposal made again on the same version has the same id, and on a
+        later version a new one.
         """
         if base is not None and base.target != self.target:
             msg = f"proposal {self.id} targets {self.target}, not {base.target}"
@@ -420,7 +423,7 @@ class Proposal:
             if isinstance(number, int) and not isinstance(number, bool):
                 operations = (*operations, Operation(op=OpKind.SET, path=("version",), value=number + 1))
         return Amendment(
-            id=id or f"A-{self.id.removeprefix('P-')}",
+            id=id or f"A-{self.id.removeprefix('P-')}-{base.short[:8] if base is not None else 'new'}",
             target=self.target,
             base=base.hash if base is not None else None,
             operations=operations,

@@ -73,7 +73,7 @@ from servicetriage.versions import (
 from servicetriage.versions import apply as apply_amendment
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "DEFAULT_STORE",
@@ -90,6 +90,7 @@ __all__ = [
     "load_reports",
     "report_from_data",
     "report_to_data",
+    "typed_check",
     "version_from_data",
     "version_to_data",
 ]
@@ -405,6 +406,31 @@ def authority_check(authority: Any) -> Authority:
         f"got {authority!r}"
     )
     raise PolicyError(msg)
+
+
+def typed_check(kind: str) -> Callable[[Version], object] | None:
+    """A check that a version of a *kind* document loads as its type, for :meth:`Store.apply`.
+
+    ``"playbook"`` documents must load as a
+    :class:`~servicetriage.playbooks.Playbook`, ``"authority"`` documents as
+    an :class:`~servicetriage.authority.AuthorityPolicy`; errors name the
+    version and every bad field's path. Other kinds have no check (``None``).
+    """
+    from servicetriage.playbooks import Playbook  # noqa: PLC0415 - only when checking
+
+    types: dict[str, type[Any]] = {"playbook": Playbook, "authority": AuthorityPolicy}
+    cls = types.get(kind)
+    if cls is None:
+        return None
+
+    def check(version: Version) -> object:
+        try:
+            return document_as(version, cls)
+        except PolicyError as exc:
+            problems = tuple(f"{version.target} v{version.number}: {p}" for p in exc.problems)
+            raise PolicyError("; ".join(problems), problems) from None
+
+    return check
 
 
 def document_of(value: Any) -> Document:
@@ -831,18 +857,31 @@ class Store:
         """Store version 1 of a new document (``ConflictError`` if it exists)."""
         return self.append(create(target, document, author=author, at=at, message=message))
 
-    def apply(self, amendment_id: str, *, actor: str, at: datetime, reason: str = "applied") -> Version:
+    def apply(
+        self,
+        amendment_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str = "applied",
+        check: Callable[[Version], object] | None = None,
+    ) -> Version:
         """Apply an approved amendment: write the new version and mark the amendment applied, atomically.
 
         Raises :class:`~servicetriage.errors.TransitionError` when the
         amendment is not approved and :class:`~servicetriage.errors.ConflictError`
-        when it was made on another version than the current one.
+        when it was made on another version than the current one. *check*,
+        if given, sees the new version before it is written and may refuse it
+        by raising (:func:`typed_check` makes one that loads the document as
+        a ``Playbook`` or an ``AuthorityPolicy``); then nothing is written.
         """
         amendment = self.amendment(amendment_id)
         with self._tx():
             before = self.review(Subject.AMENDMENT, amendment_id)
             after = advance(before, AmendmentEvent.APPLY, actor=actor, at=at, reason=reason)
             version = apply_amendment(self._head(amendment.target), amendment, author=actor, at=at)
+            if check is not None:
+                check(version)
             self._insert_version(version)
             self._insert_transitions(after, len(before.trail))
         return version

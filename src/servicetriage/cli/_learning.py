@@ -15,8 +15,15 @@ from servicetriage.config import parse_duration, read_document
 from servicetriage.errors import PolicyError
 from servicetriage.learning import LearningConfig, propose
 from servicetriage.review import Authority, ReportState, Subject
-from servicetriage.store import Store, authority_check, default_store_path, load_reports, version_to_data
-from servicetriage.versions import Target, diff, render_diff
+from servicetriage.store import (
+    Store,
+    authority_check,
+    default_store_path,
+    load_reports,
+    typed_check,
+    version_to_data,
+)
+from servicetriage.versions import Target, apply_operations, create, diff, render_diff
 
 if TYPE_CHECKING:
     import argparse
@@ -135,10 +142,17 @@ def _learn(args: argparse.Namespace) -> int:
         saved = []
         for proposal in proposals:
             if args.save:
+                head = store.head(proposal.target)
                 try:
-                    amendment = proposal.amendment(store.head(proposal.target))
+                    amendment = proposal.amendment(head)
                 except PolicyError as exc:
                     print(f"skipped {proposal.id}: {exc}")
+                    continue
+                if (
+                    head is not None
+                    and apply_operations(head.document, proposal.operations(head.document)) == head.document
+                ):
+                    print(f"skipped {proposal.id}: {proposal.target} v{head.number} already holds it")
                     continue
                 if any(a.id == amendment.id for a in store.amendments(proposal.target)):
                     continue
@@ -183,10 +197,34 @@ def _learn(args: argparse.Namespace) -> int:
 # ---- playbook (any versioned document)
 
 
+def _section(data: Any, args: argparse.Namespace) -> Any:
+    """The document for *args.id* in a file: an ``[authority]`` section, or one of ``[[playbooks]]`` by id."""
+    if not isinstance(data, dict):
+        return data
+    if args.kind == "authority" and isinstance(data.get("authority"), dict):
+        return data["authority"]
+    if args.kind == "playbook" and isinstance(data.get("playbooks"), list):
+        found = [p for p in data["playbooks"] if isinstance(p, dict) and p.get("id") == args.id]
+        if not found:
+            ids = ", ".join(repr(p.get("id")) for p in data["playbooks"] if isinstance(p, dict))
+            msg = f"{args.file}: playbooks: no playbook with id {args.id!r}; the file has {ids or 'none'}"
+            raise PolicyError(msg)
+        return found[0]
+    return data
+
+
 def _init(args: argparse.Namespace) -> int:
-    data = read_document(args.file)
+    data = _section(read_document(args.file), args)
+    version = create(_target(args), data, author=args.actor, at=_time(args.at, "--at"), message=args.reason)
+    check = typed_check(args.kind)
+    if check is not None:
+        try:
+            check(version)
+        except PolicyError as exc:
+            problems = tuple(f"{args.file}: {p}" for p in exc.problems)
+            raise PolicyError("; ".join(problems), problems) from None
     with _store(args) as store:
-        version = store.create(_target(args), data, author=args.actor, at=_time(args.at, "--at"), message=args.reason)
+        store.append(version)
     print(version)
     return 0
 
@@ -240,7 +278,14 @@ def _plain(value: Any) -> Any:
 
 def _apply(args: argparse.Namespace) -> int:
     with _store(args) as store:
-        version = store.apply(args.amendment, actor=args.actor, at=_time(args.at, "--at"), reason=args.reason)
+        kind = store.amendment(args.amendment).target.kind
+        version = store.apply(
+            args.amendment,
+            actor=args.actor,
+            at=_time(args.at, "--at"),
+            reason=args.reason,
+            check=typed_check(kind),
+        )
     print(version)
     return 0
 
@@ -335,7 +380,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
     playbook = sub.add_parser("playbook", help="versioned playbooks and policies: history, diff, apply, rollback")
     psub = playbook.add_subparsers(dest="action", required=True, metavar="ACTION")
-    init = psub.add_parser("init", help="store version 1 of a document from a TOML, JSON or YAML file")
+    init = psub.add_parser(
+        "init",
+        help="store version 1 of a document from a TOML, JSON or YAML file (checked as a Playbook or AuthorityPolicy)",
+    )
     _doc_args(init)
     init.add_argument("file")
     _who(init, reason=False)
