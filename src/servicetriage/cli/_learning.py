@@ -188,7 +188,6 @@ def _learn(args: argparse.Namespace) -> int:
         for p in proposals:
             print(f"{p.id} {p.kind.value} {p.target}: {p.summary}")
             print(f"  incidents: {', '.join(p.evidence.incidents)}")
-            print(f"  evidence: {p.evidence.describe()}")
         for amendment_id in saved:
             print(f"proposed amendment {amendment_id}")
     return 0
