@@ -3,7 +3,8 @@
 Run: /work/venv/bin/python bench/bench_escalation.py
 
 Three workloads on the Q1 chain of examples/escalation.toml (4 steps, an
-executive step that repeats, two progress-report cadences):
+executive step that repeats, an exhaustion timer, two progress-report
+cadences):
 
 - poll: a worker advances every open escalation once a minute; most calls
   find nothing due (the common case on a CRM's hot path);

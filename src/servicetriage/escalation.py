@@ -822,7 +822,18 @@ class _Run:
         self.step, self.round = index, done
         if not step.empty:
             targets = step.targets
-            self._emit(ActionType.NOTIFY, at, targets, step=index, round=done, note=step.note)
+            self.actions.append(
+                Action(
+                    type=ActionType.NOTIFY,
+                    due=at,
+                    ticket_id=self.case.ticket_id,
+                    targets=targets,
+                    step=index,
+                    round=done,
+                    episode=self.episode,
+                    note=step.note,
+                )
+            )
             self.case = self.case.brought_in(targets)
 
     def _exhaust(self, at: datetime) -> None:
@@ -889,7 +900,17 @@ class _Run:
             else:
                 report = reports[which]
                 target = Target(TargetKind.TIER, report.to)
-                self._emit(ActionType.REPORT_PROGRESS, best, (target,), report=which, note=report.note)
+                self.actions.append(
+                    Action(
+                        type=ActionType.REPORT_PROGRESS,
+                        due=best,
+                        ticket_id=self.case.ticket_id,
+                        targets=(target,),
+                        report=which,
+                        episode=self.episode,
+                        note=report.note,
+                    )
+                )
                 self.case = self.case.brought_in((target,), approve=False)
                 self.report_due[which] = best + report.every
 
