@@ -294,9 +294,7 @@ class LearningConfig:
     window: timedelta = attrs.field(default=timedelta(days=30), validator=_positive_window)
     min_success_rate: Decimal = attrs.field(default=Decimal("0.5"), converter=_rate)
     delegate: bool = True
-    conditions: tuple[str, ...] = attrs.field(
-        default=("quadrant", "customer_tier"), converter=_tiers, validator=_names
-    )
+    conditions: tuple[str, ...] = attrs.field(default=("quadrant", "customer_tier"), converter=_tiers, validator=_names)
     tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_tiers, validator=_some_names)
     playbooks: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_to_map)
     authority_id: str = attrs.field(default="default", validator=_name)

@@ -753,10 +753,7 @@ def _trail_problem(review: Review) -> str | None:
     for index, step in enumerate(review.trail[1:], start=1):
         event = step.event.value if step.event is not None else None
         if step.source is not previous.state or table.get((step.source, step.event)) is not step.state:
-            return (
-                f"{where}.trail[{index}]: cannot {event} in state {previous.state.value} "
-                f"to reach {step.state.value}"
-            )
+            return f"{where}.trail[{index}]: cannot {event} in state {previous.state.value} to reach {step.state.value}"
         if step.at < previous.at:
             return f"{where}.trail[{index}].at: {step.at.isoformat()} is before {previous.at.isoformat()}"
         if step.event is AmendmentEvent.APPROVE and step.actor == review.author:
