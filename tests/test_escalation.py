@@ -564,3 +564,11 @@ def test_an_acknowledgement_timeout_counts_business_time_on_a_business_time_chai
 def test_check_finds_a_chain_whose_steps_all_lack_a_target() -> None:
     hollow = Chain(id="h", quadrants=frozenset({Quadrant.Q2}), steps=(Step(delay=5 * M), Step(delay=M)))
     assert ("escalation.no-steps", "escalation.chains[0].steps") in codes(EscalationPolicy(chains=(hollow,)))
+
+
+def test_a_naive_now_or_a_stray_event_is_an_input_error_naming_it() -> None:
+    state = start(ticket(), triage(), POLICY, T0, owner="a")
+    with pytest.raises(TicketError, match="now: expected an aware datetime"):
+        advance(state, datetime(2026, 5, 6, 10, 0))
+    with pytest.raises(TicketError, match=r"events\[1\]: expected an Event, got 'ack'"):
+        advance(state, T0 + M, [Event(kind=EventKind.PROGRESS, at=T0), "ack"])  # type: ignore[list-item]

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
@@ -1069,9 +1069,16 @@ def advance(
     :raises TransitionError: *now* (or an event) is earlier than
         ``state.last``, an event is later than *now*, or an event is illegal
         in the state it meets (the message names the state and the event).
+    :raises TicketError: *now* is naive, or an item of *events* is not an
+        :class:`Event`.
     """
     last = state.last
-    if now < last:
+    try:
+        earlier = now < last
+    except TypeError:  # naive, or not a datetime at all: name it
+        require_aware("now", now)
+        raise
+    if earlier:
         msg = f"advance: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
         raise TransitionError(msg)
     standing = state.standing
@@ -1084,7 +1091,13 @@ def advance(
         run = _Run(standing)
         run.run_until(now)
         return run.freeze(now), tuple(run.actions)
-    ordered = sorted(events, key=lambda e: e.at)
+    ordered: list[Event] = []
+    for index, item in enumerate(cast("Iterable[object]", events)):  # callers may pass anything
+        if not isinstance(item, Event):
+            msg = f"events[{index}]: expected an Event, got {item!r}"
+            raise TicketError(msg)
+        ordered.append(item)
+    ordered.sort(key=lambda e: e.at)
     run = _Run(standing)
     for event in ordered:
         if event.at < last:
