@@ -266,7 +266,26 @@ def test_rank_key_puts_missing_due_last() -> None:
     without = ticket(id="a")
     pairs = rank([without, with_due], policy, NOW)
     assert [t.id for t, _ in pairs] == ["z", "a"]
-    assert rank_key(without, pairs[1][1])[2] is True
+    assert rank_key(without, pairs[1][1])[4] is True
+
+
+def test_a_life_at_stake_ranks_before_a_long_overdue_complaint_of_the_same_priority() -> None:
+    """Within one priority the finer importance level decides before the due time."""
+    complaint = ticket(
+        id="complaint",
+        opened_at=NOW - timedelta(hours=9),
+        repeat_contacts=4,
+        declared_urgency="high",
+        text="4th call, still not fixed",
+    )
+    sos = ticket(id="sos", opened_at=NOW, flags={Flag.SAFETY})
+    (first, t1), (second, t2) = rank([complaint, sos], DEFAULT_POLICY, NOW)
+    assert (t1.quadrant, t1.priority) == (t2.quadrant, t2.priority)
+    assert t2.due is not None
+    assert t1.due is not None
+    assert t2.due < t1.due
+    assert [first.id, second.id] == ["sos", "complaint"]
+    assert t1.importance > t2.importance
 
 
 def test_classify_many_equals_classify_one_by_one() -> None:

@@ -1327,17 +1327,26 @@ def classify_many(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime
     return [run(ticket, now) for ticket in tickets]
 
 
-def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, float, float, str]:
+def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, int, int, float, float, str]:
     """Return the sort key of :func:`rank`: smaller is handled first.
 
-    The order is: quadrant (Q1 first), priority (1 first), due time (earliest
+    The order is: quadrant (Q1 first), priority (1 first), importance level
+    (highest first), urgency level (highest first), due time (earliest
     first; no due time last), opened_at (oldest first), ticket id. Instants
     are compared as instants, whatever their time zone.
+
+    The two levels come before the due time because a priority matrix is
+    coarser than the levels it is fed: with four levels on a three-level
+    matrix, a life at stake (importance ``critical``) and a repeat complaint
+    (``high``) share priority 1, and the method handles the life first, even
+    when the complaint has been overdue for hours.
     """
     due = triage.due
     return (
         triage.quadrant._value_,  # Enum.value is a slow descriptor; this is the hot sort path
         triage.priority,
+        -triage.importance.rank,
+        -triage.urgency.rank,
         due is None,
         due.timestamp() if due is not None else 0.0,
         ticket.opened_at.timestamp(),
