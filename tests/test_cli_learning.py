@@ -221,3 +221,31 @@ def test_learning_again_after_apply_proposes_only_what_changed(
     _code, out, _ = _run(capsys, *learn)
     assert "already holds it" in out
     assert "proposed amendment" not in out
+
+
+def test_learn_reads_its_settings_from_a_file_and_options_override_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ["--store", str(tmp_path / "s.db")]
+    assert _run(capsys, "report", "add", str(EXAMPLES / "flight-delay-meal.json"), *store)[0] == 0
+    for n, event in enumerate(["submit", "start", "accept"]):
+        at = f"2017-05-04T1{n}:00:00+08:00"
+        assert (
+            _run(capsys, "review", event, "R-2017-0503", "--actor", "sup.zhao", "--reason", "ok", "--at", at, *store)[0]
+            == 0
+        )
+    settings = tmp_path / "loop.yaml"
+    settings.write_text("learning:\n  min_count: 1\n  window: 14d\n  delegate: false\n")
+    learn = ["learn", "--now", "2017-05-10T00:00:00+08:00", "--json", *store]
+    code, out, _ = _run(capsys, *learn, "--config", str(settings))
+    assert code == 0
+    (proposal,) = json.loads(out)
+    assert (proposal["kind"], proposal["incidents"]) == ("playbook_step", ["R-2017-0503"])
+    assert proposal["evidence"]["satisfaction_after"] == "4.00"
+    assert json.loads(_run(capsys, *learn, "--config", str(settings), "--min-count", "2")[1]) == []
+    assert json.loads(_run(capsys, *learn, "--config", str(settings), "--window", "1d")[1]) == []
+    settings.write_text("learning:\n  window: soon\n  step: mine\n")
+    code, _, err = _run(capsys, *learn, "--config", str(settings))
+    assert code == 2
+    assert "loop.yaml: learning.window: expected a duration such as '1h30m'" in err
+    assert "loop.yaml: learning.step: set in code (a function), not in a file" in err

@@ -28,17 +28,18 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable as CallableABC
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_origin
 
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Usage
 from servicetriage.config import converter, load_section, problems_of, read_document, structure, unstructure
 from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
-from servicetriage.learning import Drill, Penalty, PenaltyAction, PenaltyRule, penalize
+from servicetriage.learning import Drill, LearningConfig, Penalty, PenaltyAction, PenaltyRule, penalize
 from servicetriage.model import Money
 from servicetriage.review import (
     AmendmentEvent,
@@ -87,6 +88,8 @@ __all__ = [
     "default_store_path",
     "document_as",
     "document_of",
+    "learning_config_from_data",
+    "load_learning_config",
     "load_reports",
     "report_from_data",
     "report_to_data",
@@ -431,6 +434,62 @@ def typed_check(kind: str) -> Callable[[Version], object] | None:
             raise PolicyError("; ".join(problems), problems) from None
 
     return check
+
+
+# The learning settings hold three code hooks (step, new_playbook, grant) beside plain
+# settings. A file can set only the plain ones: this copy of the shared converter
+# refuses the hooks with a clear message instead of cattrs' "unsupported type".
+_settings = converter.copy()
+
+
+def _code_only(_value: Any, _type: Any) -> Any:
+    msg = "set in code (a function), not in a file"
+    raise ValueError(msg)
+
+
+def _is_callable(type_: Any) -> bool:
+    origin: object = get_origin(type_)
+    return origin is CallableABC
+
+
+_settings.register_structure_hook_func(_is_callable, _code_only)
+
+
+def learning_config_from_data(data: Any) -> LearningConfig:
+    """Build :class:`~servicetriage.learning.LearningConfig` from plain data (a ``[learning]`` table).
+
+    Durations read ``"30d"``, the rate ``"0.6"``; the step, playbook and grant
+    builders can only be set in code. Every error names the field and its value.
+    """
+    try:
+        return _settings.structure(data, LearningConfig)
+    except (ClassValidationError, IterableValidationError) as exc:
+        problems = tuple(
+            f"learning.{p}" if not p.startswith("<") else f"learning{p.removeprefix('<document>')}"
+            for p in problems_of(exc)
+        )
+        raise PolicyError("; ".join(problems), problems) from None
+    except ServiceTriageError:
+        raise
+    except (ValueError, TypeError, AttributeError) as exc:
+        msg = f"learning: expected a table of settings, got {data!r:.200} ({exc})"
+        raise PolicyError(msg) from None
+
+
+def load_learning_config(path: str | Path, section: str = "learning") -> LearningConfig:
+    """Read the learning settings from the *section* table of a TOML, JSON or YAML file.
+
+    A file without the section gives the defaults. Errors name the file and
+    the field (``loop.toml: learning.window: ...``).
+    """
+    data = read_document(path)
+    if not isinstance(data, dict) or section not in data:
+        return LearningConfig()
+    try:
+        return learning_config_from_data(data[section])
+    except PolicyError as exc:
+        problems = tuple(f"{path}: {p}" for p in exc.problems)
+        raise PolicyError("; ".join(problems), problems) from None
 
 
 def document_of(value: Any) -> Document:

@@ -8,8 +8,10 @@ else ``./servicetriage.db``. Times default to the current time; pass ``--at``
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from servicetriage.config import parse_duration, read_document
 from servicetriage.errors import PolicyError
@@ -19,6 +21,7 @@ from servicetriage.store import (
     Store,
     authority_check,
     default_store_path,
+    load_learning_config,
     load_reports,
     typed_check,
     version_to_data,
@@ -128,15 +131,25 @@ def _review(args: argparse.Namespace) -> int:
 
 def _learn(args: argparse.Namespace) -> int:
     now = _time(args.now, "--now")
-    try:
-        window = parse_duration(args.window)
-    except ValueError as exc:
-        msg = f"--window: {exc}"
-        raise PolicyError(msg) from None
-    if args.min_count < 1:
-        msg = f"--min-count: expected a whole number >= 1, got {args.min_count}"
-        raise PolicyError(msg)
-    config = LearningConfig(min_count=args.min_count, window=window, authority_id=args.authority)
+    config = load_learning_config(args.config) if args.config else LearningConfig()
+    changes: dict[str, Any] = {}
+    if args.window is not None:
+        try:
+            changes["window"] = parse_duration(args.window)
+        except ValueError as exc:
+            msg = f"--window: {exc}"
+            raise PolicyError(msg) from None
+        if changes["window"] <= timedelta(0):
+            msg = f"--window: expected a positive duration, got {args.window!r}"
+            raise PolicyError(msg)
+    if args.min_count is not None:
+        if args.min_count < 1:
+            msg = f"--min-count: expected a whole number >= 1, got {args.min_count}"
+            raise PolicyError(msg)
+        changes["min_count"] = args.min_count
+    if args.authority is not None:
+        changes["authority_id"] = args.authority
+    config = attrs.evolve(config, **changes)
     with _store(args) as store:
         proposals = propose(store.reports(ReportState.ACCEPTED), config, now)
         saved = []
@@ -367,10 +380,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         step.set_defaults(func=_review)
 
     learn = sub.add_parser("learn", help="propose amendments from the accepted reports")
-    learn.add_argument("--min-count", type=int, default=3, help="recurrences that make a deviation typical (3)")
-    learn.add_argument("--window", default="30d", help="how far back to look (30d)")
+    learn.add_argument(
+        "--config", metavar="FILE", help="read the settings from the [learning] table of a TOML, JSON or YAML file"
+    )
+    learn.add_argument("--min-count", type=int, help="recurrences that make a deviation typical (3)")
+    learn.add_argument("--window", help="how far back to look (30d)")
     learn.add_argument("--now", metavar="ISO", help="the time to judge from (default: now)")
-    learn.add_argument("--authority", default="default", help="id of the authority policy document (default)")
+    learn.add_argument("--authority", help="id of the authority policy document (default)")
     learn.add_argument("--save", action="store_true", help="store the proposals as proposed amendments")
     learn.add_argument("--actor", default="learning", help="who proposes them, with --save (learning)")
     learn.add_argument("--json", action="store_true", help="print JSON")
