@@ -537,3 +537,10 @@ def test_an_unknown_approver_tier_and_a_naive_usage_time_are_input_errors() -> N
         authorize(request("refund", "1", approver=Actor(id="x", tier="boss")), example_policy(), NOW)
     with pytest.raises(TicketError, match=r"usage\.at: expected an aware datetime"):
         Usage(action="refund", at=datetime(2026, 5, 1, 9, 0))
+
+
+def test_a_request_with_an_empty_actor_id_is_a_ticket_error() -> None:
+    with pytest.raises(TicketError, match=r"actor\.id: expected a non-empty string"):
+        Actor(id=" ", tier="agent")
+    with pytest.raises(TicketError, match=r"request\.action: expected a non-empty string"):
+        Request(actor=Actor(id="a", tier="agent"), action="", ticket=ticket())

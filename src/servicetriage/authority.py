@@ -98,9 +98,16 @@ def _name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
         raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "a non-empty string", value)
 
 
+def _input_name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    """Like ``_name`` for request data: a bad value is a :class:`TicketError`."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
+        raise TicketError(msg)
+
+
 def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None:
-        _name(instance, attribute, value)
+        _input_name(instance, attribute, value)
 
 
 def _positive_money(instance: Any, attribute: attrs.Attribute[Any], value: Money | None) -> None:
@@ -605,8 +612,8 @@ class AuthorityPolicy:
 class Actor:
     """A person acting at a tier."""
 
-    id: str = attrs.field(validator=_name)
-    tier: str = attrs.field(validator=_name)
+    id: str = attrs.field(validator=_input_name)
+    tier: str = attrs.field(validator=_input_name)
 
 
 def _check_usage_at(_instance: Usage, _attribute: attrs.Attribute[Any], value: datetime) -> None:
@@ -622,7 +629,7 @@ class Usage:
     ``customer_id`` ``None`` means "this request's customer".
     """
 
-    action: str = attrs.field(converter=_to_action, validator=_name)
+    action: str = attrs.field(converter=_to_action, validator=_input_name)
     at: datetime = attrs.field(validator=_check_usage_at)
     amount: Money | None = None
     ticket_id: str | None = attrs.field(default=None, validator=_optional_name)
@@ -647,7 +654,7 @@ class Request:
     """
 
     actor: Actor
-    action: str = attrs.field(converter=_to_action, validator=_name)
+    action: str = attrs.field(converter=_to_action, validator=_input_name)
     ticket: Ticket
     amount: Money | None = attrs.field(default=None, validator=_check_request_amount)
     triage: Triage | None = None
