@@ -73,7 +73,7 @@ def ticket(**changes: Any) -> Ticket:
         ({"money_at_stake": "-5 CNY"}, r"^ticket\.money_at_stake: expected an amount >= 0, got '-5 CNY'"),
         ({"money_at_stake": "five yuan"}, r"^ticket\.money_at_stake: .*'five yuan'"),
         ({"money_at_stake": 500}, r"^ticket\.money_at_stake: expected Money .*got 500"),
-        ({"flags": ["sos"]}, r"^ticket\.flags: expected one of .*got 'sos'"),
+        ({"flags": ["sos"]}, r"^ticket\.flags\[0\]: expected one of .*got 'sos'"),
         ({"repeat_contacts": -1}, r"^ticket\.repeat_contacts: expected a whole number >= 0, got -1"),
         ({"repeat_contacts": 1.0}, r"^ticket\.repeat_contacts: .*got 1\.0"),
         ({"status": "done"}, r"^ticket\.status: .*got 'done'"),

@@ -71,7 +71,7 @@ DEFAULT_TIERS: tuple[str, ...] = (
 # Helpers shared by validators
 
 
-def require_aware(field: str, value: datetime, error: type[Exception] = TicketError) -> datetime:
+def require_aware(field: str, value: object, error: type[Exception] = TicketError) -> datetime:
     """Return *value* if it is an aware datetime, else raise *error* naming *field*."""
     if not isinstance(value, datetime):
         msg = f"{field}: expected an aware datetime, got {value!r}"
@@ -99,24 +99,25 @@ def _non_empty_str(instance: Any, attribute: attrs.Attribute[Any], value: str) -
         raise TicketError(msg)
 
 
-def _str(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _str(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a string, got {value!r}"
         raise TicketError(msg)
 
 
-def _enum_converter(enum_cls: type[enum.Enum], field: str) -> Any:
-    def convert(value: Any) -> Any:
-        if isinstance(value, enum_cls):
-            return value
-        try:
-            return enum_cls(value)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in enum_cls)
-            msg = f"{field}: expected one of {choices}, got {value!r}"
-            raise TicketError(msg) from None
+E = TypeVar("E", bound=enum.Enum)
 
-    return convert
+
+def _convert_enum(enum_cls: type[E], field: str, value: object) -> E:
+    """Return *value* as an *enum_cls* member, or raise naming *field* and the choices."""
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in enum_cls)
+        msg = f"{field}: expected one of {choices}, got {value!r}"
+        raise TicketError(msg) from None
 
 
 # --------------------------------------------------------------------------
@@ -168,7 +169,7 @@ class FrozenMap(Mapping[K, V]):
         return (FrozenMap, (self._data,))
 
 
-def _to_attributes(value: Mapping[str, AttributeValue] | None) -> FrozenMap[str, AttributeValue]:
+def _to_attributes(value: object) -> FrozenMap[str, AttributeValue]:
     if value is None:
         return FrozenMap()
     if isinstance(value, FrozenMap):
@@ -362,7 +363,7 @@ _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         msg = f"money.amount: expected a decimal string or integer (never a float), got {value!r}"
         raise PolicyError(msg)
     try:
@@ -372,13 +373,13 @@ def _to_decimal(value: Any) -> Decimal:
         raise PolicyError(msg) from None
 
 
-def _check_amount(instance: Money, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+def _check_amount(_instance: Money, _attribute: attrs.Attribute[Any], value: Decimal) -> None:
     if not value.is_finite():
         msg = f"money.amount: expected a finite amount, got {value!r}"
         raise PolicyError(msg)
 
 
-def _check_currency(instance: Money, attribute: attrs.Attribute[Any], value: str) -> None:
+def _check_currency(_instance: Money, _attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not _CURRENCY_RE.match(value):
         msg = f"money.currency: expected a three-letter upper-case currency code, got {value!r}"
         raise PolicyError(msg)
@@ -395,7 +396,7 @@ class Money:
     currency: str = attrs.field(validator=_check_currency)
 
     @classmethod
-    def parse(cls, text: str) -> Money:
+    def parse(cls, text: object) -> Money:
         """Parse ``"500 CNY"`` or ``"12.50 EUR"``.
 
         >>> Money.parse("500 CNY")
@@ -409,7 +410,7 @@ class Money:
             raise PolicyError(msg)
         return cls(Decimal(match.group(1)), match.group(2).upper())
 
-    def _same(self, other: Money) -> None:
+    def _same(self, other: object) -> None:
         if not isinstance(other, Money):
             msg = f"expected Money, got {other!r}"
             raise TypeError(msg)
@@ -540,15 +541,31 @@ class Obligation:
 
 # --------------------------------------------------------------------------
 # Customers and tickets
+def _to_tier(value: object) -> CustomerTier:
+    return _convert_enum(CustomerTier, "customer.tier", value)
 
 
-def _check_optional_age(instance: Customer, attribute: attrs.Attribute[Any], value: int | None) -> None:
+def _to_channel(value: object) -> Channel:
+    return _convert_enum(Channel, "ticket.channel", value)
+
+
+def _to_declared(value: object) -> DeclaredUrgency:
+    return _convert_enum(DeclaredUrgency, "ticket.declared_urgency", value)
+
+
+def _to_status(value: object) -> TicketStatus:
+    return _convert_enum(TicketStatus, "ticket.status", value)
+
+
+
+
+def _check_optional_age(_instance: Customer, _attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 150):
         msg = f"customer.age: expected a whole number from 0 to 150, got {value!r}"
         raise TicketError(msg)
 
 
-def _optional_str(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+def _optional_str(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
         msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a string, got {value!r}"
         raise TicketError(msg)
@@ -565,7 +582,7 @@ class Customer:
 
     id: str = attrs.field(validator=_non_empty_str)
     tier: CustomerTier = attrs.field(
-        default=CustomerTier.STANDARD, converter=_enum_converter(CustomerTier, "customer.tier")
+        default=CustomerTier.STANDARD, converter=_to_tier
     )
     reach: int = attrs.field(default=250, validator=_non_negative)
     nationality: str | None = attrs.field(default=None, validator=_optional_str)
@@ -600,15 +617,14 @@ def _to_flags(value: Iterable[Flag | str] | None) -> frozenset[Flag]:
         return value  # already flags (the default, or a copy): the hot path of bulk loading
     if isinstance(value, str):
         value = [value]
-    convert = _enum_converter(Flag, "ticket.flags")
-    return frozenset(convert(v) for v in value)
+    return frozenset(_convert_enum(Flag, f"ticket.flags[{i}]", v) for i, v in enumerate(value))
 
 
 def _to_pauses(value: Iterable[Pause]) -> tuple[Pause, ...]:
     return tuple(value)
 
 
-def _check_pauses(instance: Ticket, attribute: attrs.Attribute[Any], value: tuple[Pause, ...]) -> None:
+def _check_pauses(instance: Ticket, _attribute: attrs.Attribute[Any], value: tuple[object, ...]) -> None:
     previous_end: datetime | None = None
     for index, pause in enumerate(value):
         if not isinstance(pause, Pause):
@@ -629,31 +645,31 @@ def _check_pauses(instance: Ticket, attribute: attrs.Attribute[Any], value: tupl
         previous_end = pause.end
 
 
-def _check_due(instance: Ticket, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+def _check_due(_instance: Ticket, _attribute: attrs.Attribute[Any], value: datetime | None) -> None:
     if value is None:
         return
     require_aware("ticket.due", value)
 
 
-def _check_level(instance: Ticket, attribute: attrs.Attribute[Any], value: int | None) -> None:
+def _check_level(_instance: Ticket, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         msg = f"ticket.{attribute.name}: expected a level >= 1 on the policy's matrix scale, got {value!r}"
         raise TicketError(msg)
 
 
-def _check_affected(instance: Ticket, attribute: attrs.Attribute[Any], value: int) -> None:
+def _check_affected(_instance: Ticket, _attribute: attrs.Attribute[Any], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         msg = f"ticket.affected_customers: expected a whole number >= 1, got {value!r}"
         raise TicketError(msg)
 
 
-def _check_customer(instance: Ticket, attribute: attrs.Attribute[Any], value: Customer) -> None:
+def _check_customer(_instance: Ticket, _attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, Customer):
         msg = f"ticket.customer: expected a Customer, got {value!r}"
         raise TicketError(msg)
 
 
-def _check_money(instance: Ticket, attribute: attrs.Attribute[Any], value: Money | None) -> None:
+def _check_money(_instance: Ticket, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
     if value is not None and value.amount < 0:
         msg = f"ticket.money_at_stake: expected an amount >= 0, got '{value}'"
         raise TicketError(msg)
@@ -675,14 +691,14 @@ class Ticket:
     opened_at: datetime = attrs.field(validator=_aware)
     customer: Customer = attrs.field(validator=_check_customer)
     due: datetime | None = attrs.field(default=None, validator=_check_due)
-    channel: Channel = attrs.field(default=Channel.EMAIL, converter=_enum_converter(Channel, "ticket.channel"))
+    channel: Channel = attrs.field(default=Channel.EMAIL, converter=_to_channel)
     category: str = attrs.field(default="general", validator=_non_empty_str)
     subject: str = attrs.field(default="", validator=_str)
     text: str = attrs.field(default="", validator=_str)
     language: str = attrs.field(default="und", validator=_non_empty_str)
     declared_urgency: DeclaredUrgency = attrs.field(
         default=DeclaredUrgency.NORMAL,
-        converter=_enum_converter(DeclaredUrgency, "ticket.declared_urgency"),
+        converter=_to_declared,
     )
     impact: int | None = attrs.field(default=None, validator=_check_level)
     urgency: int | None = attrs.field(default=None, validator=_check_level)
@@ -691,7 +707,7 @@ class Ticket:
     flags: frozenset[Flag] = attrs.field(factory=frozenset, converter=_to_flags)
     repeat_contacts: int = attrs.field(default=0, validator=_non_negative)
     status: TicketStatus = attrs.field(
-        default=TicketStatus.OPEN, converter=_enum_converter(TicketStatus, "ticket.status")
+        default=TicketStatus.OPEN, converter=_to_status
     )
     pauses: tuple[Pause, ...] = attrs.field(default=(), converter=_to_pauses, validator=_check_pauses)
     attributes: FrozenMap[str, AttributeValue] = attrs.field(factory=FrozenMap, converter=_to_attributes)
@@ -749,7 +765,10 @@ class Triage:
 
     def explain(self) -> str:
         """The placement and its reasons as readable text, one reason a line."""
-        head = f"{self.ticket_id}: {self.quadrant.name} priority {self.priority} (urgency {self.urgency}, importance {self.importance})"
+        head = (
+            f"{self.ticket_id}: {self.quadrant.name} priority {self.priority} "
+            f"(urgency {self.urgency}, importance {self.importance})"
+        )
         lines = [head] + [f"  - {reason}" for reason in self.reasons]
         if self.marks:
             lines.append("  marks: " + ", ".join(sorted(m.value for m in self.marks)))
