@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -253,3 +254,16 @@ class EscalationMachine(RuleBasedStateMachine):
 
 EscalationMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
 TestEscalationMachine = EscalationMachine.TestCase
+
+
+def _reaches(wanted: object, run: tuple[EscalationState, tuple[Event, ...], datetime]) -> bool:
+    state, events, end = run
+    final, actions = advance(state, end, events)
+    return final.status is wanted or any(a.type is wanted for a in actions)
+
+
+@pytest.mark.parametrize("wanted", [*Status, *ActionType], ids=lambda v: f"{type(v).__name__}.{v.name}")
+def test_the_strategies_reach_every_status_and_every_action(wanted: Status | ActionType) -> None:
+    quick = settings(max_examples=2_000, database=None, phases=(Phase.generate,))  # the first find will do
+    found = find(runs(), lambda run: _reaches(wanted, run), settings=quick)
+    assert _reaches(wanted, found)
