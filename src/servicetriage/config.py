@@ -419,22 +419,19 @@ def load(text: str, cls: type[T], fmt: Format = "toml", *, source: str = "<strin
     return structure(data, cls)
 
 
-def load_file(path: str | Path, cls: type[T]) -> T:
+def load_file(path: str | Path, cls: type[T], *, error: type[PolicyError | TicketError] = PolicyError) -> T:
     """Read a TOML, JSON or YAML file (by suffix) and build a *cls* from it.
 
-    Errors name the file and every bad field's path.
+    Errors are *error* (a policy error by default; pass ``TicketError`` for
+    records such as tickets and requests) and name the file and every bad
+    field's path.
     """
-    fmt = format_of(path)
+    data = read_document(path, error=error)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise PolicyError(msg) from None
-    try:
-        return load(text, cls, fmt, source=str(path))
-    except PolicyError as exc:
-        problems = tuple(f"{path}: {p}" if not p.startswith(str(path)) else p for p in exc.problems)
-        raise PolicyError("; ".join(problems), problems) from None
+        return structure(data, cls, error=error)
+    except (PolicyError, TicketError) as exc:
+        problems = tuple(p if p.startswith(str(path)) else f"{path}: {p}" for p in exc.problems)
+        raise error("; ".join(problems), problems) from None
 
 
 def dump(value: object, fmt: Format = "toml") -> str:
@@ -465,15 +462,23 @@ def dump_file(value: object, path: str | Path) -> None:
     Path(path).write_text(dump(value, format_of(path)), encoding="utf-8")
 
 
-def read_document(path: str | Path) -> Any:
-    """Read and parse a TOML, JSON or YAML file (by suffix) into plain data."""
-    fmt = format_of(path)
+def read_document(path: str | Path, *, error: type[PolicyError | TicketError] = PolicyError) -> Any:
+    """Read and parse a TOML, JSON or YAML file (by suffix) into plain data.
+
+    A file that cannot be read or parsed raises *error* naming the file.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise PolicyError(msg) from None
-    return _parse(text, fmt, str(path))
+        fmt = format_of(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            msg = f"{path}: cannot read: {exc.strerror or exc}"
+            raise PolicyError(msg) from None
+        return _parse(text, fmt, str(path))
+    except PolicyError as exc:
+        if error is PolicyError:
+            raise
+        raise error(str(exc)) from None
 
 
 def prefix_problems(problems: Iterable[str], path: str | Path, section: str) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from servicetriage import config
 from servicetriage.authority import AuthorityPolicy, Decision, Outcome, Request, authorize
-from servicetriage.errors import PolicyError, TicketError
+from servicetriage.errors import TicketError
 from servicetriage.model import Level, Quadrant, Triage
 
 if TYPE_CHECKING:
@@ -65,16 +65,7 @@ def load_policy(path: Path) -> AuthorityPolicy:
 
 def load_request(path: Path) -> Request:
     """Load a request file; a top-level ``quadrant = "Q1"`` stands for a triage placing the ticket there."""
-    fmt = config.format_of(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise TicketError(msg) from None
-    try:
-        data = config._parse(text, fmt, str(path))  # noqa: SLF001 - the shared parser of the shell
-    except PolicyError as exc:
-        raise TicketError(str(exc)) from None
+    data = config.read_document(path, error=TicketError)
     if not isinstance(data, dict):
         msg = f"{path}: expected a table of request fields, got {type(data).__name__}"
         raise TicketError(msg)

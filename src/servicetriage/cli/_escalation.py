@@ -78,21 +78,7 @@ def _time(text: str, option: str) -> datetime:
 
 
 def _load_ticket(path: Path) -> Ticket:
-    fmt = config.format_of(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"{path}: cannot read: {exc.strerror or exc}"
-        raise TicketError(msg) from None
-    try:
-        data = config._parse(text, fmt, str(path))  # noqa: SLF001 - the shared parser of the shell
-    except PolicyError as exc:
-        raise TicketError(str(exc)) from None
-    try:
-        return config.structure(data, Ticket, error=TicketError)
-    except TicketError as exc:
-        problems = tuple(f"{path}: {p}" for p in exc.problems)
-        raise TicketError("; ".join(problems), problems) from None
+    return config.load_file(path, Ticket, error=TicketError)
 
 
 def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> tuple[Triage, BusinessClock | None]:
