@@ -531,3 +531,54 @@ def test_weekday_names_and_indexes_agree_with_dates() -> None:
     """Weekday.of matches date.weekday()."""
     assert [Weekday.of(MON + timedelta(days=k)).index for k in range(7)] == list(range(7))
     assert str(Weekday.of(MON)) == "mon"
+
+
+def _near(anchors: list[datetime]) -> st.SearchStrategy[datetime]:
+    """Times at, just around, and within two days of the *anchors*."""
+    return st.sampled_from(anchors).flatmap(
+        lambda anchor: st.one_of(
+            st.integers(-3, 3).map(lambda k: anchor + k * US),
+            st.integers(-48 * 60, 48 * 60).map(lambda m: anchor + m * M),
+        )
+    )
+
+
+@settings(max_examples=300)
+@given(sts.calendars(), starts, st.integers(0, 200 * 60).map(lambda m: m * M), st.data())
+def test_cutoff_bounds_elapsed_exactly(
+    calendar: BusinessCalendar, now: datetime, within: timedelta, data: st.DataObject
+) -> None:
+    """A due time is at most *within* of business time after now exactly when it is at or before the cutoff."""
+    cutoff = calendar._cutoff(now, within)
+    assert cutoff is not None  # the drawn calendars open every week
+    local = cutoff.astimezone(calendar.zone).date()
+    closings = [end for k in (-1, 0, 1) for _, end in calendar._day(local + timedelta(days=k))[1]]
+    anchors = [cutoff, calendar.add(now, within), now, *closings]
+    due = data.draw(st.one_of(_near(anchors), starts), label="due")
+    due = due.astimezone(data.draw(st.sampled_from([UTC, calendar.zone, SHANGHAI]), label="zone"))
+    assert (calendar.elapsed(now, due) <= within) == (due <= cutoff)
+
+
+@given(sts.calendars(), starts)
+def test_zero_cutoff_is_the_next_opening(calendar: BusinessCalendar, now: datetime) -> None:
+    """With no duration the cutoff is now when open, else the next opening: no business time passes before it."""
+    cutoff = calendar._cutoff(now, timedelta(0))
+    assert cutoff is not None
+    assert cutoff >= now
+    assert calendar.is_open(cutoff)
+    assert calendar.elapsed(now, cutoff) == timedelta(0)
+    assert cutoff == now or not calendar.is_open(cutoff - US)
+
+
+def test_cutoff_at_closing_time_moves_to_the_next_opening() -> None:
+    """Two hours from Monday 16:00 end at 18:00 closing; business time stays at two hours until Tuesday 10:00."""
+    cutoff = FRAPPE._cutoff(MON + 16 * H, 2 * H)
+    assert cutoff == MON + timedelta(days=1) + 10 * H
+    assert FRAPPE.elapsed(MON + 16 * H, cutoff) == 2 * H
+    assert FRAPPE.elapsed(MON + 16 * H, cutoff + US) > 2 * H
+
+
+def test_calendar_without_weekly_hours_has_no_cutoff() -> None:
+    """A calendar with no weekly shift gives no cutoff: callers measure with elapsed()."""
+    closed = BusinessCalendar(hours=WeeklyHours(), workdays=["2026-05-09"])
+    assert closed._cutoff(MON, H) is None

@@ -258,3 +258,25 @@ def test_compiled_classify_equals_the_reference_evaluator(
 ) -> None:
     ticket = attrs.evolve(ticket, text=ticket.text + " " + text)
     assert compiled(ticket, policy, now) == reference(ticket, policy, now)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sts.triage_policies(calendars=sts.calendars(always_open=False)),
+    sts.tickets(max_level=6),
+    sts.aware_datetimes(),
+    st.data(),
+)
+def test_business_time_deadlines_agree_with_the_reference_at_every_boundary(
+    policy: TriagePolicy, ticket: Ticket, now: datetime, data: st.DataObject
+) -> None:
+    """Due times exactly at, or a microsecond around, a deadline step's end or the next opening classify as measured."""
+    calendar = policy.calendar
+    assert calendar is not None
+    ends = [now, *(calendar.add(now, step.within) for step in policy.deadline)]
+    openings = [calendar.add(end, timedelta(microseconds=1)) - timedelta(microseconds=1) for end in ends]
+    anchor = data.draw(st.sampled_from(ends + openings), label="anchor")
+    due = anchor + timedelta(microseconds=data.draw(st.integers(-1, 1), label="shift"))
+    ticket = attrs.evolve(ticket, due=due, opened_at=min(ticket.opened_at, due), pauses=())
+    for moment in (now, now):  # the second call reads the engine's cached cutoffs
+        assert compiled(ticket, policy, moment) == reference(ticket, policy, moment)

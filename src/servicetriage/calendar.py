@@ -72,6 +72,7 @@ _WEEK = 7 * _DAY
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 _CACHE_SIZE = 4096
+_SEARCH_DAYS = 800  # how far ahead _next_open looks for an opening
 
 #: What :meth:`BusinessCalendar.add` returns when an open-ended pause stops the
 #: clock before the duration is used up: the deadline is never reached. It is
@@ -635,6 +636,42 @@ class BusinessCalendar:
         if b < a:
             return -self._elapsed(b, a, merged)
         return self._elapsed(a, b, merged)
+
+    def _cutoff(self, start: datetime, duration: timedelta) -> datetime | None:
+        """Return the latest instant *t* (in UTC) with ``elapsed(start, t) <= duration``, without pauses.
+
+        It is :meth:`add` moved on to the next opening when it lands at a
+        closing time or in closed time, since no business time passes until
+        then; with a zero duration it is the next opening at or after *start*.
+        So ``elapsed(start, t) <= duration`` exactly when ``t <= cutoff``,
+        which lets a batch judge many due times against one *start* by
+        comparing instants. ``None`` when there is no such instant in reach
+        (no weekly hours, or no opening for years): measure with
+        :meth:`elapsed` then.
+        """
+        instant = _aware_arg("start", start)
+        if not self._week:
+            return None
+        if self._always:
+            return instant + duration
+        end = self._walk(instant, (), duration, None)[0] if duration > _ZERO else instant
+        return self._next_open(end)
+
+    def _next_open(self, instant: datetime) -> datetime | None:
+        """Return the earliest instant at or after *instant* (UTC) at which the desk is open, if within reach."""
+        day = instant.astimezone(self.zone).date() - _ONE_DAY
+        best: datetime | None = None
+        for _ in range(_SEARCH_DAYS):
+            midnight, spans = self._day(day)
+            if best is not None and midnight - best > _ONE_DAY:
+                return best  # every later span starts after the best one found
+            for span_start, span_end in spans:
+                if span_end > instant:
+                    candidate = max(instant, span_start)
+                    if best is None or candidate < best:
+                        best = candidate
+            day += _ONE_DAY
+        return best
 
     def _elapsed(self, a: datetime, b: datetime, merged: Sequence[tuple[datetime, datetime | None]]) -> timedelta:
         if a == b:

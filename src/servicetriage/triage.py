@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -954,8 +954,47 @@ class _Engine:
             targets[target.priority] = target.within
         self.targets = targets
         self.calendar = policy.calendar
+        # Deadline cutoffs per instant of "now" (see deadline_cutoffs): the last one used, and a
+        # small table; both are replaced whole, never changed in place, so threads may share them.
+        self.cutoffs_recent: tuple[datetime | None, _Cutoffs | None] = (None, None)
+        self.cutoffs_table: dict[datetime, _Cutoffs | None] = {}
         self._prepare_fast_paths()
         self.classify: Callable[[Ticket, datetime], Triage] = _build_classifier(self)
+
+    def deadline_cutoffs(self, now: datetime) -> _Cutoffs | None:
+        """Return the deadline steps at *now* as instants to compare due times with, or ``None``.
+
+        With a business calendar, ``elapsed(now, due) <= d`` holds exactly when
+        ``due <= calendar._cutoff(now, d)``: so the overdue test (``d = 0``)
+        and each step's ``within`` become one instant each, computed once per
+        *now* instead of a walk through the calendar per ticket. ``None``
+        (measure each ticket with ``elapsed``) without a calendar, or when a
+        cutoff is out of reach.
+        """
+        key = now.astimezone(UTC)
+        table = self.cutoffs_table
+        if key in table:
+            cutoffs = table[key]
+        else:
+            cutoffs = None
+            calendar = self.calendar
+            if calendar is not None:
+                try:
+                    overdue = calendar._cutoff(now, _ZERO)  # noqa: SLF001 - the calendar's helper for this
+                    steps: list[tuple[datetime, int, Reason]] = []
+                    for within, rank, reason in self.deadline:
+                        bound = calendar._cutoff(now, within)  # noqa: SLF001
+                        if bound is None:
+                            break
+                        steps.append((bound, rank, reason))
+                    else:
+                        if overdue is not None:
+                            cutoffs = (overdue, tuple(steps))
+                except (ArithmeticError, ValueError, PolicyError):  # out of range: measure ticket by ticket
+                    cutoffs = None
+            self.cutoffs_table = {**table, key: cutoffs} if len(table) < _CUTOFFS_KEPT else {key: cutoffs}
+        self.cutoffs_recent = (now, cutoffs)
+        return cutoffs
 
     # ------------------------------------------------------------------
 
@@ -1114,8 +1153,16 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
             if pauses:
                 due = _signals.extend_due(due, ticket.opened_at, pauses, calendar)
             if status_open and deadline_on:
-                remaining = due - now if calendar is None else calendar.elapsed(now, due)
-                if remaining <= _ZERO:
+                cutoffs = None
+                if calendar is not None:
+                    recent = engine.cutoffs_recent
+                    cutoffs = recent[1] if recent[0] is now else engine.deadline_cutoffs(now)
+                if cutoffs is not None:  # business time: compare with the instants computed once per now
+                    overdue = due <= cutoffs[0]
+                else:
+                    remaining = due - now if calendar is None else calendar.elapsed(now, due)
+                    overdue = remaining <= _ZERO
+                if overdue:
                     fired |= _DEADLINE_BIT
                     if overdue_rank > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
                         u = overdue_rank
@@ -1123,9 +1170,14 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
                 else:
                     best_rank = -1
                     best_reason = None
-                    for within, rank, reason in deadline:
-                        if remaining <= within and rank > best_rank:
-                            best_rank, best_reason = rank, reason
+                    if cutoffs is not None:
+                        for bound, rank, reason in cutoffs[1]:
+                            if due <= bound and rank > best_rank:
+                                best_rank, best_reason = rank, reason
+                    else:
+                        for within, rank, reason in deadline:
+                            if remaining <= within and rank > best_rank:
+                                best_rank, best_reason = rank, reason
                     if best_reason is not None:
                         fired |= _DEADLINE_BIT
                         if best_rank > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
@@ -1257,6 +1309,11 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
 
     return classify
 
+
+#: Deadline cutoffs at one instant: the overdue bound, and ``(bound, rank, reason)`` per deadline step.
+_Cutoffs = tuple[datetime, tuple[tuple[datetime, int, Reason], ...]]
+#: How many instants of "now" an engine keeps deadline cutoffs for.
+_CUTOFFS_KEPT = 16
 
 _EMPTY: dict[str, str] = {}
 _EMPTY_SET: frozenset[str] = frozenset()
