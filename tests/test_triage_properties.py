@@ -213,3 +213,12 @@ def test_strategies_reach_every_quadrant() -> None:
 
     collect()
     assert seen == set(Quadrant)
+
+
+@SLOW_OK
+@given(sts.triage_policies(), sts.tickets(max_level=6))
+def test_bound_rule_tests_answer_as_the_tests(policy: TriagePolicy, ticket: Ticket) -> None:
+    """Each custom rule condition, bound once for the classifier, answers as the condition itself."""
+    for rule in policy._engine.rules:
+        for condition in rule.tests:
+            assert bool(condition.bind()(ticket)) == bool(condition(ticket))

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import operator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -614,6 +615,52 @@ class _Test:
         except (TypeError, ValueError):
             return False
 
+    def bind(self) -> Callable[[Ticket], bool]:
+        """Return a function that answers as calling the test does, its reader and operation chosen once."""
+        field, op, operand = self.field, self.op, self.operand
+        read = (
+            _reader(field)
+            if field.startswith(("attributes.", "money_at_stake."))
+            else operator.attrgetter(field)  # a plain or customer field: the same getattr, without a lambda
+        )
+        text = _text_of
+        missing = _MISSING
+
+        if op == "equals":
+
+            def test(ticket: Ticket) -> bool:
+                value = read(ticket)
+                return value is not missing and value is not None and text(value) == operand
+
+        elif op == "one_of":
+
+            def test(ticket: Ticket) -> bool:
+                value = read(ticket)
+                return value is not missing and value is not None and text(value) in operand
+
+        elif op == "contains":
+
+            def test(ticket: Ticket) -> bool:
+                value = read(ticket)
+                if value is missing or value is None:
+                    return False
+                if isinstance(value, frozenset):
+                    return any(text(v) == operand for v in value)
+                return bool(operand in text(value).lower())
+
+        else:
+
+            def test(ticket: Ticket) -> bool:
+                value = read(ticket)
+                if value is missing or value is None:
+                    return False
+                try:
+                    return bool(float(value) >= operand)
+                except (TypeError, ValueError):
+                    return False
+
+        return test
+
 
 def _compile_condition(condition: Condition, path: str, policy: TriagePolicy) -> _Test | None:
     """Return the compiled test, or ``None`` for a disabled (non-strict) protected read."""
@@ -1003,7 +1050,8 @@ class _Engine:
         self.declared_by_value = {d.value: v for d, v in self.declared.items()}
         self.vip_by_value = {t.value: v for t, v in self.vip.items()}
         self.rule_bits = tuple(
-            (rule.tests, rule.urgency, rule.importance, _mark_bits(rule.marks), rule.reason) for rule in self.rules
+            (tuple(t.bind() for t in rule.tests), rule.urgency, rule.importance, _mark_bits(rule.marks), rule.reason)
+            for rule in self.rules
         )
         self.raise_by_flag = {
             flag.value: (index, ru, ri, flag_reason)
