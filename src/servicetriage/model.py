@@ -83,24 +83,30 @@ def require_aware(field: str, value: object, error: type[Exception] = TicketErro
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    if type(value) is datetime and value.tzinfo is not None and value.utcoffset() is not None:
+        return  # the common valid case, without building the field name
     if value is not None:
         require_aware(f"{type(instance).__name__.lower()}.{attribute.name}", value)
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if type(value) is int and value >= 0:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a whole number >= 0, got {value!r}"
         raise TicketError(msg)
 
 
 def _non_empty_str(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if type(value) is str and value and not value[0].isspace():
+        return  # a first character that is not blank: strip() leaves it
     if not isinstance(value, str) or not value.strip():
         msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
         raise TicketError(msg)
 
 
 def _str(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
+    if type(value) is not str and not isinstance(value, str):
         msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a string, got {value!r}"
         raise TicketError(msg)
 
@@ -542,18 +548,26 @@ class Obligation:
 # --------------------------------------------------------------------------
 # Customers and tickets
 def _to_tier(value: object) -> CustomerTier:
+    if type(value) is CustomerTier:
+        return value
     return _convert_enum(CustomerTier, "customer.tier", value)
 
 
 def _to_channel(value: object) -> Channel:
+    if type(value) is Channel:
+        return value
     return _convert_enum(Channel, "ticket.channel", value)
 
 
 def _to_declared(value: object) -> DeclaredUrgency:
+    if type(value) is DeclaredUrgency:
+        return value
     return _convert_enum(DeclaredUrgency, "ticket.declared_urgency", value)
 
 
 def _to_status(value: object) -> TicketStatus:
+    if type(value) is TicketStatus:
+        return value
     return _convert_enum(TicketStatus, "ticket.status", value)
 
 
@@ -621,10 +635,14 @@ def _to_flags(value: Iterable[Flag | str] | None) -> frozenset[Flag]:
 
 
 def _to_pauses(value: Iterable[Pause]) -> tuple[Pause, ...]:
+    if type(value) is tuple:
+        return value
     return tuple(value)
 
 
 def _check_pauses(instance: Ticket, _attribute: attrs.Attribute[Any], value: tuple[object, ...]) -> None:
+    if not value:
+        return
     previous_end: datetime | None = None
     for index, pause in enumerate(value):
         if not isinstance(pause, Pause):
@@ -646,7 +664,7 @@ def _check_pauses(instance: Ticket, _attribute: attrs.Attribute[Any], value: tup
 
 
 def _check_due(_instance: Ticket, _attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    if value is None:
+    if value is None or (type(value) is datetime and value.tzinfo is not None and value.utcoffset() is not None):
         return
     require_aware("ticket.due", value)
 
@@ -658,13 +676,15 @@ def _check_level(_instance: Ticket, attribute: attrs.Attribute[Any], value: int 
 
 
 def _check_affected(_instance: Ticket, _attribute: attrs.Attribute[Any], value: int) -> None:
+    if type(value) is int and value >= 1:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         msg = f"ticket.affected_customers: expected a whole number >= 1, got {value!r}"
         raise TicketError(msg)
 
 
 def _check_customer(_instance: Ticket, _attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Customer):
+    if type(value) is not Customer and not isinstance(value, Customer):
         msg = f"ticket.customer: expected a Customer, got {value!r}"
         raise TicketError(msg)
 
