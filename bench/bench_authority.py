@@ -15,8 +15,9 @@ For each policy size it measures, in the same run and on the same requests:
   hierarchy and an amount comparison in the matcher;
 - ``cedarpy``: the same grants as Cedar ``permit`` policies with a
   ``forbid`` for the guardrail;
-- ``objects only``: building an equal Decision and its Obligations with no
-  logic at all, the floor for any engine that returns these objects.
+- ``objects only``: building an equal Decision, its headroom and its
+  Obligations (deadlines computed from ``now``) with no logic at all and the
+  cheapest constructors, the floor for any engine that returns these objects.
 
 It prints decisions per second (best of five rounds), p50 and p99 latency,
 and the ratios the issue asks for: Decision / dict lookup, cost at the
@@ -46,13 +47,17 @@ from servicetriage.authority import (
     Limits,
     ObligationRule,
     Request,
+    _fast_decision,
+    _fast_money,
+    _fast_obligation,
     authorize,
 )
-from servicetriage.model import DEFAULT_TIERS, Customer, Money, Obligation, ObligationKind, Ticket
+from servicetriage.model import DEFAULT_TIERS, Customer, Money, ObligationKind, Ticket
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 ACTIONS = ("refund", "compensation")
 CAP = Decimal(50_000)
+OFFSET = timedelta(hours=2)
 
 
 def limit_for(rank: int, cat: int) -> Decimal:
@@ -111,23 +116,29 @@ def make_requests(n: int, count: int, seed: int = 1) -> list[tuple[Request, tupl
 
 
 def rebuild(decision: Decision) -> Decision:
-    """Build a Decision equal to *decision* with no logic at all: the floor of returning a full Decision."""
-    obligations = tuple(
-        Obligation(kind=o.kind, due=NOW + timedelta(hours=2), to=o.to, note=o.note, rule=o.rule)
-        for o in decision.obligations
-    )
-    return Decision(
-        outcome=decision.outcome,
-        action=decision.action,
-        actor=decision.actor,
-        tier=decision.tier,
-        lowest_tier=decision.lowest_tier,
-        headroom=decision.headroom,
-        guardrail=decision.guardrail,
-        missing=decision.missing,
-        delegation=decision.delegation,
-        reasons=(*decision.reasons,),
-        obligations=obligations,
+    """Build a Decision equal to *decision* with no logic at all: the floor of returning a full Decision.
+
+    It builds the objects any engine must build per decision, the cheapest
+    way (the slot-setting constructors the engine uses): the Decision, its
+    headroom, its reasons tuple (from reasons prepared in advance) and each
+    Obligation with an absolute deadline computed from ``now``.
+    """
+    obligations = tuple(_fast_obligation(o.kind, NOW + OFFSET, o.to, o.note, o.rule) for o in decision.obligations)
+    headroom = decision.headroom
+    if headroom is not None:
+        headroom = _fast_money(headroom.amount, headroom.currency)
+    return _fast_decision(
+        decision.outcome,
+        decision.action,
+        decision.actor,
+        decision.tier,
+        decision.lowest_tier,
+        headroom,
+        decision.guardrail,
+        decision.missing,
+        decision.delegation,
+        (*decision.reasons,),
+        obligations,
     )
 
 

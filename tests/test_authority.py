@@ -544,3 +544,28 @@ def test_a_request_with_an_empty_actor_id_is_a_ticket_error() -> None:
         Actor(id=" ", tier="agent")
     with pytest.raises(TicketError, match=r"request\.action: expected a non-empty string"):
         Request(actor=Actor(id="a", tier="agent"), action="", ticket=ticket())
+
+
+def test_the_private_fast_constructors_build_objects_equal_to_the_public_ones() -> None:
+    from servicetriage import authority  # noqa: PLC0415
+    from servicetriage.model import Obligation, Reason  # noqa: PLC0415
+
+    due = NOW + timedelta(hours=2)
+    assert authority._fast_money(Decimal("2.50"), "CNY") == Money(Decimal("2.50"), "CNY")
+    made = authority._fast_obligation(ObligationKind.CALL_BACK, due, "customer", "n", "g")
+    assert made == Obligation(kind=ObligationKind.CALL_BACK, due=due, to="customer", note="n", rule="g")
+    assert hash(made) == hash(Obligation(kind=ObligationKind.CALL_BACK, due=due, to="customer", note="n", rule="g"))
+    reason = authority._fast_reason("c", "m", None, authority._NO_EVIDENCE)
+    assert reason == Reason("c", "m", None, {})
+    public = authorize(request("refund", "100"), example_policy(), NOW)
+    fields = [getattr(public, name) for name in authority._DECISION_FIELDS]
+    assert authority._fast_decision(*fields) == public
+    with pytest.raises(TypeError, match="fast constructor expects fields"):
+        authority._member_setters(Obligation, ("kind", "due"))
+
+
+def test_an_amount_equal_to_a_limit_is_within_it_and_a_cent_more_is_not() -> None:
+    policy = example_policy()
+    assert authorize(request("refund", "500"), policy, NOW).headroom == cny("0")
+    over = authorize(request("refund", "500.01"), policy, NOW)
+    assert (over.outcome, over.lowest_tier, over.headroom) == (Outcome.NEEDS_APPROVAL, "supervisor", cny("500"))

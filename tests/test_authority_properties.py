@@ -310,6 +310,33 @@ def test_compiled_equals_reference_with_mixed_currencies(policy: AuthorityPolicy
     assert project(authorize(request, policy, NOW)) == reference_authorize(request, policy, NOW)
 
 
+@given(policy=sts.authority_policies(amount_only=True, currencies=("CNY", "EUR")), data=st.data(), now=nows)
+def test_compiled_equals_reference_on_policies_that_read_only_category_and_amount(
+    policy: AuthorityPolicy, data: st.DataObject, now: datetime
+) -> None:
+    """Such slices are judged in advance by amount band; the bands must agree with the scan on every edge."""
+    request = data.draw(sts.requests(currencies=("CNY", "EUR")))
+    edges = [m for g in policy.grants if (m := g.limits.max_amount) is not None]
+    edges += [g.above for g in policy.guardrails if g.above is not None]
+    if edges and (request.amount is None or data.draw(st.booleans())):
+        edge = data.draw(st.sampled_from(edges))
+        step = data.draw(st.sampled_from([Decimal(0), Decimal("0.01"), Decimal("-0.01"), Decimal("0.00")]))
+        request = attrs.evolve(request, amount=Money(max(edge.amount + step, Decimal(0)), edge.currency))
+    if data.draw(st.integers(0, 3)):
+        request = attrs.evolve(request, approver=None)
+    decision = authorize(request, policy, now)
+    note(decision.explain())
+    assert project(decision) == reference_authorize(request, policy, now)
+    assert decision == _general(request, policy, now)
+
+
+def _general(request: Request, policy: AuthorityPolicy, now: datetime) -> Decision:
+    """Decide without the prepared amount bands, by the general per-grant evaluation."""
+    compiled = pickle.loads(pickle.dumps(policy.compiled))
+    object.__setattr__(compiled, "_plain", {})
+    return authorize(request, compiled, now)
+
+
 @given(request=sts.requests(), now=nows)
 def test_empty_policy_never_allows(request: Request, now: datetime) -> None:
     assert authorize(request, AuthorityPolicy(), now).outcome is not Outcome.ALLOWED

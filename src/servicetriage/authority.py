@@ -26,6 +26,7 @@ grants or ten thousand. Everything here is immutable and picklable.
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,7 @@ from servicetriage.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = [
     "Actor",
@@ -737,15 +738,133 @@ class Decision:
 
 # --------------------------------------------------------------------------
 # Compiled form
+#
+# The hot path builds its results with the private constructors below: they
+# set the slots of an attrs class directly, skipping the keyword parsing of
+# the generated ``__init__``. They are only used with values that are valid
+# by construction (decimals and currencies read from validated money, reasons
+# made at compile time), and ``_member_setters`` refuses a class whose fields
+# it would not set completely.
 
 
-def _fast_money(amount: Decimal, currency: str) -> Money:
-    """Build a Money from parts already known valid (skips the validators on the hot path)."""
-    money = object.__new__(Money)
-    object.__setattr__(money, "amount", amount)
-    object.__setattr__(money, "currency", currency)
+def _member_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+    """Return the slot setters of *cls* for *names*, which must be all of its attrs fields, in order."""
+    fields = tuple(a.name for a in attrs.fields(cls))
+    if fields != names or "__attrs_post_init__" in vars(cls):
+        msg = f"{cls.__name__}: fast constructor expects fields {names}, the class has {fields}"
+        raise TypeError(msg)
+    return tuple(vars(cls)[name].__set__ for name in names)
+
+
+_new = object.__new__
+
+
+def _money_constructor() -> Callable[[Decimal, str], Money]:
+    set_amount, set_currency = _member_setters(Money, ("amount", "currency"))
+
+    def money(amount: Decimal, currency: str) -> Money:
+        made = _new(Money)
+        set_amount(made, amount)
+        set_currency(made, currency)
+        return made
+
     return money
 
+
+def _obligation_constructor() -> Callable[[ObligationKind, datetime, str, str, str | None], Obligation]:
+    set_kind, set_due, set_to, set_note, set_rule = _member_setters(Obligation, ("kind", "due", "to", "note", "rule"))
+
+    def obligation(kind: ObligationKind, due: datetime, to: str, note: str, rule: str | None) -> Obligation:
+        made = _new(Obligation)
+        set_kind(made, kind)
+        set_due(made, due)
+        set_to(made, to)
+        set_note(made, note)
+        set_rule(made, rule)
+        return made
+
+    return obligation
+
+
+def _reason_constructor() -> Callable[[str, str, str | None, FrozenMap[str, str]], Reason]:
+    set_code, set_message, set_rule, set_evidence = _member_setters(Reason, ("code", "message", "rule", "evidence"))
+
+    def reason(code: str, message: str, rule: str | None, evidence: FrozenMap[str, str]) -> Reason:
+        made = _new(Reason)
+        set_code(made, code)
+        set_message(made, message)
+        set_rule(made, rule)
+        set_evidence(made, evidence)
+        return made
+
+    return reason
+
+
+_DECISION_FIELDS = (
+    "outcome",
+    "action",
+    "actor",
+    "tier",
+    "lowest_tier",
+    "headroom",
+    "guardrail",
+    "missing",
+    "delegation",
+    "reasons",
+    "obligations",
+)
+
+
+def _decision_constructor() -> Callable[..., Decision]:
+    (
+        set_outcome,
+        set_action,
+        set_actor,
+        set_tier,
+        set_lowest,
+        set_headroom,
+        set_guardrail,
+        set_missing,
+        set_delegation,
+        set_reasons,
+        set_obligations,
+    ) = _member_setters(Decision, _DECISION_FIELDS)
+
+    def decision(  # noqa: PLR0917
+        outcome: Outcome,
+        action: str,
+        actor: str,
+        tier: str,
+        lowest_tier: str | None,
+        headroom: Money | None,
+        guardrail: str | None,
+        missing: tuple[str, ...],
+        delegation: str | None,
+        reasons: tuple[Reason, ...],
+        obligations: tuple[Obligation, ...],
+    ) -> Decision:
+        made = _new(Decision)
+        set_outcome(made, outcome)
+        set_action(made, action)
+        set_actor(made, actor)
+        set_tier(made, tier)
+        set_lowest(made, lowest_tier)
+        set_headroom(made, headroom)
+        set_guardrail(made, guardrail)
+        set_missing(made, missing)
+        set_delegation(made, delegation)
+        set_reasons(made, reasons)
+        set_obligations(made, obligations)
+        return made
+
+    return decision
+
+
+_fast_money = _money_constructor()
+_fast_obligation = _obligation_constructor()
+_fast_reason = _reason_constructor()
+_fast_decision = _decision_constructor()
+_NO_EVIDENCE: FrozenMap[str, str] = FrozenMap()
 
 _SOD = "separation_of_duties"
 # Enum members read through the class cost a lookup each; the hot path uses these.
@@ -759,10 +878,28 @@ _FILE_SUMMARY = ObligationKind.FILE_SUMMARY
 _NOTIFY_DEPARTMENT = ObligationKind.NOTIFY_DEPARTMENT
 _DEPARTMENT_INSTRUCTION = ActionKind.DEPARTMENT_INSTRUCTION.value
 _ASK_APPROVAL = "ask for approval of the request"
+_CALL_BACK_NOTE = "we will discuss internally and call you back"
+_Q1_REPORT_NOTE = "report the deviation and its progress"
+_SUMMARY_NOTE = "post-incident summary of the deviation"
+_CUSTOMER = "customer"
 _ZERO = Decimal(0)
 _NEEDS_QUADRANT = "triage.quadrant"
 _NEEDS_AMOUNT = "amount"
 _NEEDS_DEPARTMENT = "department"
+_FALLBACK_REASON = _reason(
+    "fallback.delegated_authority",
+    "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
+    None,
+)
+_DEPARTMENT_REASON = _reason(
+    "request.needs_info", "an instruction to another department must name the department", None
+)
+
+
+def _gap_reason(action: str, top: str) -> Reason:
+    return _reason(
+        "authority.gap", f"no tier holds a grant for {action} here: it goes to the top tier", None, {"tier": top}
+    )
 
 
 def _opt(values: frozenset[Any]) -> frozenset[Any] | None:
@@ -786,6 +923,7 @@ class _CGrant:
         "quadrants",
         "rank",
         "reasons",
+        "rules",
         "total_max",
     )
 
@@ -803,6 +941,7 @@ class _CGrant:
         self.period = limits.period
         self.count_max = limits.max_count_per_ticket
         self.obligations = grant.obligations
+        self.rules = tuple((rule.kind, rule.within, rule.to, rule.note, grant.id) for rule in grant.obligations)
         self.reasons = _grant_reasons(grant)
         self.plain = (
             self.quadrants is None
@@ -920,21 +1059,151 @@ def _slices(items: list[tuple[frozenset[str], Any]], key: Any) -> tuple[dict[str
     return table, tuple(sorted(wild, key=key))
 
 
+class _Bands:
+    """A plain slice judged in advance for one currency.
+
+    A slice is plain when its grants limit only the amount of a request and
+    its guardrails read only the amount. Its outcome then depends on the
+    amount only through which band between consecutive limits it falls in
+    (limits are inclusive: an amount equal to a limit stays below it), so
+    every band's reasons, forbidding guardrail, lowest satisfied tier and,
+    per authority rank, best limit and obligations are prepared here. Only
+    the headroom and the deadlines are left for the decision.
+    """
+
+    __slots__ = ("allowance", "bands", "thresholds")
+
+    def __init__(self, grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], currency: str, ranks: int) -> None:
+        limits = {g.max_amount for g in grants if g.max_amount is not None and g.currency == currency}
+        limits.update(g.above for g in guards if g.above is not None and g.currency == currency)
+        self.thresholds: tuple[Decimal, ...] = tuple(sorted(limits))
+        # The most the actor may grant on their own at each rank (None: no grant in this currency).
+        allowance: list[Decimal | None] = []
+        for rank in range(ranks):
+            own = [
+                g.max_amount for g in grants if g.rank <= rank and g.max_amount is not None and g.currency == currency
+            ]
+            allowance.append(max(own) if own else None)
+        self.allowance = tuple(allowance)
+        self.bands = tuple(
+            self._band(grants, guards, currency, ranks, band) for band in range(len(self.thresholds) + 1)
+        )
+
+    def _band(
+        self, grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], currency: str, ranks: int, band: int
+    ) -> _Band:
+        # In band b the amount exceeds exactly the b smallest thresholds.
+        exceeded = set(self.thresholds[:band])
+        reasons: list[Reason] = []
+        forbidding: str | None = None
+        for guard in guards:
+            if guard.above is None:
+                key = "match"
+            elif guard.currency != currency:
+                key = "currency"
+            elif guard.above not in exceeded:
+                continue
+            else:
+                key = "match"
+            if forbidding is None:
+                forbidding = guard.id
+            reasons.append(guard.reasons[key])
+        satisfied: list[_CGrant] = []
+        for grant in grants:
+            if grant.max_amount is not None:
+                if grant.currency != currency:
+                    reasons.append(grant.reasons["currency"])
+                    continue
+                if grant.max_amount in exceeded:
+                    reasons.append(grant.reasons["amount"])
+                    continue
+            reasons.append(grant.reasons["ok"])
+            satisfied.append(grant)
+        per_rank: list[tuple[Decimal | None, tuple[tuple[ObligationKind, timedelta, str, str, str], ...]] | None] = []
+        for rank in range(ranks):
+            held = [g for g in satisfied if g.rank <= rank]
+            if not held:
+                per_rank.append(None)
+                continue
+            unlimited = any(g.max_amount is None for g in held)
+            best = None if unlimited else max(g.max_amount for g in held if g.max_amount is not None)
+            per_rank.append((best, tuple(rule for g in held for rule in g.rules)))
+        lowest = satisfied[0].rank if satisfied else None
+        return _Band(tuple(reasons), forbidding, lowest, tuple(per_rank))
+
+
+class _Band:
+    """What a plain slice decides for amounts within one band (see :class:`_Bands`)."""
+
+    __slots__ = ("forbidding", "lowest", "per_rank", "reasons")
+
+    def __init__(
+        self,
+        reasons: tuple[Reason, ...],
+        forbidding: str | None,
+        lowest: int | None,
+        per_rank: tuple[tuple[Decimal | None, tuple[tuple[ObligationKind, timedelta, str, str, str], ...]] | None, ...],
+    ) -> None:
+        self.reasons = reasons
+        self.forbidding = forbidding
+        self.lowest = lowest
+        self.per_rank = per_rank
+
+
+def _plain_slices(grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], ranks: int) -> dict[str, _Bands] | None:
+    """Judge a slice in advance for each of its currencies, or None if it is not plain."""
+    if not all(g.plain for g in grants):
+        return None
+    if any(g.quadrants is not None or g.customer_tiers is not None or g.channels is not None for g in guards):
+        return None
+    currencies = {g.currency for g in grants if g.currency is not None}
+    currencies.update(g.currency for g in guards if g.currency is not None)
+    return {currency: _Bands(grants, guards, currency, ranks) for currency in sorted(currencies)}
+
+
 class CompiledPolicy:
     """An :class:`AuthorityPolicy` indexed for fast decisions.
 
     Grants are indexed by action kind, then by category (grants without a
     category condition join every category), sorted by tier; guardrails
     likewise. A decision looks at one slice only, so its cost does not grow
-    with the number of grants for other actions and categories. Immutable by
+    with the number of grants for other actions and categories. Every reason
+    a grant, a guardrail or a delegation may give, and every obligation it
+    carries, is prepared here, so a decision only picks them. Immutable by
     convention and picklable (it rebuilds itself from the policy).
     """
 
-    __slots__ = ("_delegations", "_grants", "_guards", "_guards_any", "_wild_grants", "policy", "tiers")
+    __slots__ = (
+        "_call_back",
+        "_delegations",
+        "_grants",
+        "_guards",
+        "_guards_any",
+        "_names",
+        "_plain",
+        "_q1_report",
+        "_ranks",
+        "_report_upward",
+        "_sod",
+        "_summary",
+        "_wild_grants",
+        "_work_order",
+        "policy",
+        "tiers",
+    )
 
     def __init__(self, policy: AuthorityPolicy) -> None:
         self.policy = policy
         self.tiers = Tiers(policy.tiers)
+        self._names = self.tiers.names
+        self._ranks = dict(self.tiers._ranks)  # noqa: SLF001
+        self._sod = policy.separation_of_duties
+        deadlines = policy.deadlines
+        self._call_back = deadlines.call_back_within
+        self._report_upward = deadlines.report_upward_within
+        self._q1_report = deadlines.q1_report_within
+        self._summary = deadlines.summary_within
+        self._work_order = deadlines.work_order_within
         rank = self.tiers.rank
         by_action: dict[str, list[tuple[frozenset[str], _CGrant]]] = {}
         for grant in policy.grants:
@@ -954,9 +1223,40 @@ class CompiledPolicy:
             action: _slices([*items, *every], guard_key) for action, items in guard_actions.items()
         }
         self._guards_any = _slices(every, guard_key)
-        delegations: dict[str, list[tuple[int, Delegation]]] = {}
+        self._plain: dict[str, tuple[dict[str, dict[str, _Bands] | None], dict[str, _Bands] | None, Reason]] = {}
+        ranks = len(self._names)
+        for action in sorted(set(self._grants) | set(self._guards)):
+            if action == _DEPARTMENT_INSTRUCTION:
+                continue
+            grant_table, grant_wild = self._grants.get(action, {}), self._wild_grants.get(action, ())
+            guard_table, guard_wild = self._guards.get(action) or self._guards_any
+            self._plain[action] = (
+                {
+                    cat: _plain_slices(grant_table.get(cat, grant_wild), guard_table.get(cat, guard_wild), ranks)
+                    for cat in set(grant_table) | set(guard_table)
+                },
+                _plain_slices(grant_wild, guard_wild, ranks),
+                _gap_reason(action, self._names[-1]),
+            )
+        delegations: dict[str, list[tuple[int, Delegation, Reason, Reason]]] = {}
         for delegation in policy.delegations:
-            delegations.setdefault(delegation.to, []).append((rank(delegation.tier), delegation))
+            until = delegation.valid_until.isoformat()
+            delegations.setdefault(delegation.to, []).append(
+                (
+                    rank(delegation.tier),
+                    delegation,
+                    _reason(
+                        "delegation.active",
+                        f"{delegation.to} acts as {delegation.tier} by delegation until {until}",
+                        delegation.id,
+                    ),
+                    _reason(
+                        "delegation.active",
+                        f"approver {delegation.to} acts as {delegation.tier} by delegation",
+                        delegation.id,
+                    ),
+                )
+            )
         self._delegations = {
             person: tuple(sorted(items, key=lambda i: (-i[0], i[1].id))) for person, items in delegations.items()
         }
@@ -971,15 +1271,21 @@ class CompiledPolicy:
             return ()
         return tuple(c.grant for c in table.get(category, self._wild_grants[action]))
 
-    def _effective(self, actor: Actor, action: str, now: datetime, field: str) -> tuple[int, Delegation | None]:
-        rank = self.tiers._ranks.get(actor.tier)  # noqa: SLF001
+    def _rank(self, actor: Actor, field: str) -> int:
+        rank = self._ranks.get(actor.tier)
         if rank is None:
-            msg = f"{field}.tier: expected one of {', '.join(self.tiers.names)}, got {actor.tier!r}"
+            msg = f"{field}.tier: expected one of {', '.join(self._names)}, got {actor.tier!r}"
             raise TicketError(msg)
-        for delegated, delegation in self._delegations.get(actor.id, ()):
-            if delegated > rank and delegation.active(now, action):
-                return delegated, delegation
-        return rank, None
+        return rank
+
+    def _delegated(
+        self, person: str, rank: int, action: str, now: datetime
+    ) -> tuple[int, Delegation, Reason, Reason] | None:
+        """The highest delegation lending *person* more than *rank* for *action* at *now*, if any."""
+        for item in self._delegations.get(person, ()):
+            if item[0] > rank and item[1].active(now, action):
+                return item
+        return None
 
     def decide(self, request: Request, now: datetime) -> Decision:
         """Decide *request* at *now*; see :func:`authorize`."""
@@ -989,50 +1295,60 @@ class CompiledPolicy:
         ticket = request.ticket
         category = ticket.category
         actor = request.actor
-        tiers = self.tiers
-        rank, delegation = self._effective(actor, action, now, "request.actor")
+        names = self._names
+        rank = self._ranks.get(actor.tier)
+        if rank is None:
+            rank = self._rank(actor, "request.actor")
         reasons: list[Reason] = []
-        if delegation is not None:
-            reasons.append(
-                _reason(
-                    "delegation.active",
-                    f"{actor.id} acts as {delegation.tier} by delegation until {delegation.valid_until.isoformat()}",
-                    delegation.id,
-                )
-            )
+        delegation_id: str | None = None
+        if self._delegations:
+            lent = self._delegated(actor.id, rank, action, now)
+            if lent is not None:
+                rank, delegation_id = lent[0], lent[1].id
+                reasons.append(lent[2])
         approver = request.approver
         authority = rank
         forbidding: str | None = None
         if approver is not None:
-            if approver.id == actor.id and self.policy.separation_of_duties:
+            if approver.id == actor.id and self._sod:
                 forbidding = _SOD
                 reasons.append(
-                    _reason("guardrail.separation_of_duties", f"{actor.id} may not approve their own request", _SOD)
+                    _fast_reason(
+                        "guardrail.separation_of_duties",
+                        f"{actor.id} may not approve their own request",
+                        _SOD,
+                        _NO_EVIDENCE,
+                    )
                 )
             else:
-                approver_rank, approver_delegation = self._effective(approver, action, now, "request.approver")
-                if approver_delegation is not None:
-                    reasons.append(
-                        _reason(
-                            "delegation.active",
-                            f"approver {approver.id} acts as {approver_delegation.tier} by delegation",
-                            approver_delegation.id,
-                        )
-                    )
-                authority = max(rank, approver_rank)
+                approver_rank = self._rank(approver, "request.approver")
+                if self._delegations:
+                    lent = self._delegated(approver.id, approver_rank, action, now)
+                    if lent is not None:
+                        approver_rank = lent[0]
+                        reasons.append(lent[3])
+                authority = max(authority, approver_rank)
         triage = request.triage
         quadrant = triage.quadrant._name_ if triage is not None else None
         amount = request.amount
+        if approver is None and amount is not None:
+            plain = self._plain.get(action)
+            if plain is not None:
+                by_currency = plain[0].get(category, plain[1])
+                if by_currency is not None:
+                    bands = by_currency.get(amount.currency)
+                    if bands is not None:
+                        return self._decide_plain(request, now, rank, delegation_id, reasons, bands, plain[2])
         customer = ticket.customer
-        missing: set[str] = set()
+        missing: set[str] | None = None
 
         # Guardrails: any match forbids; any that cannot be judged fails closed.
         guard_table, guard_wild = self._guards.get(action) or self._guards_any
         for guard in guard_table.get(category, guard_wild):
-            lacking: list[str] = []
+            lacking: str | None = None
             if guard.quadrants is not None:
                 if quadrant is None:
-                    lacking.append(_NEEDS_QUADRANT)
+                    lacking = _NEEDS_QUADRANT
                 elif quadrant not in guard.quadrants:
                     continue
             if guard.customer_tiers is not None and customer.tier not in guard.customer_tiers:
@@ -1042,24 +1358,29 @@ class CompiledPolicy:
             key = "match"
             if guard.above is not None:
                 if amount is None:
-                    lacking.append(_NEEDS_AMOUNT)
+                    if missing is None:
+                        missing = set()
+                    missing.add(_NEEDS_AMOUNT)
+                    lacking = lacking or _NEEDS_AMOUNT
                 elif amount.currency != guard.currency:
                     key = "currency"
                 elif amount.amount <= guard.above:
                     continue
-            if lacking:
-                missing.update(lacking)
-                reasons.append(guard.reasons[lacking[0]])
+            if lacking is not None:
+                if missing is None:
+                    missing = set()
+                missing.add(lacking)
+                reasons.append(guard.reasons[lacking])
                 continue
             if forbidding is None:
                 forbidding = guard.id
             reasons.append(guard.reasons[key])
 
         if action == _DEPARTMENT_INSTRUCTION and not request.department:
+            if missing is None:
+                missing = set()
             missing.add(_NEEDS_DEPARTMENT)
-            reasons.append(
-                _reason("request.needs_info", "an instruction to another department must name the department", None)
-            )
+            reasons.append(_DEPARTMENT_REASON)
 
         # Grants: the lowest satisfied tier, the lowest tier that needs more facts.
         satisfied_rank: int | None = None
@@ -1070,11 +1391,14 @@ class CompiledPolicy:
         unlimited = False
         allowance: Decimal | None = None
         count_used: int | None = None
-        totals: dict[tuple[str, timedelta], Decimal | None] = {}
+        totals: dict[tuple[str, timedelta], Decimal | None] | None = None
         table = self._grants.get(action)
         candidates = () if table is None else table.get(category, self._wild_grants[action])
-        amt = amount.amount if amount is not None else None
-        cur = amount.currency if amount is not None else None
+        if amount is not None:
+            amt: Decimal | None = amount.amount
+            cur: str | None = amount.currency
+        else:
+            amt = cur = None
         for grant in candidates:
             r = grant.reasons
             needs: list[str] | None = None
@@ -1084,7 +1408,7 @@ class CompiledPolicy:
                 limit_left = grant.max_amount
                 if limit_left is not None:
                     if amt is None:
-                        needs = [_NEEDS_AMOUNT]
+                        needs = _ONLY_AMOUNT
                     elif cur != grant.currency:
                         reasons.append(r["currency"])
                         continue
@@ -1116,7 +1440,7 @@ class CompiledPolicy:
                         continue
                 if grant.currency is not None:
                     if amt is None:
-                        needs = [*needs, _NEEDS_AMOUNT] if needs else [_NEEDS_AMOUNT]
+                        needs = [*needs, _NEEDS_AMOUNT] if needs else _ONLY_AMOUNT
                     elif cur != grant.currency:
                         reasons.append(r["currency"])
                         continue
@@ -1125,6 +1449,8 @@ class CompiledPolicy:
                         if grant.total_max is not None:
                             assert grant.period is not None
                             tkey = (grant.currency, grant.period)
+                            if totals is None:
+                                totals = {}
                             if tkey not in totals:
                                 totals[tkey] = _used(request, action, customer.id, grant.currency, grant.period, now)
                             used = totals[tkey]
@@ -1150,7 +1476,8 @@ class CompiledPolicy:
             if satisfied_rank is None:
                 satisfied_rank = grant.rank
             if grant.rank <= authority:
-                determining.append(grant)
+                if grant.rules:
+                    determining.append(grant)
                 if limit_left is None:
                     unlimited = True
                 elif amt is not None:
@@ -1158,116 +1485,163 @@ class CompiledPolicy:
                     if best_left is None or left > best_left:
                         best_left = left
 
-        deadlines = self.policy.deadlines
-        obligations: list[Obligation] = []
         lowest: str | None = None
         headroom: Money | None = None
-        guardrail: str | None = None
         missing_out: tuple[str, ...] = ()
+        obligations: tuple[Obligation, ...]
         if forbidding is not None:
             outcome = _FORBIDDEN
-            guardrail = forbidding
+            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif missing:
             outcome = _NEEDS_INFO
             missing_out = tuple(sorted(missing))
+            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif satisfied_rank is not None and satisfied_rank <= authority:
             outcome = _ALLOWED
-            lowest = tiers.names[satisfied_rank]
-            if not unlimited and best_left is not None and amount is not None:
-                headroom = _fast_money(best_left, amount.currency)
-            obligations.extend(
-                Obligation(kind=rule.kind, due=now + rule.within, to=rule.to, note=rule.note, rule=grant.id)
+            lowest = names[satisfied_rank]
+            if not unlimited and best_left is not None and cur is not None:
+                headroom = _fast_money(best_left, cur)
+            allowed = [
+                _fast_obligation(kind, now + within, to, note, grant_id)
                 for grant in determining
-                for rule in grant.obligations
-            )
+                for kind, within, to, note, grant_id in grant.rules
+            ]
             if approver is not None and authority > rank:
-                reasons.append(_reason("approval.granted", f"approved by {approver.id}", None))
+                reasons.append(_fast_reason("approval.granted", f"approved by {approver.id}", None, _NO_EVIDENCE))
             if action == _DEPARTMENT_INSTRUCTION and request.department:
-                obligations.append(
-                    Obligation(
-                        kind=_NOTIFY_DEPARTMENT,
-                        due=now + deadlines.work_order_within,
-                        to=request.department,
-                        note=f"work order for ticket {ticket.id}",
+                allowed.append(
+                    _fast_obligation(
+                        _NOTIFY_DEPARTMENT,
+                        now + self._work_order,
+                        request.department,
+                        f"work order for ticket {ticket.id}",
+                        None,
                     )
                 )
+            if quadrant == "Q1" and request.playbook is None:
+                above = names[rank + 1] if rank + 1 < len(names) else names[-1]
+                allowed.append(_fast_obligation(_REPORT_UPWARD, now + self._q1_report, above, _Q1_REPORT_NOTE, None))
+                allowed.append(_fast_obligation(_FILE_SUMMARY, now + self._summary, above, _SUMMARY_NOTE, None))
+            obligations = _merge(allowed) if len(allowed) > 1 else tuple(allowed)
         elif unknown_rank is not None and (satisfied_rank is None or unknown_rank < satisfied_rank):
             outcome = _NEEDS_INFO
-            bound = satisfied_rank if satisfied_rank is not None else len(tiers.names)
+            bound = satisfied_rank if satisfied_rank is not None else len(names)
             missing_out = tuple(sorted({name for grank, name in grant_missing if grank < bound}))
+            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         else:
             outcome = _NEEDS_APPROVAL
             if satisfied_rank is None:
-                lowest = tiers.names[-1]
-                reasons.append(
-                    _reason(
-                        "authority.gap",
-                        f"no tier holds a grant for {action} here: it goes to the top tier",
-                        None,
-                        {"tier": lowest},
-                    )
-                )
+                lowest = names[-1]
+                reasons.append(_gap_reason(action, lowest))
             else:
-                lowest = tiers.names[satisfied_rank]
-            if amount is not None:
-                left = max(allowance, _ZERO) if allowance is not None else _ZERO
-                headroom = _fast_money(left, amount.currency)
-            obligations.append(
-                Obligation(
-                    kind=_REPORT_UPWARD,
-                    due=now + deadlines.report_upward_within,
-                    to=lowest,
-                    note=_ASK_APPROVAL,
-                )
+                lowest = names[satisfied_rank]
+            if cur is not None:
+                headroom = _fast_money(allowance if allowance is not None and allowance >= _ZERO else _ZERO, cur)
+            obligations = (
+                _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
+                _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
             )
-        if outcome is not _ALLOWED:
-            obligations.append(
-                Obligation(
-                    kind=_CALL_BACK,
-                    due=now + deadlines.call_back_within,
-                    to="customer",
-                    note="we will discuss internally and call you back",
-                )
-            )
-        if triage is not None and quadrant == "Q1" and request.playbook is None:
-            reasons.append(
-                _reason(
-                    "fallback.delegated_authority",
-                    "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
-                    None,
-                )
-            )
-            if outcome is _ALLOWED:
-                above = tiers.names[min(rank + 1, len(tiers.names) - 1)]
-                obligations.append(
-                    Obligation(
-                        kind=_REPORT_UPWARD,
-                        due=now + deadlines.q1_report_within,
-                        to=above,
-                        note="report the deviation and its progress",
-                    )
-                )
-                obligations.append(
-                    Obligation(
-                        kind=_FILE_SUMMARY,
-                        due=now + deadlines.summary_within,
-                        to=above,
-                        note="post-incident summary of the deviation",
-                    )
-                )
-        return Decision(
-            outcome=outcome,
-            action=action,
-            actor=actor.id,
-            tier=tiers.names[rank],
-            lowest_tier=lowest,
-            headroom=headroom,
-            guardrail=guardrail,
-            missing=missing_out,
-            delegation=delegation.id if delegation is not None else None,
-            reasons=tuple(reasons),
-            obligations=_merge(obligations) if outcome is _ALLOWED and len(obligations) > 1 else tuple(obligations),
+        if quadrant == "Q1" and request.playbook is None:
+            reasons.append(_FALLBACK_REASON)
+        return _fast_decision(
+            outcome,
+            action,
+            actor.id,
+            names[rank],
+            lowest,
+            headroom,
+            forbidding,
+            missing_out,
+            delegation_id,
+            tuple(reasons),
+            obligations,
         )
+
+    def _decide_plain(  # noqa: PLR0917
+        self,
+        request: Request,
+        now: datetime,
+        rank: int,
+        delegation_id: str | None,
+        reasons: list[Reason],
+        bands: _Bands,
+        gap: Reason,
+    ) -> Decision:
+        """Decide a request on a plain slice from the band its amount falls in (see :class:`_Bands`)."""
+        amount = request.amount
+        assert amount is not None
+        amt = amount.amount
+        band = bands.bands[bisect_left(bands.thresholds, amt)]
+        names = self._names
+        triage = request.triage
+        fallback = triage is not None and triage.quadrant._name_ == "Q1" and request.playbook is None
+        lowest: str | None = None
+        headroom: Money | None = None
+        forbidding = band.forbidding
+        extra: Reason | None = None
+        obligations: tuple[Obligation, ...]
+        if forbidding is not None:
+            outcome = _FORBIDDEN
+            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+        else:
+            held = band.per_rank[rank]
+            if held is not None:
+                outcome = _ALLOWED
+                assert band.lowest is not None
+                lowest = names[band.lowest]
+                best, rules = held
+                if best is not None:
+                    headroom = _fast_money(best - amt, amount.currency)
+                allowed = [
+                    _fast_obligation(kind, now + within, to, note, rule) for kind, within, to, note, rule in rules
+                ]
+                if fallback:
+                    above = names[rank + 1] if rank + 1 < len(names) else names[-1]
+                    allowed.append(
+                        _fast_obligation(_REPORT_UPWARD, now + self._q1_report, above, _Q1_REPORT_NOTE, None)
+                    )
+                    allowed.append(_fast_obligation(_FILE_SUMMARY, now + self._summary, above, _SUMMARY_NOTE, None))
+                obligations = _merge(allowed) if len(allowed) > 1 else tuple(allowed)
+            else:
+                outcome = _NEEDS_APPROVAL
+                if band.lowest is None:
+                    lowest = names[-1]
+                    extra = gap
+                else:
+                    lowest = names[band.lowest]
+                allowance = bands.allowance[rank]
+                headroom = _fast_money(
+                    allowance if allowance is not None and allowance >= _ZERO else _ZERO, amount.currency
+                )
+                obligations = (
+                    _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
+                    _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
+                )
+        if reasons or extra is not None or fallback:
+            reasons.extend(band.reasons)
+            if extra is not None:
+                reasons.append(extra)
+            if fallback:
+                reasons.append(_FALLBACK_REASON)
+            out = tuple(reasons)
+        else:
+            out = band.reasons
+        return _fast_decision(
+            outcome,
+            request.action,
+            request.actor.id,
+            names[rank],
+            lowest,
+            headroom,
+            forbidding,
+            (),
+            delegation_id,
+            out,
+            obligations,
+        )
+
+
+_ONLY_AMOUNT = [_NEEDS_AMOUNT]
 
 
 def _used(  # noqa: PLR0917
@@ -1288,13 +1662,13 @@ def _used(  # noqa: PLR0917
 
 
 def _merge(obligations: list[Obligation]) -> tuple[Obligation, ...]:
-    """Merge duplicates (same kind, recipient and note), keeping the earliest deadline; keep first-seen order."""
+    """Merge duplicates (same kind, recipient and note), keeping the earliest deadline in the first one's place."""
     merged: dict[tuple[ObligationKind, str, str], Obligation] = {}
     for obligation in obligations:
         key = (obligation.kind, obligation.to, obligation.note)
         seen = merged.get(key)
         if seen is None or obligation.due < seen.due:
-            merged[key] = obligation if seen is None else attrs.evolve(seen, due=obligation.due, rule=obligation.rule)
+            merged[key] = obligation
     return tuple(merged.values())
 
 

@@ -79,6 +79,11 @@ def authority_conditions(
     )
 
 
+def _category_only(categories: tuple[str, ...]) -> st.SearchStrategy[Conditions]:
+    subset = st.frozensets(st.sampled_from(categories), min_size=1, max_size=2)
+    return st.builds(Conditions, categories=st.just(frozenset()) | subset)
+
+
 def _limits(currencies: tuple[str, ...], max_amount: int) -> st.SearchStrategy[Limits]:
     amounts = {c: st.none() | _amounts((c,), max_amount) for c in currencies}
     totals = {c: st.none() | _amounts((c,), max_amount * 3) for c in currencies}
@@ -111,8 +116,13 @@ def grants(
     currencies: tuple[str, ...] = ("CNY",),
     max_amount: int = 5_000,
     ids: st.SearchStrategy[str] | None = None,
+    amount_only: bool = False,
 ) -> st.SearchStrategy[Grant]:
-    """Draw a grant for one of *tiers* and *actions*, with conditions and limits."""
+    """Draw a grant for one of *tiers* and *actions*, with conditions and limits.
+
+    With ``amount_only``, the only condition is the category and the only
+    limit the amount per request (the shape most policies have).
+    """
     obligations = st.lists(
         st.builds(
             ObligationRule,
@@ -127,8 +137,10 @@ def grants(
         id=ids if ids is not None else st.sampled_from(_IDS),
         tier=st.sampled_from(tiers),
         action=st.sampled_from(actions),
-        when=authority_conditions(categories=categories),
-        limits=_limits(currencies, max_amount),
+        when=_category_only(categories) if amount_only else authority_conditions(categories=categories),
+        limits=st.builds(Limits, max_amount=st.none() | _amounts(currencies, max_amount))
+        if amount_only
+        else _limits(currencies, max_amount),
         obligations=obligations,
     )
 
@@ -140,13 +152,17 @@ def guardrails(
     currencies: tuple[str, ...] = ("CNY",),
     max_amount: int = 5_000,
     ids: st.SearchStrategy[str] | None = None,
+    amount_only: bool = False,
 ) -> st.SearchStrategy[Guardrail]:
-    """Draw a guardrail over some of *actions*, usually with a condition or an amount."""
+    """Draw a guardrail over some of *actions*, usually with a condition or an amount.
+
+    With ``amount_only``, the only condition is the category.
+    """
     return st.builds(
         Guardrail,
         id=ids if ids is not None else st.sampled_from(_GUARD_IDS),
         actions=st.frozensets(st.sampled_from(actions), max_size=2),
-        when=authority_conditions(categories=categories),
+        when=_category_only(categories) if amount_only else authority_conditions(categories=categories),
         above=st.none() | _amounts(currencies, max_amount),
         message=st.just("forbidden by a drawn guardrail"),
     )
@@ -161,19 +177,23 @@ def authority_policies(
     max_grants: int = 12,
     max_guardrails: int = 2,
     max_delegations: int = 1,
+    amount_only: bool = False,
 ) -> st.SearchStrategy[AuthorityPolicy]:
     """Draw valid authority policies: grants, guardrails and delegations with unique ids.
+
+    With ``amount_only``, grants and guardrails read only the category and
+    the amount (see :func:`grants`).
 
     Drawn delegations go to the people the :func:`requests` strategy draws
     (``p1``, ``p2``, ``p3``) and are active around 2026-05-01.
     """
     grant_lists = st.lists(
-        grants(tiers=tiers, actions=actions, categories=categories, currencies=currencies),
+        grants(tiers=tiers, actions=actions, categories=categories, currencies=currencies, amount_only=amount_only),
         max_size=max_grants,
         unique_by=lambda g: g.id,
     )
     guardrail_lists = st.lists(
-        guardrails(actions=actions, categories=categories, currencies=currencies),
+        guardrails(actions=actions, categories=categories, currencies=currencies, amount_only=amount_only),
         max_size=max_guardrails,
         unique_by=lambda g: g.id,
     )
