@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -15,6 +16,7 @@ from servicetriage.signals import (
     DEFAULT_POLICE_TERMS,
     DEFAULT_SAFETY_TERMS,
     KeywordScanner,
+    _trie_regex,
     add_time,
     effective_pauses,
     elapsed_time,
@@ -112,3 +114,27 @@ def test_an_always_open_calendar_counts_like_the_wall_clock(start: datetime, min
 @given(sts.aware_datetimes(), sts.aware_datetimes())
 def test_elapsed_time_is_antisymmetric(a: datetime, b: datetime) -> None:
     assert elapsed_time(a, b) == -elapsed_time(b, a)
+
+
+_PIECES = st.sampled_from(["sos", "fire", "firewall", "1", "12315", "a", "-", "报警", "误报", "救", "x"])
+_TERMS = (
+    st.lists(_PIECES | st.text("ab1-.报救 ", min_size=1, max_size=4), min_size=1, max_size=6)
+    .map("".join)
+    .filter(str.strip)
+)
+_LEXICONS = st.dictionaries(
+    st.sampled_from(["safety", "police", "doubt"]), st.lists(_TERMS, min_size=1, max_size=5), min_size=1
+)
+
+
+@given(
+    _LEXICONS,
+    st.lists(_PIECES | st.text("aBs1 -.,\n报警误救", max_size=3), max_size=12).map("".join),
+)
+def test_first_character_filter_finds_what_the_plain_trie_finds(lexicons: dict[str, list[str]], text: str) -> None:
+    """The scanner's pattern, filtered by first characters, finds the same terms as the bare trie lookahead."""
+    scanner = KeywordScanner(lexicons)
+    table = scanner.terms()
+    bare = re.compile("(?=(" + _trie_regex(table) + "))")
+    findall, _ = scanner.matcher()
+    assert findall(text.lower()) == bare.findall(text.lower())
