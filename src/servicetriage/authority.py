@@ -1699,6 +1699,8 @@ def authorize(request: Request, policy: AuthorityPolicy | CompiledPolicy, now: d
     tier. Raises :class:`~servicetriage.errors.TicketError` when the actor's
     tier is unknown or *now* is naive.
     """
+    if type(policy) is AuthorityPolicy:
+        return policy._compiled.decide(request, now)  # noqa: SLF001
     compiled = policy.compiled if isinstance(policy, AuthorityPolicy) else policy
     return compiled.decide(request, now)
 
