@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from servicetriage.errors import TicketError
 from servicetriage.ingest import (
     CSV_COLUMNS,
     _Fast,
+    _loads,
     _normalize,
     format_of,
     iter_tickets,
@@ -247,3 +249,25 @@ def test_fast_constructor_builds_what_the_converter_builds(ticket: Ticket) -> No
     assert fast is None or fast == config.structure(data, Ticket) == ticket
     if not ticket.pauses:
         assert fast is not None
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+_SPACE = st.text(" \t\r\n\x0b\u3000\ufeff", max_size=2)
+
+
+@given(_SPACE, _JSON_VALUES, _SPACE, st.sampled_from(["", "x", "{}", "]", ","]), st.integers(0, 3))
+def test_json_lines_parse_as_json_loads_does(lead: str, value: object, trail: str, extra: str, cut: int) -> None:
+    """Each line gives what json.loads gives, or fails with the same message (extra data, spaces, a cut line)."""
+    text = lead + json.dumps(value, ensure_ascii=False) + trail + extra
+    text = text[: len(text) - cut] if cut else text
+    try:
+        expected: object = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match="^" + re.escape(str(exc)) + "$"):
+            _loads(text)
+    else:
+        assert _loads(text) == expected

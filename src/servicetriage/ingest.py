@@ -32,7 +32,7 @@ import io
 import itertools
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -45,6 +45,7 @@ from servicetriage.model import (
     Channel,
     Customer,
     DeclaredUrgency,
+    FrozenMap,
     Money,
     Ticket,
     TicketStatus,
@@ -221,6 +222,25 @@ _CHANNELS = {m.value: m for m in Channel}
 _DECLARED = {m.value: m for m in DeclaredUrgency}
 _STATUSES = {m.value: m for m in TicketStatus}
 _CACHE_LIMIT = 4096
+#: The attributes of a record without any: one shared empty map (it is immutable).
+_NO_ATTRIBUTES: FrozenMap[str, Any] = FrozenMap()
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_JSON_SPACE = " \t\n\r"
+
+
+def _loads(text: str) -> Any:
+    """Return ``json.loads(text)``, calling the decoder's scanner directly when the line starts with its value.
+
+    Anything unusual (leading space, a byte-order mark, a syntax error, extra
+    data) goes through :func:`json.loads` itself, so errors read the same.
+    """
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    if end != len(text) and text[end:].strip(_JSON_SPACE):
+        return json.loads(text)  # extra data: let json.loads say so
+    return value
 
 
 class _Fast:
@@ -235,8 +255,9 @@ class _Fast:
     def __init__(self) -> None:
         self.money: dict[str, Money] = {}
 
-    def __call__(self, data: dict[str, Any]) -> Ticket | None:
-        if not data.keys() <= _TICKET_FIELDS or "pauses" in data:
+    def __call__(self, data: dict[str, Any], *, checked: bool = False) -> Ticket | None:
+        """Build the ticket of *data*, or return ``None``; *checked* says its keys are known ticket fields."""
+        if not (checked or data.keys() <= _TICKET_FIELDS) or "pauses" in data:
             return None
         kwargs = dict(data)
         get = data.get
@@ -263,7 +284,9 @@ class _Fast:
                         self.money.clear()
                     money = self.money[text] = Money.parse(text)
                 kwargs["money_at_stake"] = money
-            if (attributes := get("attributes")) is not None and type(attributes) is not dict:
+            if (attributes := get("attributes")) is None:
+                kwargs["attributes"] = _NO_ATTRIBUTES
+            elif type(attributes) is not dict:
                 return None
             return Ticket(**kwargs)
         except (TypeError, ValueError, KeyError):
@@ -284,14 +307,14 @@ class _Builder:
             record = raw
         else:
             try:
-                record = json.loads(raw)
+                record = _loads(raw)
             except ValueError as exc:
                 return TicketError(f"not valid JSON: {exc}")
             if type(record) is not dict:
                 return TicketError(f"expected a JSON object, got {raw.strip()[:60]!r}")
             # The common case: the nested shape, no nulls.
             if record.keys() <= _TICKET_FIELDS and None not in record.values():
-                ticket = self.fast(record)
+                ticket = self.fast(record, checked=True)
                 if ticket is not None:
                     return ticket
         data, problems = _normalize(record, from_csv=from_csv)
