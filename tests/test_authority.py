@@ -569,3 +569,61 @@ def test_an_amount_equal_to_a_limit_is_within_it_and_a_cent_more_is_not() -> Non
     assert authorize(request("refund", "500"), policy, NOW).headroom == cny("0")
     over = authorize(request("refund", "500.01"), policy, NOW)
     assert (over.outcome, over.lowest_tier, over.headroom) == (Outcome.NEEDS_APPROVAL, "supervisor", cny("500"))
+
+
+def test_a_higher_tier_grant_that_covers_a_lower_one_with_a_smaller_limit_is_reported() -> None:
+    policy = AuthorityPolicy(
+        grants=[
+            Grant(
+                id="agent-flight",
+                tier="agent",
+                action="refund",
+                when=Conditions(categories={"flight"}),
+                limits=Limits(max_amount=cny("500")),
+            ),
+            Grant(id="sup-any", tier="supervisor", action="refund", limits=Limits(max_amount=cny("300"))),
+        ]
+    )
+    [finding] = [f for f in check_authority_policy(policy) if f.code == "authority.limit_shrinks"]
+    assert finding.path == "grants[1].limits"
+    assert "'agent-flight'" in finding.message
+
+
+def test_a_grant_that_a_guardrail_always_forbids_is_reported_dead() -> None:
+    policy = AuthorityPolicy(
+        grants=[
+            Grant(id="award", tier="agent", action="refund", when=Conditions(categories={"award_ticket"})),
+            Grant(id="flight", tier="agent", action="refund", when=Conditions(categories={"flight"})),
+        ],
+        guardrails=[Guardrail(id="no-award", actions={"refund"}, when=Conditions(categories={"award_ticket"}))],
+    )
+    dead = [(f.path, f.message) for f in check_authority_policy(policy) if f.code == "authority.dead_grant"]
+    assert dead == [
+        ("grants[0]", "grant 'award' never allows anything: guardrail 'no-award' forbids every request it covers")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"actor": "zhang.min"}, "request.actor: expected an Actor, got 'zhang.min'"),
+        ({"ticket": {"id": "T"}}, "request.ticket: expected a Ticket, got {'id': 'T'}"),
+        ({"triage": "Q1"}, "request.triage: expected None or a Triage, got 'Q1'"),
+        ({"approver": "boss"}, "request.approver: expected None or an Actor, got 'boss'"),
+        ({"usage": ["refund"]}, "request.usage[0]: expected a Usage, got 'refund'"),
+        ({"amount": Money.parse("-5 CNY")}, "request.amount: expected money >= 0 such as '500 CNY', got '-5 CNY'"),
+    ],
+)
+def test_a_malformed_request_names_the_field_and_the_value(fields: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {"actor": Actor(id="a", tier="agent"), "action": "refund", "ticket": ticket()}
+    values.update(fields)
+    with pytest.raises(TicketError) as info:
+        Request(**values)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_policy_built_from_the_wrong_objects_names_the_entry() -> None:
+    with pytest.raises(PolicyError, match=r"grants\[0\]: expected a Grant, got \{'id': 'g'\}"):
+        AuthorityPolicy(grants=[{"id": "g"}])  # type: ignore[list-item]
+    with pytest.raises(PolicyError, match=r"grant\.obligations\[0\]: expected an ObligationRule, got 'call'"):
+        Grant(id="g", tier="agent", action="refund", obligations=["call"])  # type: ignore[list-item]

@@ -424,6 +424,12 @@ class ObligationRule:
     note: str = ""
 
 
+def _check_obligation_rules(_instance: Grant, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    for index, item in enumerate(value):
+        if not isinstance(item, ObligationRule):
+            raise _fail(f"grant.obligations[{index}]", "an ObligationRule", item)
+
+
 def _check_grant_action(instance: Grant, attribute: attrs.Attribute[Any], value: str) -> None:
     _name(instance, attribute, value)
 
@@ -441,7 +447,9 @@ class Grant:
     action: str = attrs.field(converter=_to_action, validator=_check_grant_action)
     when: Conditions = attrs.field(factory=Conditions)
     limits: Limits = attrs.field(factory=Limits)
-    obligations: tuple[ObligationRule, ...] = attrs.field(default=(), converter=_to_obligation_rules)
+    obligations: tuple[ObligationRule, ...] = attrs.field(
+        default=(), converter=_to_obligation_rules, validator=_check_obligation_rules
+    )
     note: str = ""
 
 
@@ -523,9 +531,13 @@ def _check_policy(policy: AuthorityPolicy) -> None:
         ("guardrails", policy.guardrails),
         ("delegations", policy.delegations),
     )
+    kinds = {"grants": Grant, "guardrails": Guardrail, "delegations": Delegation}
     for section, items in sections:
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
+            if not isinstance(item, kinds[section]):
+                msg = f"{section}[{index}]: expected a {kinds[section].__name__}, got {item!r}"
+                raise PolicyError(msg)
             if item.id in seen:
                 msg = f"{section}[{index}].id: expected a unique id, got {item.id!r} (also {section}[{seen[item.id]}])"
                 raise PolicyError(msg)
@@ -637,9 +649,29 @@ class Usage:
     customer_id: str | None = attrs.field(default=None, validator=_optional_name)
 
 
+def _input_of(cls: type, field: str, *, optional: bool = False) -> Callable[[Any, Any, Any], None]:
+    """A validator for request data: *field* must be a *cls* (or None if *optional*), else a TicketError."""
+
+    def check(_instance: Any, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, cls) and not (optional and value is None):
+            article = "an" if cls.__name__[0] in "AEIOU" else "a"
+            msg = f"{field}: expected {'None or ' if optional else ''}{article} {cls.__name__}, got {value!r}"
+            raise TicketError(msg)
+
+    return check
+
+
+def _check_usage_items(_instance: Request, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    for index, item in enumerate(value):
+        if not isinstance(item, Usage):
+            msg = f"request.usage[{index}]: expected a Usage, got {item!r}"
+            raise TicketError(msg)
+
+
 def _check_request_amount(_instance: Request, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
     if value is not None and (not isinstance(value, Money) or value.amount < 0):
-        msg = f"request.amount: expected money >= 0 such as '500 CNY', got {value!r}"
+        shown = f"'{value}'" if isinstance(value, Money) else repr(value)
+        msg = f"request.amount: expected money >= 0 such as '500 CNY', got {shown}"
         raise TicketError(msg)
 
 
@@ -654,13 +686,13 @@ class Request:
     the request, if any: never the requester.
     """
 
-    actor: Actor
+    actor: Actor = attrs.field(validator=_input_of(Actor, "request.actor"))
     action: str = attrs.field(converter=_to_action, validator=_input_name)
-    ticket: Ticket
+    ticket: Ticket = attrs.field(validator=_input_of(Ticket, "request.ticket"))
     amount: Money | None = attrs.field(default=None, validator=_check_request_amount)
-    triage: Triage | None = None
-    usage: tuple[Usage, ...] = attrs.field(default=(), converter=_to_usage)
-    approver: Actor | None = None
+    triage: Triage | None = attrs.field(default=None, validator=_input_of(Triage, "request.triage", optional=True))
+    usage: tuple[Usage, ...] = attrs.field(default=(), converter=_to_usage, validator=_check_usage_items)
+    approver: Actor | None = attrs.field(default=None, validator=_input_of(Actor, "request.approver", optional=True))
     playbook: str | None = None
     department: str | None = None
 
@@ -1743,8 +1775,12 @@ def check_authority_policy(policy: AuthorityPolicy) -> tuple[Finding, ...]:
       goes to the top tier.
     - ``authority.no_grant`` (info): a well-known action kind with no grant.
     - ``authority.limit_shrinks`` (warning): a higher tier has a smaller limit
-      than a lower tier for the same action and conditions (it inherits the
-      larger one anyway).
+      than a lower tier for the same action, where the higher tier's grant
+      covers every request the lower one does (it inherits the larger limit
+      anyway).
+    - ``authority.dead_grant`` (warning): a guardrail without an amount
+      forbids every request a grant covers, so the grant never allows
+      anything.
     - ``authority.duplicate_grant`` (warning) and ``authority.shadowed_grant``
       (info): a grant that never decides anything because another grant at
       the same or a lower tier is at least as broad and as generous.
@@ -1826,26 +1862,56 @@ def check_authority_policy(policy: AuthorityPolicy) -> tuple[Finding, ...]:
             first = min(grant.when.categories) if grant.when.categories else None
             candidates = wild + (bucket.get(first, []) if first is not None else [])
             path = f"grants[{index[id(grant)]}]"
+            for guardrail in policy.guardrails:
+                if (
+                    guardrail.above is None
+                    and (not guardrail.actions or action in guardrail.actions)
+                    and guardrail.when.covers(grant.when)
+                ):
+                    findings.append(
+                        _finding(
+                            "authority.dead_grant",
+                            Severity.WARNING,
+                            path,
+                            f"grant {grant.id!r} never allows anything: guardrail {guardrail.id!r} forbids every "
+                            "request it covers",
+                        )
+                    )
+                    break
+            # A lower tier's grant whose cell this grant covers, with larger limits: the limit shrinks upward.
+            covered = (
+                grants
+                if not grant.when.categories
+                else sorted(
+                    {id(o): o for c in grant.when.categories for o in bucket[c]}.values(), key=lambda o: index[id(o)]
+                )
+            )
+            lower = next(
+                (
+                    o
+                    for o in covered
+                    if tiers.rank(o.tier) < rank
+                    and grant.when.covers(o.when)
+                    and _covers_limits(o.limits, grant.limits)
+                    and not _covers_limits(grant.limits, o.limits)
+                ),
+                None,
+            )
+            if lower is not None:
+                findings.append(
+                    _finding(
+                        "authority.limit_shrinks",
+                        Severity.WARNING,
+                        f"{path}.limits",
+                        f"{grant.tier} has smaller limits ({grant.limits.describe()}) than {lower.tier} "
+                        f"in {lower.id!r} ({lower.limits.describe()}) where both apply",
+                    )
+                )
+                continue
             for other in candidates:
                 if other is grant:
                     continue
                 other_rank = tiers.rank(other.tier)
-                if (
-                    other.when == grant.when
-                    and other_rank < rank
-                    and not _covers_limits(grant.limits, other.limits)
-                    and _covers_limits(other.limits, grant.limits)
-                ):
-                    findings.append(
-                        _finding(
-                            "authority.limit_shrinks",
-                            Severity.WARNING,
-                            f"{path}.limits",
-                            f"{grant.tier} has smaller limits ({grant.limits.describe()}) than {other.tier} "
-                            f"in {other.id!r} ({other.limits.describe()}) for the same action and conditions",
-                        )
-                    )
-                    break
                 if other_rank > rank or not other.when.covers(grant.when):
                     continue
                 if not _covers_limits(other.limits, grant.limits):
