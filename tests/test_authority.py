@@ -627,3 +627,13 @@ def test_a_policy_built_from_the_wrong_objects_names_the_entry() -> None:
         AuthorityPolicy(grants=[{"id": "g"}])  # type: ignore[list-item]
     with pytest.raises(PolicyError, match=r"grant\.obligations\[0\]: expected an ObligationRule, got 'call'"):
         Grant(id="g", tier="agent", action="refund", obligations=["call"])  # type: ignore[list-item]
+
+
+def test_the_cumulative_period_excludes_its_first_instant_and_other_customers() -> None:
+    policy = example_policy()
+    at_start = Usage(action="compensation", at=NOW - timedelta(days=30), amount=cny("400"))
+    just_inside = Usage(action="compensation", at=NOW - timedelta(days=30) + timedelta(seconds=1), amount=cny("400"))
+    elsewhere = Usage(action="compensation", at=NOW - timedelta(days=1), amount=cny("400"), customer_id="C-9")
+    assert authorize(request("compensation", "300", usage=[at_start, elsewhere]), policy, NOW).allowed
+    inside = authorize(request("compensation", "300", usage=[just_inside]), policy, NOW)
+    assert (inside.outcome, inside.lowest_tier) == (Outcome.NEEDS_APPROVAL, "supervisor")

@@ -288,7 +288,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from servicetriage import config  # noqa: E402
 from servicetriage import strategies as sts  # noqa: E402
-from servicetriage.authority import Actor, Outcome, authorize  # noqa: E402
+from servicetriage.authority import Actor, Conditions, Outcome, authorize  # noqa: E402
 from servicetriage.model import DEFAULT_TIERS  # noqa: E402
 
 NOW = datetime(2026, 5, 1, 9, 0).astimezone()
@@ -462,3 +462,56 @@ def test_the_strategies_reach_every_outcome(outcome: Outcome) -> None:
         settings=settings(max_examples=2000, phases=[Phase.generate], database=None),
     )
     assert authorize(request, policy, NOW).outcome is outcome
+
+
+@given(policy=sts.authority_policies(), request=sts.requests(), data=st.data())
+def test_a_protected_customer_attribute_never_changes_the_decision(
+    policy: AuthorityPolicy, request: Request, data: st.DataObject
+) -> None:
+    customer = request.ticket.customer
+    other = attrs.evolve(
+        customer,
+        nationality=data.draw(st.none() | st.sampled_from(["CN", "FR", "US"])),
+        gender=data.draw(st.none() | st.sampled_from(["female", "male", "other"])),
+        age=data.draw(st.none() | st.integers(0, 150)),
+    )
+    changed = attrs.evolve(request, ticket=attrs.evolve(request.ticket, customer=other))
+    assert authorize(changed, policy, NOW) == authorize(request, policy, NOW)
+
+
+@given(policy=sts.authority_policies(), request=sts.requests(), grant=sts.grants(ids=st.just("zz-added")))
+def test_adding_a_grant_never_takes_an_allowed_request_away(
+    policy: AuthorityPolicy, request: Request, grant: Grant
+) -> None:
+    if authorize(request, policy, NOW).allowed:
+        assert authorize(request, policy.with_grant(grant), NOW).allowed
+
+
+@given(policy=sts.authority_policies(), request=sts.requests(), guardrail=sts.guardrails(ids=st.just("zz-added")))
+def test_adding_a_guardrail_never_allows_what_was_not_allowed(
+    policy: AuthorityPolicy, request: Request, guardrail: Guardrail
+) -> None:
+    before = authorize(request, policy, NOW)
+    after = authorize(request, policy.with_guardrail(guardrail), NOW)
+    if not before.allowed:
+        assert not after.allowed
+    if before.outcome is Outcome.FORBIDDEN:
+        assert after.outcome is Outcome.FORBIDDEN
+
+
+@given(policy=sts.authority_policies(), request=sts.requests())
+def test_a_guardrail_that_cannot_be_judged_never_lets_a_request_through(
+    policy: AuthorityPolicy, request: Request
+) -> None:
+    blind = Guardrail(
+        id="zz-blind",
+        actions=frozenset({request.action}),
+        when=Conditions(quadrants={"Q4"}),
+        above=Money.parse("0 CNY"),
+    )
+    unknown = attrs.evolve(request, triage=None, amount=None)
+    decision = authorize(unknown, policy.with_guardrail(blind), NOW)
+    assert not decision.allowed
+    assert decision.outcome in {Outcome.NEEDS_INFO, Outcome.FORBIDDEN}
+    if decision.outcome is Outcome.NEEDS_INFO:
+        assert {"amount", "triage.quadrant"} <= set(decision.missing)
