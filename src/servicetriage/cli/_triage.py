@@ -33,7 +33,7 @@ from servicetriage import config, ingest
 from servicetriage.errors import TicketError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from servicetriage.model import Mark, Reason, Ticket, Triage
     from servicetriage.triage import TriagePolicy
@@ -215,7 +215,7 @@ class _Worker:
         self.fmt = fmt
         self.explain = explain
         self.classify_many = classify_many
-        self.rank_key = rank_key
+        self.rank_key = _packed_key(policy) or rank_key
         self.build = ingest._Builder()  # noqa: SLF001 - the module's own fast path, shared with the CLI
         self.sink = _Sink()
         self.csv = csv.writer(self.sink, lineterminator="\n")
@@ -313,6 +313,41 @@ class _Worker:
         else:
             last = chunk[-1][0] if chunk else 0
         return rows, errors, last
+
+
+#: Bits for each small field of a packed rank key.
+_BITS = 16
+
+
+def _packed_key(policy: TriagePolicy) -> Callable[[Ticket, Triage], tuple[int, float, float, str]] | None:
+    """Return a sort key that orders as :func:`~servicetriage.triage.rank_key`, in four fields instead of eight.
+
+    The five small leading fields (quadrant, priority, importance and urgency
+    from the top, "no due time") are packed into one integer, which sorts and
+    pickles faster. ``None`` if the policy's priorities or levels do not fit
+    the packing (then the caller uses ``rank_key`` itself).
+    """
+    engine = policy._engine  # noqa: SLF001 - the compiled tables list every priority the policy can give
+    priorities = {p for p, _ in engine.mapped.values()} | {p for p, _ in engine.explicit.values()}
+    i_top, u_top = engine.i_top, engine.u_top
+    limit = 1 << _BITS
+    if not all(type(p) is int and 0 <= p < limit for p in priorities) or max(i_top, u_top) >= limit:
+        return None
+    bits = _BITS
+
+    def key(ticket: Ticket, triage: Triage) -> tuple[int, float, float, str]:
+        due = triage.due
+        head = (triage.quadrant._value_ << bits) + triage.priority
+        head = (head << bits) + i_top - triage.importance.rank
+        head = ((head << bits) + u_top - triage.urgency.rank) << 1
+        return (
+            head if due is not None else head + 1,
+            due.timestamp() if due is not None else 0.0,
+            ticket.opened_at.timestamp(),
+            ticket.id,
+        )
+
+    return key
 
 
 def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
