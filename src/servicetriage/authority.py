@@ -1091,40 +1091,51 @@ def _slices(items: list[tuple[frozenset[str], Any]], key: Any) -> tuple[dict[str
     return table, tuple(sorted(wild, key=key))
 
 
+_Rules = tuple[tuple[ObligationKind, timedelta, str, str, str], ...]
+# What a plain slice decides for one band and one tier: outcome, lowest tier, forbidding guardrail,
+# reasons, a limit (ALLOWED: the best limit, None for none; NEEDS_APPROVAL: the headroom) and obligations.
+_Entry = tuple[Outcome, str | None, str | None, tuple[Reason, ...], Decimal | None, _Rules]
+
+
 class _Bands:
     """A plain slice judged in advance for one currency.
 
     A slice is plain when its grants limit only the amount of a request and
     its guardrails read only the amount. Its outcome then depends on the
-    amount only through which band between consecutive limits it falls in
-    (limits are inclusive: an amount equal to a limit stays below it), so
-    every band's reasons, forbidding guardrail, lowest satisfied tier and,
-    per authority rank, best limit and obligations are prepared here. Only
-    the headroom and the deadlines are left for the decision.
+    amount only through the band between consecutive limits it falls in
+    (limits are inclusive: an amount equal to a limit stays within it), so
+    for every band and every tier of the actor the outcome, lowest tier,
+    reasons, best limit and obligations are prepared here, in one flat
+    table. Only the headroom and the deadlines are left for the decision.
+    ``others`` holds the slice judged for its other currencies, if any.
     """
 
-    __slots__ = ("allowance", "bands", "thresholds")
+    __slots__ = ("currency", "others", "ranks", "table", "thresholds")
 
-    def __init__(self, grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], currency: str, ranks: int) -> None:
+    def __init__(
+        self,
+        grants: tuple[_CGrant, ...],
+        guards: tuple[_CGuard, ...],
+        currency: str,
+        names: tuple[str, ...],
+        gap: Reason,
+    ) -> None:
+        self.currency = currency
+        self.others: dict[str, _Bands] | None = None
         limits = {g.max_amount for g in grants if g.max_amount is not None and g.currency == currency}
         limits.update(g.above for g in guards if g.above is not None and g.currency == currency)
         self.thresholds: tuple[Decimal, ...] = tuple(sorted(limits))
-        # The most the actor may grant on their own at each rank (None: no grant in this currency).
-        allowance: list[Decimal | None] = []
-        for rank in range(ranks):
-            own = [
-                g.max_amount for g in grants if g.rank <= rank and g.max_amount is not None and g.currency == currency
-            ]
-            allowance.append(max(own) if own else None)
-        self.allowance = tuple(allowance)
-        self.bands = tuple(
-            self._band(grants, guards, currency, ranks, band) for band in range(len(self.thresholds) + 1)
-        )
+        self.ranks = len(names)
+        table: list[_Entry] = []
+        for band in range(len(self.thresholds) + 1):
+            table.extend(self._band(grants, guards, names, gap, band))
+        self.table = tuple(table)
 
     def _band(
-        self, grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], currency: str, ranks: int, band: int
-    ) -> _Band:
-        # In band b the amount exceeds exactly the b smallest thresholds.
+        self, grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], names: tuple[str, ...], gap: Reason, band: int
+    ) -> list[_Entry]:
+        """The entries of *band* for each rank (in band b the amount exceeds exactly the b smallest thresholds)."""
+        currency = self.currency
         exceeded = set(self.thresholds[:band])
         reasons: list[Reason] = []
         forbidding: str | None = None
@@ -1151,46 +1162,44 @@ class _Bands:
                     continue
             reasons.append(grant.reasons["ok"])
             satisfied.append(grant)
-        per_rank: list[tuple[Decimal | None, tuple[tuple[ObligationKind, timedelta, str, str, str], ...]] | None] = []
-        for rank in range(ranks):
+        shown = tuple(reasons)
+        if forbidding is not None:
+            return [(_FORBIDDEN, None, forbidding, shown, None, ())] * len(names)
+        lowest = names[satisfied[0].rank] if satisfied else names[-1]
+        entries: list[_Entry] = []
+        for rank in range(len(names)):
             held = [g for g in satisfied if g.rank <= rank]
-            if not held:
-                per_rank.append(None)
+            if held:
+                limits = [g.max_amount for g in held]
+                best = None if None in limits else max(a for a in limits if a is not None)
+                rules = tuple(rule for g in held for rule in g.rules)
+                entries.append((_ALLOWED, lowest, None, shown, best, rules))
                 continue
-            unlimited = any(g.max_amount is None for g in held)
-            best = None if unlimited else max(g.max_amount for g in held if g.max_amount is not None)
-            per_rank.append((best, tuple(rule for g in held for rule in g.rules)))
-        lowest = satisfied[0].rank if satisfied else None
-        return _Band(tuple(reasons), forbidding, lowest, tuple(per_rank))
+            # The most the actor may grant alone: the largest limit at their tier or below, met or not.
+            own = [g.max_amount for g in grants if g.rank <= rank and g.currency == currency]
+            allowance = max((a for a in own if a is not None), default=_ZERO)
+            reasons_here = shown if satisfied else (*shown, gap)
+            entries.append((_NEEDS_APPROVAL, lowest, None, reasons_here, allowance, ()))
+        return entries
 
 
-class _Band:
-    """What a plain slice decides for amounts within one band (see :class:`_Bands`)."""
-
-    __slots__ = ("forbidding", "lowest", "per_rank", "reasons")
-
-    def __init__(
-        self,
-        reasons: tuple[Reason, ...],
-        forbidding: str | None,
-        lowest: int | None,
-        per_rank: tuple[tuple[Decimal | None, tuple[tuple[ObligationKind, timedelta, str, str, str], ...]] | None, ...],
-    ) -> None:
-        self.reasons = reasons
-        self.forbidding = forbidding
-        self.lowest = lowest
-        self.per_rank = per_rank
-
-
-def _plain_slices(grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], ranks: int) -> dict[str, _Bands] | None:
-    """Judge a slice in advance for each of its currencies, or None if it is not plain."""
+def _plain_slices(
+    grants: tuple[_CGrant, ...], guards: tuple[_CGuard, ...], names: tuple[str, ...], gap: Reason
+) -> _Bands | None:
+    """Judge a slice in advance for each of its currencies, or None if it is not plain or reads no amount."""
     if not all(g.plain for g in grants):
         return None
     if any(g.quadrants is not None or g.customer_tiers is not None or g.channels is not None for g in guards):
         return None
     currencies = {g.currency for g in grants if g.currency is not None}
     currencies.update(g.currency for g in guards if g.currency is not None)
-    return {currency: _Bands(grants, guards, currency, ranks) for currency in sorted(currencies)}
+    if not currencies:
+        return None
+    first, *rest = sorted(currencies)
+    bands = _Bands(grants, guards, first, names, gap)
+    if rest:
+        bands.others = {currency: _Bands(grants, guards, currency, names, gap) for currency in rest}
+    return bands
 
 
 class CompiledPolicy:
@@ -1255,20 +1264,20 @@ class CompiledPolicy:
             action: _slices([*items, *every], guard_key) for action, items in guard_actions.items()
         }
         self._guards_any = _slices(every, guard_key)
-        self._plain: dict[str, tuple[dict[str, dict[str, _Bands] | None], dict[str, _Bands] | None, Reason]] = {}
-        ranks = len(self._names)
+        self._plain: dict[str, tuple[dict[str, _Bands | None], _Bands | None]] = {}
+        names = self._names
         for action in sorted(set(self._grants) | set(self._guards)):
             if action == _DEPARTMENT_INSTRUCTION:
                 continue
             grant_table, grant_wild = self._grants.get(action, {}), self._wild_grants.get(action, ())
             guard_table, guard_wild = self._guards.get(action) or self._guards_any
+            gap = _gap_reason(action, names[-1])
             self._plain[action] = (
                 {
-                    cat: _plain_slices(grant_table.get(cat, grant_wild), guard_table.get(cat, guard_wild), ranks)
+                    cat: _plain_slices(grant_table.get(cat, grant_wild), guard_table.get(cat, guard_wild), names, gap)
                     for cat in set(grant_table) | set(guard_table)
                 },
-                _plain_slices(grant_wild, guard_wild, ranks),
-                _gap_reason(action, self._names[-1]),
+                _plain_slices(grant_wild, guard_wild, names, gap),
             )
         delegations: dict[str, list[tuple[int, Delegation, Reason, Reason]]] = {}
         for delegation in policy.delegations:
@@ -1366,11 +1375,12 @@ class CompiledPolicy:
         if approver is None and amount is not None:
             plain = self._plain.get(action)
             if plain is not None:
-                by_currency = plain[0].get(category, plain[1])
-                if by_currency is not None:
-                    bands = by_currency.get(amount.currency)
+                bands = plain[0].get(category, plain[1])
+                if bands is not None:
+                    if bands.currency != amount.currency:
+                        bands = bands.others.get(amount.currency) if bands.others is not None else None
                     if bands is not None:
-                        return self._decide_plain(request, now, rank, delegation_id, reasons, bands, plain[2])
+                        return self._decide_plain(request, now, rank, delegation_id, reasons, bands)
         customer = ticket.customer
         missing: set[str] | None = None
 
@@ -1597,37 +1607,25 @@ class CompiledPolicy:
         delegation_id: str | None,
         reasons: list[Reason],
         bands: _Bands,
-        gap: Reason,
     ) -> Decision:
         """Decide a request on a plain slice from the band its amount falls in (see :class:`_Bands`)."""
         amount = request.amount
         assert amount is not None
         amt = amount.amount
-        band = bands.bands[bisect_left(bands.thresholds, amt)]
-        names = self._names
+        outcome, lowest, forbidding, shown, limit, rules = bands.table[
+            bisect_left(bands.thresholds, amt) * bands.ranks + rank
+        ]
         triage = request.triage
         fallback = triage is not None and triage.quadrant._name_ == "Q1" and request.playbook is None
-        lowest: str | None = None
         headroom: Money | None = None
-        forbidding = band.forbidding
-        extra: Reason | None = None
         obligations: tuple[Obligation, ...]
-        if forbidding is not None:
-            outcome = _FORBIDDEN
-            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
-        else:
-            held = band.per_rank[rank]
-            if held is not None:
-                outcome = _ALLOWED
-                assert band.lowest is not None
-                lowest = names[band.lowest]
-                best, rules = held
-                if best is not None:
-                    headroom = _fast_money(best - amt, amount.currency)
-                allowed = [
-                    _fast_obligation(kind, now + within, to, note, rule) for kind, within, to, note, rule in rules
-                ]
+        if outcome is _ALLOWED:
+            if limit is not None:
+                headroom = _fast_money(limit - amt, amount.currency)
+            if rules or fallback:
+                allowed = [_fast_obligation(kind, now + within, to, note, rid) for kind, within, to, note, rid in rules]
                 if fallback:
+                    names = self._names
                     above = names[rank + 1] if rank + 1 < len(names) else names[-1]
                     allowed.append(
                         _fast_obligation(_REPORT_UPWARD, now + self._q1_report, above, _Q1_REPORT_NOTE, None)
@@ -1635,40 +1633,33 @@ class CompiledPolicy:
                     allowed.append(_fast_obligation(_FILE_SUMMARY, now + self._summary, above, _SUMMARY_NOTE, None))
                 obligations = _merge(allowed) if len(allowed) > 1 else tuple(allowed)
             else:
-                outcome = _NEEDS_APPROVAL
-                if band.lowest is None:
-                    lowest = names[-1]
-                    extra = gap
-                else:
-                    lowest = names[band.lowest]
-                allowance = bands.allowance[rank]
-                headroom = _fast_money(
-                    allowance if allowance is not None and allowance >= _ZERO else _ZERO, amount.currency
-                )
-                obligations = (
-                    _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
-                    _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
-                )
-        if reasons or extra is not None or fallback:
-            reasons.extend(band.reasons)
-            if extra is not None:
-                reasons.append(extra)
+                obligations = ()
+        elif outcome is _NEEDS_APPROVAL:
+            assert lowest is not None
+            assert limit is not None
+            headroom = _fast_money(limit, amount.currency)
+            obligations = (
+                _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
+                _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
+            )
+        else:
+            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+        if reasons or fallback:
+            reasons.extend(shown)
             if fallback:
                 reasons.append(_FALLBACK_REASON)
-            out = tuple(reasons)
-        else:
-            out = band.reasons
+            shown = tuple(reasons)
         return _fast_decision(
             outcome,
             request.action,
             request.actor.id,
-            names[rank],
+            self._names[rank],
             lowest,
             headroom,
             forbidding,
             (),
             delegation_id,
-            out,
+            shown,
             obligations,
         )
 
