@@ -630,12 +630,16 @@ class _Test:
 
             def test(ticket: Ticket) -> bool:
                 value = read(ticket)
+                if type(value) is str:  # _text_of of a plain string is the string itself
+                    return bool(value == operand)
                 return value is not missing and value is not None and text(value) == operand
 
         elif op == "one_of":
 
             def test(ticket: Ticket) -> bool:
                 value = read(ticket)
+                if type(value) is str:  # _text_of of a plain string is the string itself
+                    return value in operand
                 return value is not missing and value is not None and text(value) in operand
 
         elif op == "contains":
