@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._validators import check_non_empty, check_non_empty_items, field_path, to_tuple
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -89,21 +90,22 @@ def _reason(code: str, message: str, rule: str | None, evidence: dict[str, str] 
     return Reason(code, message, rule, frozen)
 
 
+def _show(value: object) -> str:
+    """How a policy message shows a value: money as ``'500 CNY'``, anything else as its repr."""
+    return f"'{value}'" if isinstance(value, Money) else repr(value)
+
+
 def _fail(field: str, expected: str, value: object) -> PolicyError:
-    shown = f"'{value}'" if isinstance(value, Money) else repr(value)
-    return PolicyError(f"{field}: expected {expected}, got {shown}")
+    return PolicyError(f"{field}: expected {expected}, got {_show(value)}")
 
 
 def _name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "a non-empty string", value)
+    check_non_empty(field_path(instance, attribute), value, show=_show)
 
 
 def _input_name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     """Like ``_name`` for request data: a bad value is a :class:`TicketError`."""
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
-        raise TicketError(msg)
+    check_non_empty(field_path(instance, attribute), value, error=TicketError)
 
 
 def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -136,9 +138,7 @@ def _to_names(value: Iterable[str] | str | None) -> frozenset[str]:
 
 
 def _check_names(instance: Any, attribute: attrs.Attribute[Any], value: frozenset[str]) -> None:
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "non-empty strings", item)
+    check_non_empty_items(field_path(instance, attribute), value, show=_show)
 
 
 def _to_quadrant_names(value: Iterable[Quadrant | str | int] | None) -> frozenset[str]:
@@ -220,9 +220,7 @@ def _to_action(value: str | enum.Enum) -> str:
 
 
 def _to_tier_names(value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    return to_tuple(value)
 
 
 def _check_tier_names(_instance: Any, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:

@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
+from servicetriage._validators import check_priorities, non_empty, to_tuple
 from servicetriage.errors import PolicyError, TicketError, TransitionError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -137,12 +138,6 @@ def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...
         raise PolicyError(msg)
 
 
-def _to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
-
-
 def _fmt(value: timedelta) -> str:
     seconds = value.total_seconds()
     sign = "-" if seconds < 0 else ""
@@ -170,12 +165,6 @@ def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: ti
     if not isinstance(value, timedelta) or value <= _ZERO:
         shown = f"'{_fmt(value)}'" if isinstance(value, timedelta) else repr(value)
         msg = f"{where}: expected a duration > 0, got {shown}"
-        raise PolicyError(msg)
-
-
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
         raise PolicyError(msg)
 
 
@@ -233,9 +222,9 @@ class Step:
     apart; ``-1`` repeats until acknowledged or resolved.
     """
 
-    tiers: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
-    roles: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
-    people: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_names)
+    tiers: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_names)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_names)
+    people: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_names)
     delay: timedelta = attrs.field(default=_ZERO, validator=_non_negative_duration)
     repeat: int = attrs.field(default=0, validator=_check_repeat)
     repeat_every: timedelta | None = attrs.field(default=None, validator=_check_repeat_every)
@@ -265,14 +254,14 @@ class ProgressReport:
     restarts the timer; otherwise a reminder falls due every ``every``.
     """
 
-    to: str = attrs.field(validator=_non_empty)
+    to: str = attrs.field(validator=non_empty)
     every: timedelta = attrs.field(validator=_positive_duration)
     note: str = ""
 
 
 def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
     result = set()
-    for item in _to_tuple(value):
+    for item in to_tuple(value):
         if isinstance(item, Quadrant):
             result.add(item)
         elif isinstance(item, str) and item.upper() in Quadrant.__members__:
@@ -284,10 +273,7 @@ def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
 
 
 def _check_priorities(instance: Any, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
-            msg = f"{type(instance).__name__.lower()}.priorities: expected priorities >= 1, got {item!r}"
-            raise PolicyError(msg)
+    check_priorities(f"{type(instance).__name__.lower()}.priorities", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -304,11 +290,11 @@ class Chain:
     but unresolved before it climbs again from step 0.
     """
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty)
     quadrants: frozenset[Quadrant] = attrs.field(default=frozenset(), converter=_to_quadrants)
     priorities: frozenset[int] = attrs.field(default=frozenset(), converter=frozenset, validator=_check_priorities)
-    steps: tuple[Step, ...] = attrs.field(default=(), converter=_to_tuple)
-    reports: tuple[ProgressReport, ...] = attrs.field(default=(), converter=_to_tuple)
+    steps: tuple[Step, ...] = attrs.field(default=(), converter=to_tuple)
+    reports: tuple[ProgressReport, ...] = attrs.field(default=(), converter=to_tuple)
     direct_to_top: bool = False
     business_time: bool = False
     exhausted_after: timedelta = attrs.field(default=_ZERO, validator=_non_negative_duration)
@@ -352,8 +338,8 @@ class EscalationPolicy:
     ``executive`` is the tier the direct line reaches (default: the last tier).
     """
 
-    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=_to_tuple, validator=_check_tiers)
-    chains: tuple[Chain, ...] = attrs.field(default=(), converter=_to_tuple, validator=_check_chains)
+    tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=to_tuple, validator=_check_tiers)
+    chains: tuple[Chain, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_chains)
     executive: str | None = attrs.field(default=None, validator=_check_executive)
 
     @property
@@ -383,7 +369,7 @@ class Case:
     """
 
     ticket_id: str
-    owner: str = attrs.field(validator=_non_empty)
+    owner: str = attrs.field(validator=non_empty)
     approvers: tuple[Target, ...] = ()
     watchers: tuple[Target, ...] = ()
 
@@ -424,11 +410,11 @@ def _check_work_order_due(instance: WorkOrder, _attribute: attrs.Attribute[Any],
 class WorkOrder:
     """A request another department must carry out for a case the owner keeps."""
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty)
     ticket_id: str
-    owner: str = attrs.field(validator=_non_empty)
-    department: str = attrs.field(validator=_non_empty)
-    task: str = attrs.field(validator=_non_empty)
+    owner: str = attrs.field(validator=non_empty)
+    department: str = attrs.field(validator=non_empty)
+    task: str = attrs.field(validator=non_empty)
     opened_at: datetime = attrs.field(validator=lambda _, __, v: require_aware("workorder.opened_at", v, PolicyError))
     due: datetime = attrs.field(validator=_check_work_order_due)
 

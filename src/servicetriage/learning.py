@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._validators import check_non_empty, check_whole_number, to_tuple
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import DEFAULT_TIERS, FrozenMap, Money, require_aware
 from servicetriage.versions import (
@@ -220,9 +221,7 @@ def _where(instance: Any, attribute: attrs.Attribute[Any]) -> str:
 
 
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{_where(instance, attribute)}: expected a whole number >= 1, got {value!r}"
-        raise PolicyError(msg)
+    check_whole_number(_where(instance, attribute), value)
 
 
 def _positive_window(instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
@@ -243,10 +242,6 @@ def _rate(value: Any) -> Decimal:
     return rate
 
 
-def _tiers(value: Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
 def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
@@ -264,10 +259,12 @@ def _some_names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any
     _names(instance, attribute, value)
 
 
+def _tiers(value: Iterable[str]) -> tuple[str, ...]:
+    return to_tuple(value)
+
+
 def _name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{_where(instance, attribute)}: expected a non-empty string, got {value!r}"
-        raise PolicyError(msg)
+    check_non_empty(_where(instance, attribute), value)
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

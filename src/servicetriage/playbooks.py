@@ -29,6 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._validators import (
+    check_non_empty_items,
+    check_priorities,
+    check_whole_number,
+    field_path,
+    non_empty,
+    to_tuple,
+)
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -106,9 +114,7 @@ def _fmt(value: timedelta) -> str:
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    return to_tuple(value)
 
 
 def _enum_set(enum_cls: Any, field: str) -> Any:
@@ -161,17 +167,8 @@ def _str_set(value: Any) -> frozenset[str]:
     return frozenset(_tuple(value))
 
 
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected a non-empty string, got {value!r}"
-        raise PolicyError(msg)
-
-
 def _names(instance: Any, attribute: attrs.Attribute[Any], value: Iterable[Any]) -> None:
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            msg = f"{type(instance).__name__.lower()}.{attribute.name}: expected non-empty strings, got {item!r}"
-            raise PolicyError(msg)
+    check_non_empty_items(field_path(instance, attribute), value)
 
 
 def _check_attributes(_instance: Trigger, _attribute: attrs.Attribute[Any], value: FrozenMap[str, Any]) -> None:
@@ -185,10 +182,7 @@ def _check_attributes(_instance: Trigger, _attribute: attrs.Attribute[Any], valu
 
 
 def _check_priorities(_instance: Trigger, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
-            msg = f"trigger.priorities: expected priorities >= 1, got {item!r}"
-            raise PolicyError(msg)
+    check_priorities("trigger.priorities", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -295,7 +289,7 @@ def _check_due(_instance: PlaybookStep, _attribute: attrs.Attribute[Any], value:
 
 def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None:
-        _non_empty(instance, attribute, value)
+        non_empty(instance, attribute, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -307,8 +301,8 @@ class PlaybookStep:
     step creates for its role (see :meth:`PlannedStep.as_obligation`).
     """
 
-    action: str = attrs.field(validator=_non_empty)
-    role: str = attrs.field(default="owner", validator=_non_empty)
+    action: str = attrs.field(validator=non_empty)
+    role: str = attrs.field(default="owner", validator=non_empty)
     due: timedelta = attrs.field(default=_ZERO, validator=_check_due)
     authority: str | None = attrs.field(default=None, validator=_optional_name)
     obligation: ObligationKind | None = None
@@ -316,9 +310,7 @@ class PlaybookStep:
 
 
 def _check_version(_instance: Playbook, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"playbook.version: expected a whole number >= 1, got {value!r}"
-        raise PolicyError(msg)
+    check_whole_number("playbook.version", value)
 
 
 def _check_steps(_instance: Playbook, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
@@ -361,9 +353,9 @@ class Playbook:
     or used within its interval.
     """
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty)
     version: int = attrs.field(default=1, validator=_check_version)
-    title: str = attrs.field(validator=_non_empty)
+    title: str = attrs.field(validator=non_empty)
     description: str = ""
     triggers: tuple[Trigger, ...] = attrs.field(default=(), converter=_tuple, validator=_check_triggers)
     steps: tuple[PlaybookStep, ...] = attrs.field(converter=_tuple, validator=_check_steps)

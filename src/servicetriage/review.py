@@ -32,6 +32,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
+from servicetriage._validators import check_whole_number, to_tuple
 from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
 from servicetriage.errors import TicketError, TransitionError
@@ -116,12 +117,6 @@ def _score(_instance: Any, attribute: attrs.Attribute[Any], value: int | None) -
         raise TicketError(msg)
 
 
-def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
-
-
 def _optional_text(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -191,9 +186,7 @@ def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _version_number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"playbook.{attribute.name}: expected a whole number >= 1, got {value!r}"
-        raise TicketError(msg)
+    check_whole_number(f"playbook.{attribute.name}", value, error=TicketError)
 
 
 def _conditions(value: Mapping[str, str] | None) -> FrozenMap[str, str]:
@@ -301,16 +294,16 @@ class IncidentReport:
     customer_id: str | None = attrs.field(default=None, validator=_optional_text("report"))
     channel: Channel | None = attrs.field(default=None, converter=_to_channel)
     reporter: str | None = attrs.field(default=None, validator=_optional_text("report"))
-    timeline: tuple[TimelineEvent, ...] = attrs.field(default=(), converter=_tuple)
-    deviations: tuple[Deviation, ...] = attrs.field(default=(), converter=_tuple)
+    timeline: tuple[TimelineEvent, ...] = attrs.field(default=(), converter=to_tuple)
+    deviations: tuple[Deviation, ...] = attrs.field(default=(), converter=to_tuple)
     playbook: PlaybookRef | None = None
     outcome: Outcome = attrs.field(default=Outcome.RESOLVED, converter=_to_outcome)
     satisfaction_before: int | None = attrs.field(default=None, validator=_score)
     satisfaction_after: int | None = attrs.field(default=None, validator=_score)
     root_cause: str = attrs.field(default="", validator=_text("report", empty=True))
-    feedback: tuple[Feedback, ...] = attrs.field(default=(), converter=_tuple)
+    feedback: tuple[Feedback, ...] = attrs.field(default=(), converter=to_tuple)
     false_alarm: bool = attrs.field(default=False, validator=_flag("report"))
-    lessons: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    lessons: tuple[str, ...] = attrs.field(default=(), converter=to_tuple)
     exemplary: bool = attrs.field(default=False, validator=_flag("report"))
     conditions: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_conditions)
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from servicetriage._validators import non_empty
 from servicetriage.errors import ConflictError, PolicyError, TransitionError
 from servicetriage.model import FrozenMap, require_aware
 
@@ -237,12 +238,6 @@ def _to_operations(value: Iterable[Operation]) -> tuple[Operation, ...]:
     return tuple(value)
 
 
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        name = f"{type(instance).__name__.lower()}.{attribute.name}"
-        raise PolicyError(f"{name}: expected a non-empty string, got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class Target:
     """Which document an amendment or a version belongs to: ``kind`` and ``id``.
@@ -251,8 +246,8 @@ class Target:
     non-empty name works.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    id: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=non_empty)
+    id: str = attrs.field(validator=non_empty)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -280,7 +275,7 @@ class Amendment:
     raises :class:`~servicetriage.errors.ConflictError`.
     """
 
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=non_empty)
     target: Target
     base: str | None
     operations: tuple[Operation, ...] = attrs.field(converter=_to_operations)
