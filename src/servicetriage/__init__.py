@@ -9,9 +9,9 @@ with their module (``escalation.start``, ``escalation.advance``,
     from servicetriage import escalation
     state = escalation.start(ticket, triage, policy, now, owner="agent-7")
 
-Loading and dumping files lives in :mod:`servicetriage.config`, the SQLite
-history in :mod:`servicetriage.store`, the Hypothesis strategies in
-:mod:`servicetriage.strategies`; none of them is imported here, so the core
+Loading and dumping files lives in `servicetriage.config`, the SQLite
+history in `servicetriage.store`, the Hypothesis strategies in
+`servicetriage.strategies`; none of them is imported here, so the core
 stays free of I/O.
 """
 

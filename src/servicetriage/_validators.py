@@ -62,7 +62,7 @@ def check_non_empty(
 
 
 def non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """An attrs validator: :func:`check_non_empty` at :func:`field_path`, raising :class:`PolicyError`."""
+    """An attrs validator: `check_non_empty` at `field_path`, raising `PolicyError`."""
     check_non_empty(field_path(instance, attribute), value)
 
 
@@ -72,7 +72,7 @@ def check_non_empty_items(
     *,
     show: Callable[[object], str] = repr,
 ) -> None:
-    """Raise :class:`PolicyError` ``"<path>: expected non-empty strings, got <item>"``.
+    """Raise `PolicyError` ``"<path>: expected non-empty strings, got <item>"``.
 
     At the first blank or non-string item. *show* renders the item in the
     message (``repr`` by default).
@@ -84,7 +84,7 @@ def check_non_empty_items(
 
 
 def check_priorities(path: str, values: Iterable[object]) -> None:
-    """Raise :class:`PolicyError` ``"<path>: expected priorities >= 1, got <item>"``.
+    """Raise `PolicyError` ``"<path>: expected priorities >= 1, got <item>"``.
 
     At the first item that is not a whole number >= 1 (booleans are not numbers).
     """

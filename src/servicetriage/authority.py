@@ -104,7 +104,7 @@ def _name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
 
 
 def _input_name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    """Like ``_name`` for request data: a bad value is a :class:`TicketError`."""
+    """Like ``_name`` for request data: a bad value is a `TicketError`."""
     check_non_empty(field_path(instance, attribute), value, error=TicketError)
 
 
@@ -259,7 +259,7 @@ class Tiers:
         object.__setattr__(self, "_ranks", {name: index for index, name in enumerate(self.names)})
 
     def rank(self, name: str) -> int:
-        """Return the position of tier *name*, 0 for the lowest; :class:`PolicyError` if unknown."""
+        """Return the position of tier *name*, 0 for the lowest; `PolicyError` if unknown."""
         try:
             return self._ranks[name]
         except (KeyError, TypeError):
@@ -311,7 +311,7 @@ class Conditions:
     """When a grant or a guardrail applies. An empty set means "any".
 
     ``quadrants`` holds quadrant names (``"Q1"`` ... ``"Q4"``; a
-    :class:`~servicetriage.model.Quadrant` or its number is accepted too).
+    `Quadrant` or its number is accepted too).
     A condition on quadrants needs the request's triage; the others read the
     ticket. No condition can read a protected attribute (language,
     nationality...): equal treatment is built in.
@@ -436,7 +436,7 @@ def _check_grant_action(instance: Grant, attribute: attrs.Attribute[Any], value:
 class Grant:
     """Authority given in advance: *tier* may take *action* when *when* holds, within *limits*.
 
-    ``action`` is an :class:`~servicetriage.model.ActionKind` value or a
+    ``action`` is an `ActionKind` value or a
     custom kind. ``obligations`` come with every request this grant allows.
     """
 
@@ -551,8 +551,8 @@ class AuthorityPolicy:
     """Tiers, grants, guardrails and delegations, compiled once when built.
 
     Invalid policies cannot be built: unknown tiers and duplicate ids raise
-    :class:`~servicetriage.errors.PolicyError` naming the path
-    (``grants[3].tier: ...``). Use :meth:`with_grant` and friends to derive a
+    `PolicyError` naming the path
+    (``grants[3].tier: ...``). Use `with_grant` and friends to derive a
     new policy; the original is never changed.
     """
 
@@ -584,7 +584,7 @@ class AuthorityPolicy:
 
     @property
     def tier_order(self) -> Tiers:
-        """The policy's tiers as a :class:`Tiers` helper."""
+        """The policy's tiers as a `Tiers` helper."""
         return self._compiled.tiers
 
     def with_grant(self, grant: Grant) -> AuthorityPolicy:
@@ -1201,7 +1201,7 @@ def _plain_slices(
 
 
 class CompiledPolicy:
-    """An :class:`AuthorityPolicy` indexed for fast decisions.
+    """An `AuthorityPolicy` indexed for fast decisions.
 
     Grants are indexed by action kind, then by category (grants without a
     category condition join every category), sorted by tier; guardrails
@@ -1327,7 +1327,7 @@ class CompiledPolicy:
         return None
 
     def decide(self, request: Request, now: datetime) -> Decision:
-        """Decide *request* at *now*; see :func:`authorize`."""
+        """Decide *request* at *now*; see `authorize`."""
         if now.utcoffset() is None:
             require_aware("now", now)
         action = request.action
@@ -1606,7 +1606,7 @@ class CompiledPolicy:
         reasons: list[Reason],
         bands: _Bands,
     ) -> Decision:
-        """Decide a request on a plain slice from the band its amount falls in (see :class:`_Bands`)."""
+        """Decide a request on a plain slice from the band its amount falls in (see `_Bands`)."""
         amount = request.amount
         assert amount is not None
         amt = amount.amount
@@ -1717,7 +1717,7 @@ def authorize(request: Request, policy: AuthorityPolicy | CompiledPolicy, now: d
 
     Every outcome other than ``ALLOWED`` obliges the actor to call the
     customer back; ``NEEDS_APPROVAL`` also obliges them to ask the approving
-    tier. Raises :class:`~servicetriage.errors.TicketError` when the actor's
+    tier. Raises `TicketError` when the actor's
     tier is unknown or *now* is naive.
     """
     if type(policy) is AuthorityPolicy:
@@ -1755,7 +1755,7 @@ def _covers_limits(mine: Limits, theirs: Limits) -> bool:
 
 
 def check_authority_policy(policy: AuthorityPolicy) -> tuple[Finding, ...]:
-    """Find problems in *policy* that loading cannot: each a :class:`~servicetriage.model.Finding`.
+    """Find problems in *policy* that loading cannot: each a `Finding`.
 
     Codes:
 

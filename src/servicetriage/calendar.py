@@ -1,9 +1,9 @@
 """Business hours: weekly shifts, holidays, make-up working days, time zones and pauses.
 
-A :class:`BusinessCalendar` says when the service desk is open, in one IANA
-time zone. It moves a time forward by *business* time (:meth:`~BusinessCalendar.add`)
+A `BusinessCalendar` says when the service desk is open, in one IANA
+time zone. It moves a time forward by *business* time (`add`)
 and measures the business time between two times
-(:meth:`~BusinessCalendar.elapsed`), skipping closed hours, holidays and the
+(`elapsed`), skipping closed hours, holidays and the
 intervals during which a ticket's clock is paused.
 
 **Weekly hours.** Each weekday has zero or more shifts written ``"09:00-12:00"``.
@@ -18,18 +18,18 @@ day it starts on: a holiday on that day cancels the whole shift.
 on which no shift starts. ``workdays`` are extra working dates, such as the
 make-up weekend days common in China; they keep the hours of the weekday
 named by ``workdays_like`` (Monday by default). A date in both sets is a
-holiday (and :func:`check_calendar` reports it).
+holiday (and `check_calendar` reports it).
 
 **The boundary rule.** An open interval runs from its opening time up to, but
-not including, its closing time (:meth:`~BusinessCalendar.is_open` is false at
-the closing time). :meth:`~BusinessCalendar.add` returns the *earliest* time at
+not including, its closing time (`is_open` is false at
+the closing time). `add` returns the *earliest* time at
 which the duration has been used up, so a deadline may land exactly on closing
 time and does not roll over to the next opening; a ticket opened while closed
 starts counting at the next opening. Adding a zero duration returns the start
 unchanged.
 
 **Time zones and daylight saving time.** Shifts are wall-clock times in
-:attr:`~BusinessCalendar.zone`; business time is real elapsed time inside them.
+`zone`; business time is real elapsed time inside them.
 On a day when the clocks change, a shift that spans the change is one hour
 shorter or longer; a wall time that does not exist (in the spring gap) is read
 as the same instant one hour later. Start and end times may be in any zone; a
@@ -74,7 +74,7 @@ _ZERO = timedelta(0)
 _CACHE_SIZE = 4096
 _SEARCH_DAYS = 800  # how far ahead _next_open looks for an opening
 
-#: What :meth:`BusinessCalendar.add` returns when an open-ended pause stops the
+#: What `BusinessCalendar.add` returns when an open-ended pause stops the
 #: clock before the duration is used up: the deadline is never reached. It is
 #: the largest aware time (UTC), so it sorts after every real deadline.
 NEVER: Final[datetime] = datetime.max.replace(tzinfo=UTC)
@@ -93,7 +93,7 @@ class Weekday(enum.Enum):
 
     @property
     def index(self) -> int:
-        """0 for Monday up to 6 for Sunday, as :meth:`datetime.date.weekday`."""
+        """0 for Monday up to 6 for Sunday, as `datetime.date.weekday`."""
         return _WEEKDAY_INDEX[self]
 
     @classmethod
@@ -601,7 +601,7 @@ class BusinessCalendar:
         ticket's clock stops; an open pause lasts forever) do not count. The
         result is the earliest time at which the duration is used up: it may
         be exactly a closing time. A start while closed counts from the next
-        opening; a zero duration returns *start*. Returns :data:`NEVER` when an
+        opening; a zero duration returns *start*. Returns `NEVER` when an
         open pause stops the clock first. The result is in *start*'s zone.
 
         :raises PolicyError: for a naive time, a negative duration, or a
@@ -640,14 +640,14 @@ class BusinessCalendar:
     def _cutoff(self, start: datetime, duration: timedelta) -> datetime | None:
         """Return the latest instant *t* (in UTC) with ``elapsed(start, t) <= duration``, without pauses.
 
-        It is :meth:`add` moved on to the next opening when it lands at a
+        It is `add` moved on to the next opening when it lands at a
         closing time or in closed time, since no business time passes until
         then; with a zero duration it is the next opening at or after *start*.
         So ``elapsed(start, t) <= duration`` exactly when ``t <= cutoff``,
         which lets a batch judge many due times against one *start* by
         comparing instants. ``None`` when there is no such instant in reach
         (no weekly hours, or no opening for years): measure with
-        :meth:`elapsed` then.
+        `elapsed` then.
         """
         instant = _aware_arg("start", start)
         if not self._week:

@@ -1,6 +1,6 @@
 """Loading and dumping policies, playbooks and tickets: TOML, JSON and YAML.
 
-This is the shell around the pure core: one :mod:`cattrs` converter that knows
+This is the shell around the pure core: one `cattrs` converter that knows
 the library's value types (money as ``"500 CNY"``, durations as ``"1h30m"``,
 aware ISO times, time zones), and functions that read and write files.
 Every error names the path of each bad field and its value, all of a
@@ -104,7 +104,7 @@ def parse_duration(value: object) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """Render a duration compactly, the inverse of :func:`parse_duration`.
+    """Render a duration compactly, the inverse of `parse_duration`.
 
     >>> format_duration(timedelta(hours=1, minutes=30))
     '1h30m'

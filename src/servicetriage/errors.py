@@ -1,6 +1,6 @@
 """The exceptions that ``servicetriage`` raises.
 
-Every exception derives from :class:`ServiceTriageError`. Those a caller can act
+Every exception derives from `ServiceTriageError`. Those a caller can act
 on also derive from the builtin that fits, so ``except ValueError`` keeps
 working. Outcomes such as "not allowed" are values (a ``Decision``), never
 exceptions: an exception always means the *input* was wrong.
@@ -27,7 +27,7 @@ class PolicyError(ServiceTriageError, ValueError):
 
     The message names the path of the bad field and its value, for example
     ``urgency.thresholds[2].within: expected a positive duration, got '-1h'``.
-    When a file has several problems, :attr:`problems` lists all of them.
+    When a file has several problems, `problems` lists all of them.
     """
 
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:

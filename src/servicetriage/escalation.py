@@ -1,19 +1,19 @@
 """Escalation chains, full-process ownership and work orders.
 
-An :class:`EscalationPolicy` holds one :class:`Chain` per quadrant or
-priority. A chain is an ordered list of :class:`Step` values (who is
-notified, after how long), optional :class:`ProgressReport` cadences (while a
+An `EscalationPolicy` holds one `Chain` per quadrant or
+priority. A chain is an ordered list of `Step` values (who is
+notified, after how long), optional `ProgressReport` cadences (while a
 Q1 case is open, progress is reported upward at set intervals) and a direct
 line to the executive tier for the gravest cases.
 
 Escalation is a pure state machine:
 
-- :func:`start` selects the chain for a ticket's :class:`~servicetriage.model.Triage`
-  and returns an :class:`EscalationState` that holds a *snapshot* of that
+- `start` selects the chain for a ticket's `Triage`
+  and returns an `EscalationState` that holds a *snapshot* of that
   chain, so editing the policy later never changes a running escalation;
-- :func:`advance` moves the state to a later time, applying caller events
-  (:class:`Event`: acknowledged, progress reported, escalate now, resolved,
-  reopened) and returns the new state with every :class:`Action` that fell
+- `advance` moves the state to a later time, applying caller events
+  (`Event`: acknowledged, progress reported, escalate now, resolved,
+  reopened) and returns the new state with every `Action` that fell
   due, each stamped with the instant it became due.
 
 The rules, exactly:
@@ -29,8 +29,8 @@ The rules, exactly:
   repeats) count, nobody is notified.
 - When the last step has notified (and repeated) and nobody acknowledged
   within the chain's ``exhausted_after``, the chain is *exhausted*: one
-  :attr:`ActionType.EXHAUSTED` action tells the owner that the climb ended
-  without an answer, and the status becomes :attr:`Status.EXHAUSTED`
+  `ActionType.EXHAUSTED` action tells the owner that the climb ended
+  without an answer, and the status becomes `Status.EXHAUSTED`
   (progress reports go on; an ``escalate`` then reaches the executive tier).
   A chain with no step, or with a step that repeats forever, never exhausts.
 - Timers due at an instant fire before an event at that same instant:
@@ -41,7 +41,7 @@ The rules, exactly:
   further acknowledgement (a second responder, or the same one again) is
   recorded in ``acknowledged_by`` and restarts the acknowledgement timeout.
   With the chain's ``ack_timeout``, a case acknowledged but not resolved
-  within that time climbs again from step 0 (:attr:`ActionType.ACK_EXPIRED`
+  within that time climbs again from step 0 (`ActionType.ACK_EXPIRED`
   tells those who acknowledged).
   *Progress* (the owner reported) restarts every report timer from that
   instant, and the acknowledgement timeout too. *Escalate* notifies the next step with a target at once (past the
@@ -54,10 +54,10 @@ The rules, exactly:
   due) identifies an action once and for all: a ready idempotency key.
 - Escalation brings people in and never takes the case away: notified tiers
   become approvers, every notified target becomes a watcher, and the owner
-  stays the owner (:class:`Case`).
+  stays the owner (`Case`).
 
 Delays count business time when the chain says ``business_time = true`` and
-a calendar is passed to :func:`start`; without a calendar they are
+a calendar is passed to `start`; without a calendar they are
 wall-clock durations. Progress reports are always wall-clock.
 """
 
@@ -116,7 +116,7 @@ _ZERO = timedelta(0)
 
 
 class BusinessClock(Protocol):
-    """What escalation needs from a business calendar (see :mod:`servicetriage.calendar`)."""
+    """What escalation needs from a business calendar (see `servicetriage.calendar`)."""
 
     def add(self, start: datetime, duration: timedelta, pauses: Sequence[Pause] = ()) -> datetime:
         """Return the instant *duration* of business time after *start*."""
@@ -250,7 +250,7 @@ class Step:
 class ProgressReport:
     """A progress report upward, due every ``every`` while the case is open.
 
-    ``to`` names a tier. A reported progress (:attr:`EventKind.PROGRESS`)
+    ``to`` names a tier. A reported progress (`EventKind.PROGRESS`)
     restarts the timer; otherwise a reminder falls due every ``every``.
     """
 
@@ -282,9 +282,9 @@ class Chain:
 
     Empty ``quadrants`` (or ``priorities``) means any. ``direct_to_top``
     notifies the executive tier at the start, as does a triage marked
-    :attr:`~servicetriage.model.Mark.DIRECT_TO_TOP`. ``business_time`` makes
+    `DIRECT_TO_TOP`. ``business_time`` makes
     step delays (and the two timeouts) count business time under the
-    calendar given to :func:`start`. ``exhausted_after`` is how long the last
+    calendar given to `start`. ``exhausted_after`` is how long the last
     notice may go unanswered before the chain counts as exhausted;
     ``ack_timeout`` (``None``: never) how long a case may stay acknowledged
     but unresolved before it climbs again from step 0.
@@ -433,7 +433,7 @@ def open_work_order(
 ) -> tuple[WorkOrder, tuple[Obligation, ...]]:
     """Turn a request that needs *department* into a work order the owner follows up.
 
-    Returns the :class:`WorkOrder` (due ``due_in`` after *now*, in business
+    Returns the `WorkOrder` (due ``due_in`` after *now*, in business
     time when a *calendar* is given) and the owner's obligations, in order:
 
     1. ``NOTIFY_DEPARTMENT`` to the department, due at once (*now*);
@@ -593,7 +593,7 @@ class Standing:
     """Where an escalation stands: its chain snapshot, its case and its timers.
 
     Changes only when something falls due or an event applies; see
-    :class:`EscalationState`.
+    `EscalationState`.
     """
 
     case: Case
@@ -621,8 +621,8 @@ class Standing:
 class EscalationState:
     """A running escalation: where it stands (a snapshot of its chain, its timers) and its clock.
 
-    Built by :func:`start`, moved by :func:`advance`; never edit it by hand.
-    ``last`` is the latest instant advanced to; :attr:`wake` the next
+    Built by `start`, moved by `advance`; never edit it by hand.
+    ``last`` is the latest instant advanced to; `wake` the next
     instant at which something falls due (``None``: nothing ever will,
     without events). Advancing to a time at which nothing falls due only
     moves ``last`` and shares ``standing``, which keeps the hot path cheap.
@@ -702,7 +702,7 @@ class EscalationState:
 
 
 class _Run:
-    """A mutable working copy of a state during one :func:`advance` call."""
+    """A mutable working copy of a state during one `advance` call."""
 
     __slots__ = (
         "ack_expires",
@@ -1000,7 +1000,7 @@ def start(
 
     The state keeps a snapshot of the chain (and the tier names), so later
     edits of *policy* do not change it. No action is emitted yet: call
-    :func:`advance` (at *now* or later) to collect what is due, including
+    `advance` (at *now* or later) to collect what is due, including
     step 0 when its delay is zero. The direct line to the executive tier
     opens when the triage is marked ``DIRECT_TO_TOP`` or the chain says
     ``direct_to_top``; *direct_to_top* overrides both. A triage that no
@@ -1056,7 +1056,7 @@ def advance(
         ``state.last``, an event is later than *now*, or an event is illegal
         in the state it meets (the message names the state and the event).
     :raises TicketError: *now* is naive, or an item of *events* is not an
-        :class:`Event`.
+        `Event`.
     """
     last = state.last
     try:
@@ -1131,7 +1131,7 @@ def check_escalation_policy(policy: EscalationPolicy) -> tuple[Finding, ...]:
     step in a Q1 chain), ``escalation.no-steps`` (warning: no step, or no
     step with a target). Negative delays
     and missing repeat intervals never get this far: the policy cannot be
-    built with them (a :class:`~servicetriage.errors.PolicyError` names the
+    built with them (a `PolicyError` names the
     field).
     """
     findings: list[Finding] = []

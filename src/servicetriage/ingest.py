@@ -1,7 +1,7 @@
 """Reading (and writing) ticket files: CSV and JSON Lines.
 
 This is part of the shell: it turns rows of a file into
-:class:`~servicetriage.model.Ticket` values with the library's converter, and
+`Ticket` values with the library's converter, and
 reports every bad row with its line number and all of its problems, each
 naming the field and the value. Nothing is dropped silently.
 
@@ -21,7 +21,7 @@ A CSV file has a header row of such names; an empty cell means "not given"
 skipped; files are UTF-8, with or without a byte-order mark; the path ``-``
 reads standard input.
 
-Reading is streaming: :func:`iter_tickets` yields one result per record, so a
+Reading is streaming: `iter_tickets` yields one result per record, so a
 file of a million lines never sits in memory as a whole.
 """
 
@@ -69,7 +69,7 @@ TicketFormat = Literal["csv", "jsonl"]
 
 _SUFFIXES: dict[str, TicketFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
-#: The flat columns, in the order :func:`write_csv` writes them
+#: The flat columns, in the order `write_csv` writes them
 #: (``attr.<name>`` columns follow).
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -232,7 +232,7 @@ def _loads(text: str) -> Any:
     """Return ``json.loads(text)``, calling the decoder's scanner directly when the line starts with its value.
 
     Anything unusual (leading space, a byte-order mark, a syntax error, extra
-    data) goes through :func:`json.loads` itself, so errors read the same.
+    data) goes through `json.loads` itself, so errors read the same.
     """
     try:
         value, end = _SCAN_JSON(text, 0)
@@ -437,7 +437,7 @@ def iter_tickets(
     *source* is a path, ``"-"`` for standard input, or an open text stream.
     The format comes from *format*, else from the file's suffix, else from
     the first non-empty line (``{`` starts JSON Lines). A bad record is
-    yielded as a :class:`~servicetriage.errors.TicketError` whose
+    yielded as a `TicketError` whose
     ``problems`` name each bad field and value; the line number is the
     record's first line (the header of a CSV file is line 1).
 

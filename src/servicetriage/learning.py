@@ -1,9 +1,9 @@
 """The learning loop: typical deviations become amendments; false alarms and drills are kept.
 
-From the accepted incident reports, :func:`propose` finds the *typical*
+From the accepted incident reports, `propose` finds the *typical*
 deviations and proposes amendments:
 
-- deviations are grouped by their :class:`Signature` (the incident's
+- deviations are grouped by their `Signature` (the incident's
   category, the action kind, and conditions such as the quadrant and the
   customer tier); a signature that recurs at least ``min_count`` times within
   ``window``, with a good enough success rate, or any deviation in a report
@@ -13,15 +13,15 @@ deviations and proposes amendments:
   currency) become a proposal to delegate that kind to the tier below, up to
   the largest amount seen.
 
-Every :class:`Proposal` carries its provenance (the incident ids) and its
-:class:`Evidence` (counts, outcomes, satisfaction before and after). A
-proposal is not yet an amendment: :meth:`Proposal.amendment` makes one on the
+Every `Proposal` carries its provenance (the incident ids) and its
+`Evidence` (counts, outcomes, satisfaction before and after). A
+proposal is not yet an amendment: `Proposal.amendment` makes one on the
 current version of its target, so that two proposals on the same version
-conflict instead of overwriting each other (:mod:`servicetriage.versions`).
+conflict instead of overwriting each other (`servicetriage.versions`).
 
-The module also applies the false-alarm penalty rule (:func:`penalize`),
-lists playbooks not drilled or used within their interval (:func:`stale`) and
-computes per-playbook figures (:func:`figures`). Everything is pure and
+The module also applies the false-alarm penalty rule (`penalize`),
+lists playbooks not drilled or used within their interval (`stale`) and
+computes per-playbook figures (`figures`). Everything is pure and
 deterministic: the caller passes ``now``.
 """
 
@@ -276,7 +276,7 @@ def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 @attrs.frozen(kw_only=True)
 class LearningConfig:
-    """How :func:`propose` recognises a typical deviation and words its proposals.
+    """How `propose` recognises a typical deviation and words its proposals.
 
     ``conditions`` names what, beside category and kind, makes deviations the
     same: ``"quadrant"``, ``"customer_tier"``, or any key of a report's
@@ -337,8 +337,8 @@ class Proposal:
 
     ``trigger`` is ``"recurring"`` (the signature recurred often enough) or
     ``"exemplary"`` (a report was marked exemplary). ``item`` is the
-    plain-data step or grant to insert; :meth:`amendment` turns the proposal
-    into an :class:`~servicetriage.versions.Amendment` on a given version.
+    plain-data step or grant to insert; `amendment` turns the proposal
+    into an `Amendment` on a given version.
     """
 
     id: str
@@ -802,7 +802,7 @@ def stale(
 
     *playbooks* holds ids, mappings with ``id`` (and ``drill_every``,
     ``last_drilled``, ``last_used``) or objects with those attributes, such
-    as :class:`~servicetriage.playbooks.Playbook`; a playbook without its own
+    as `Playbook`; a playbook without its own
     interval uses *default_interval*. Drills come from *drills* and the
     playbook's own ``last_drilled``; uses from *reports* that name the
     playbook and its own ``last_used``.

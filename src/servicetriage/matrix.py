@@ -5,19 +5,19 @@ urgency, and **priority 1 is the most pressing**. A matrix has one row per
 impact level and one column per urgency level; ``cells[i - 1][u - 1]`` is the
 priority of impact ``i`` and urgency ``u``. A well-formed matrix is
 *monotone*: moving to a lower impact or urgency (a larger level number) never
-gives a more pressing priority (a smaller number). :func:`check_matrix`
+gives a more pressing priority (a smaller number). `check_matrix`
 reports matrices that are not.
 
-Presets (:data:`PRESETS`, :func:`preset`):
+Presets (`PRESETS`, `preset`):
 
-- ``"servicenow"`` (:data:`SERVICENOW`): ServiceNow's default incident
+- ``"servicenow"`` (`SERVICENOW`): ServiceNow's default incident
   priority lookup rules, 3 x 3 -> 1 Critical .. 5 Planning, equal to
   ``impact + urgency - 1``. Some newer ServiceNow releases list the low x low
   cell as 4 - Low in their sample data; this preset keeps 5 - Planning, the
   value of the long-standing default table and of the problem-management
   table, so that every priority 1..5 is reachable and the matrix stays
   ``impact + urgency - 1`` everywhere.
-- ``"glpi"`` (:data:`GLPI`): GLPI's default 5 x 5 matrix. GLPI numbers its
+- ``"glpi"`` (`GLPI`): GLPI's default 5 x 5 matrix. GLPI numbers its
   levels the other way round (5 = very high, 1 = very low), so the preset
   turns level ``g`` into ``6 - g`` for impact, urgency and priority alike.
   GLPI's sixth priority, "major", sits outside its matrix and is not part of

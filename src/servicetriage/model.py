@@ -1,10 +1,10 @@
 """The shared vocabulary: tickets, customers, money, quadrants and reasons.
 
 Every value here is immutable (``@attrs.frozen``) and validated when it is
-built: a bad value raises :class:`~servicetriage.errors.TicketError` (for
-ticket data) or :class:`~servicetriage.errors.PolicyError` (for policy data)
-naming the field and the value. Times are aware :class:`~datetime.datetime`
-values; money is a :class:`~decimal.Decimal` with a currency, never a float.
+built: a bad value raises `TicketError` (for
+ticket data) or `PolicyError` (for policy data)
+naming the field and the value. Times are aware `datetime`
+values; money is a `Decimal` with a currency, never a float.
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ def _check_currency(_instance: Money, _attribute: attrs.Attribute[Any], value: s
 class Money:
     """An amount of money in one currency.
 
-    Arithmetic and comparison across currencies raise :class:`ValueError`.
+    Arithmetic and comparison across currencies raise `ValueError`.
     """
 
     amount: Decimal = attrs.field(converter=_to_decimal, validator=_check_amount)

@@ -1,23 +1,23 @@
 """Contingency plans (playbooks): triggers, steps, matching and start.
 
-A :class:`Playbook` is a versioned plan with trigger conditions (any one
-:class:`Trigger` starts it) and ordered steps (:class:`PlaybookStep`: an
+A `Playbook` is a versioned plan with trigger conditions (any one
+`Trigger` starts it) and ordered steps (`PlaybookStep`: an
 action, a role, a due offset and the authority tier it needs). When a ticket,
 or its early signs, matches, the plan starts at once:
 
-- :func:`match` returns every matching playbook, **most specific first**:
+- `match` returns every matching playbook, **most specific first**:
   more conditions in the matching trigger first, then the higher
   ``priority``, then the id (alphabetical), then the newer version. The
   order is deterministic.
-- :func:`start_playbook` turns the steps into :class:`PlannedStep` values
+- `start_playbook` turns the steps into `PlannedStep` values
   with absolute deadlines.
 
-A Q1 ticket that no playbook matches gets ``()`` from :func:`match`; the
+A Q1 ticket that no playbook matches gets ``()`` from `match`; the
 frontline then acts under delegated authority (the authority engine says so
 in its decision when the request names no playbook).
 
-Two worked playbooks ship as constants: :data:`ANGRY_CUSTOMER` (the
-seven-step method) and :data:`RIDE_SAFETY_SOS`.
+Two worked playbooks ship as constants: `ANGRY_CUSTOMER` (the
+seven-step method) and `RIDE_SAFETY_SOS`.
 """
 
 from __future__ import annotations
@@ -298,7 +298,7 @@ class PlaybookStep:
 
     ``authority`` names the lowest tier that may take the step (``None``:
     anyone). ``obligation``, when set, says what kind of obligation the
-    step creates for its role (see :meth:`PlannedStep.as_obligation`).
+    step creates for its role (see `PlannedStep.as_obligation`).
     """
 
     action: str = attrs.field(validator=non_empty)
@@ -349,7 +349,7 @@ class Playbook:
     ``priority`` breaks ties between equally specific matches (higher
     first). ``business_time`` makes step deadlines count business time when
     a calendar is given. ``drill_every``, ``last_drilled`` and ``last_used``
-    keep rare plans alive: :func:`check_playbooks` flags a plan not drilled
+    keep rare plans alive: `check_playbooks` flags a plan not drilled
     or used within its interval.
     """
 

@@ -1,26 +1,26 @@
 """Post-incident reports and their review, as pure state machines.
 
-Right after an incident its owner files an :class:`IncidentReport`: what
+Right after an incident its owner files an `IncidentReport`: what
 happened (a timeline), which deviations were taken under whose authority, the
 playbook used, the outcome, the customer's satisfaction, the root cause,
 feedback for other departments, lessons, and whether the case was a false
 alarm or is exemplary. An impossible report (resolved before it was opened, a
-timeline out of order) cannot be built; :func:`validate_report` also checks
+timeline out of order) cannot be built; `validate_report` also checks
 every deviation against the authority in force.
 
-A report then goes through review (:class:`ReportState`)::
+A report then goes through review (`ReportState`)::
 
     draft -> submitted -> in_review -> accepted | rejected | changes_requested
                                                          changes_requested -> submitted
 
-and an amendment through its own (:class:`AmendmentState`)::
+and an amendment through its own (`AmendmentState`)::
 
     proposed -> approved | rejected;  approved -> applied
 
 Every transition names an actor, a time and a reason and is appended to the
-:class:`Review`'s audit trail, an immutable tuple. An illegal transition, a
+`Review`'s audit trail, an immutable tuple. An illegal transition, a
 time that goes backwards, or an amendment approved by its own author raises
-:class:`~servicetriage.errors.TransitionError`.
+`TransitionError`.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ E = TypeVar("E", bound=enum.Enum)
 MayAuthorize = Callable[[str, str, Money | None], bool]
 
 #: What a report's deviations can be checked against: an authority policy
-#: (judged by :func:`servicetriage.authority.authorize`) or a plain
-#: :data:`MayAuthorize` callable.
+#: (judged by `servicetriage.authority.authorize`) or a plain
+#: `MayAuthorize` callable.
 Authority = AuthorityPolicy | CompiledPolicy | MayAuthorize
 
 
@@ -238,7 +238,7 @@ class Deviation:
     """A decision outside the written procedure, and who authorized it.
 
     ``kind`` is an action kind (``"rebooking"``, ``"refund"``..., see
-    :class:`~servicetriage.model.ActionKind`); ``tier`` is the authority tier
+    `ActionKind`); ``tier`` is the authority tier
     of ``authorized_by``; ``grant`` names the grant of the authority policy it
     was taken under, if any.
     """
@@ -274,12 +274,12 @@ class IncidentReport:
 
     ``category``, ``quadrant``, ``customer_tier`` and ``conditions`` describe
     the situation; together with each deviation's kind they form the
-    *deviation signature* by which :mod:`servicetriage.learning` finds typical
+    *deviation signature* by which `servicetriage.learning` finds typical
     deviations. Satisfaction scores run from 1 to 5: ``satisfaction_before``
     as the customer felt when the incident began, ``satisfaction_after`` when
     it ended. ``reporter`` is who raised the alarm (a customer id), used by
     the false-alarm penalty rule. ``customer_id`` and ``channel``, when
-    recorded, let :func:`check_deviations` judge grants and guardrails that
+    recorded, let `check_deviations` judge grants and guardrails that
     read them (per-customer totals, channel conditions).
     """
 
@@ -361,7 +361,7 @@ class AuthorityVerdict(enum.Enum):
     """What checking one deviation against an authority policy found."""
 
     HELD = "held"
-    """The tier held the authority: :func:`~servicetriage.authority.authorize` allowed it."""
+    """The tier held the authority: `authorize` allowed it."""
     LACKED = "lacked"
     """The tier lacked it under every reading of the facts the report leaves open: the report is impossible."""
     UNVERIFIED = "unverified"
@@ -372,7 +372,7 @@ class AuthorityVerdict(enum.Enum):
 class DeviationCheck:
     """The verdict on one deviation of a report, and the decision it rests on.
 
-    ``decision`` is what :func:`~servicetriage.authority.authorize` said for
+    ``decision`` is what `authorize` said for
     the request built from the report (for the first reading that allowed
     it, or, when none did, the first reading tried). ``assumed`` names the
     facts the report left open and the values tried for them (``quadrant``,
@@ -471,9 +471,9 @@ def _describe(decision: Decision) -> str:
 def check_deviations(
     report: IncidentReport, policy: AuthorityPolicy | CompiledPolicy, *, usage: Iterable[Usage] = ()
 ) -> tuple[DeviationCheck, ...]:
-    """Judge every deviation of *report* with :func:`~servicetriage.authority.authorize` under *policy*.
+    """Judge every deviation of *report* with `authorize` under *policy*.
 
-    Each deviation becomes the request :func:`deviation_request` builds, decided
+    Each deviation becomes the request `deviation_request` builds, decided
     at the deviation's ``at`` (the report's ``opened_at`` when not recorded),
     so grant conditions (quadrants, categories, customer tiers, channels),
     per-ticket counts, per-customer totals, guardrails and delegations all
@@ -563,13 +563,13 @@ def validate_report(
 ) -> IncidentReport:
     """Check *report* against the authority in force; return it unchanged when it holds.
 
-    *authority* is an :class:`~servicetriage.authority.AuthorityPolicy` (or
-    its compiled form), judged faithfully by :func:`check_deviations` with
-    :func:`~servicetriage.authority.authorize` (*usage*: earlier deviations
+    *authority* is an `AuthorityPolicy` (or
+    its compiled form), judged faithfully by `check_deviations` with
+    `authorize` (*usage*: earlier deviations
     for the same customer, see there); or a plain
     ``may_authorize(tier, kind, amount) -> bool`` callable, for callers who
     keep authority elsewhere. Every deviation whose tier lacked the authority
-    is listed in one :class:`~servicetriage.errors.TicketError`, each naming
+    is listed in one `TicketError`, each naming
     its path, the tier, the kind and the amount. Without *authority* only the
     report's own consistency (checked when it was built) is assumed.
     """
@@ -703,7 +703,7 @@ class Review:
     from a stored trail) checks that it starts with the creation by its
     author, that every step is a legal transition from the state before it,
     that times never go backwards and that no approval is the author's, and
-    raises :class:`~servicetriage.errors.TransitionError` naming the step,
+    raises `TransitionError` naming the step,
     its state and its event otherwise.
     """
 
@@ -802,7 +802,7 @@ def _event(subject: Subject, event: Event | str) -> Event:
 def advance(review: Review, event: Event | str, *, actor: str, at: datetime, reason: str) -> Review:
     """The review after *event*, with the transition appended to its audit trail.
 
-    Raises :class:`~servicetriage.errors.TransitionError` naming the state and
+    Raises `TransitionError` naming the state and
     the event when the transition is illegal, when *at* is before the last
     transition, when the actor or the reason is missing, or when an
     amendment's author tries to approve it.

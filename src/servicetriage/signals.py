@@ -3,16 +3,16 @@
 A *signal* is one observable fact about a ticket that moves its urgency or
 its importance: a deadline coming closer, an SOS, a call from the police, a
 complaint sent to a regulator, a customer whose story many people hear. The
-triage policy (:mod:`servicetriage.triage`) decides which signals are on and
+triage policy (`servicetriage.triage`) decides which signals are on and
 how far each one raises a level; this module holds what the signals are made
 of:
 
-- :class:`Signal`, the closed set of built-in signal names;
+- `Signal`, the closed set of built-in signal names;
 - the default keyword lexicons, in Chinese and English, and
-  :class:`KeywordScanner`, which finds every lexicon term in a text with one
+  `KeywordScanner`, which finds every lexicon term in a text with one
   precompiled regular expression;
-- the clock arithmetic of deadlines: :func:`add_time`,
-  :func:`elapsed_time`, :func:`extend_due` and :func:`effective_pauses`,
+- the clock arithmetic of deadlines: `add_time`,
+  `elapsed_time`, `extend_due` and `effective_pauses`,
   in wall-clock time or, when a business calendar is given, in business time;
   pauses always stop the clock.
 
@@ -174,7 +174,7 @@ def _first_char_filter(terms: Iterable[str]) -> str:
 
     A term starts with one of the terms' first characters, and one that starts
     with an ASCII letter or digit only after a character that is not one (the
-    guard of :func:`_trie_regex`). Checking this first with two character sets
+    guard of `_trie_regex`). Checking this first with two character sets
     spares the regex engine trying every branch of the trie at every position
     of a text; it finds the same terms.
     """
@@ -281,7 +281,7 @@ class KeywordScanner:
 class Clock(Protocol):
     """What a business calendar offers to the triage clock.
 
-    :class:`servicetriage.calendar.BusinessCalendar` satisfies it.
+    `servicetriage.calendar.BusinessCalendar` satisfies it.
     """
 
     def add(self, start: datetime, duration: timedelta, pauses: Sequence[Pause] = ()) -> datetime:
@@ -336,7 +336,7 @@ def add_time(
     """*start* plus *duration*, with the clock stopped during *pauses*.
 
     With a *calendar* the duration is business time; without one it is wall
-    time. Pauses must be closed (see :func:`effective_pauses`).
+    time. Pauses must be closed (see `effective_pauses`).
 
     >>> from datetime import UTC
     >>> t0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -368,7 +368,7 @@ def extend_due(
 
     The pushed-back time is business time when a *calendar* is given. A due
     time with no pause before it is returned unchanged. Pauses must be closed
-    (see :func:`effective_pauses`).
+    (see `effective_pauses`).
     """
     if not pauses or due <= opened_at:
         return due

@@ -1,6 +1,6 @@
 """The embedded store: reports, reviews, amendments and versions in one SQLite file.
 
-This is a shell module around the pure core: it uses :mod:`sqlite3` from the
+This is a shell module around the pure core: it uses `sqlite3` from the
 standard library, so nothing needs installing. The file is opened in WAL
 mode; every change runs in its own ``BEGIN IMMEDIATE`` transaction, so a
 process killed in the middle of a write loses nothing it had committed, and
@@ -8,18 +8,18 @@ two writers never lose an update:
 
 - a new version must name the current head as its parent, checked inside the
   transaction: a writer that read an older head gets
-  :class:`~servicetriage.errors.ConflictError` (optimistic concurrency);
+  `ConflictError` (optimistic concurrency);
 - a review transition is appended at the next sequence number of its trail,
   a primary key, inside the same kind of transaction.
 
 The schema is versioned with ``PRAGMA user_version`` and migrated forward when
 the file is opened. A file that is not a store (or a newer one) raises
-:class:`~servicetriage.errors.StoreError` naming its path.
+`StoreError` naming its path.
 
 It also holds the typed bridge between plain documents and the library's
-types: :func:`load_reports` reads report files, :func:`authority_check` loads
-the authority policy that :func:`~servicetriage.review.validate_report`
-judges reports by, and :func:`document_as` turns a version back into a
+types: `load_reports` reads report files, `authority_check` loads
+the authority policy that `validate_report`
+judges reports by, and `document_as` turns a version back into a
 ``Playbook`` or an ``AuthorityPolicy``.
 """
 
@@ -195,7 +195,7 @@ def default_store_path() -> Path:
 
 
 def report_from_data(data: Any) -> IncidentReport:
-    """Build an :class:`~servicetriage.review.IncidentReport` from plain data, naming every bad field."""
+    """Build an `IncidentReport` from plain data, naming every bad field."""
     try:
         return converter.structure(data, IncidentReport)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -255,7 +255,7 @@ def amendment_to_data(amendment: Amendment) -> dict[str, Any]:
 
 
 def amendment_from_data(data: Any) -> Amendment:
-    """Build an amendment from its plain-data form (:func:`amendment_to_data`).
+    """Build an amendment from its plain-data form (`amendment_to_data`).
 
     Every error names the field's path and its value (``amendment.operations[1].op: ...``).
     """
@@ -324,7 +324,7 @@ def version_to_data(version: Version) -> dict[str, Any]:
 def version_from_data(data: Any) -> Version:
     """Build a version from its plain-data form, without re-hashing (so tampering stays visible).
 
-    A missing or malformed field raises :class:`~servicetriage.errors.StoreError` naming it.
+    A missing or malformed field raises `StoreError` naming it.
     """
     try:
         return _version(data)
@@ -378,13 +378,13 @@ def _penalty_from_data(data: Any) -> Penalty:
 def authority_check(authority: Any) -> Authority:
     """The authority to hold reports to, from a policy, a policy file or a callable.
 
-    *authority* may be an :class:`~servicetriage.authority.AuthorityPolicy`
+    *authority* may be an `AuthorityPolicy`
     (or its compiled form), returned as it is; a path to a TOML, JSON or YAML
     file holding an ``[authority]`` section (or a bare policy), loaded; or a
     ``may_authorize(tier, kind, amount) -> bool`` callable, returned as it is.
-    :func:`~servicetriage.review.validate_report` and :meth:`Store.add_report`
-    judge a policy with :func:`servicetriage.authority.authorize`, deviation
-    by deviation (see :func:`~servicetriage.review.check_deviations` for what
+    `validate_report` and `Store.add_report`
+    judge a policy with `servicetriage.authority.authorize`, deviation
+    by deviation (see `check_deviations` for what
     is checked when a report leaves a fact out); a callable sees only the
     tier, the kind and the amount.
     """
@@ -412,11 +412,11 @@ def authority_check(authority: Any) -> Authority:
 
 
 def typed_check(kind: str) -> Callable[[Version], object] | None:
-    """A check that a version of a *kind* document loads as its type, for :meth:`Store.apply`.
+    """A check that a version of a *kind* document loads as its type, for `Store.apply`.
 
     ``"playbook"`` documents must load as a
-    :class:`~servicetriage.playbooks.Playbook`, ``"authority"`` documents as
-    an :class:`~servicetriage.authority.AuthorityPolicy`; errors name the
+    `Playbook`, ``"authority"`` documents as
+    an `AuthorityPolicy`; errors name the
     version and every bad field's path. Other kinds have no check (``None``).
     """
     from servicetriage.playbooks import Playbook  # noqa: PLC0415 - only when checking
@@ -456,7 +456,7 @@ _settings.register_structure_hook_func(_is_callable, _code_only)
 
 
 def learning_config_from_data(data: Any) -> LearningConfig:
-    """Build :class:`~servicetriage.learning.LearningConfig` from plain data (a ``[learning]`` table).
+    """Build `LearningConfig` from plain data (a ``[learning]`` table).
 
     Durations read ``"30d"``, the rate ``"0.6"``; the step, playbook and grant
     builders can only be set in code. Every error names the field and its value.
@@ -500,7 +500,7 @@ def document_of(value: Any) -> Document:
 def document_as(document: Document | Version, cls: type[T]) -> T:
     """Build a typed value (``Playbook``, ``AuthorityPolicy``...) from a document or a version.
 
-    Errors name every bad field's path, as :func:`servicetriage.config.structure` does.
+    Errors name every bad field's path, as `servicetriage.config.structure` does.
     """
     data = document.document if isinstance(document, Version) else thaw(document)
     return structure(data, cls)
@@ -694,7 +694,7 @@ class Store:
     ) -> Review:
         """Move a report or an amendment through its review; the transition is appended to its trail.
 
-        Applying an amendment goes through :meth:`apply`, which also writes the version.
+        Applying an amendment goes through `apply`, which also writes the version.
         """
         subject = _subject(subject)
         if event in (AmendmentEvent.APPLY, "apply"):
@@ -742,8 +742,8 @@ class Store:
         """Store a new report (in state ``draft``, authored by its owner) and return its review.
 
         With *authority* (a policy or a ``may_authorize`` callable, see
-        :func:`authority_check`), the report is first checked against it
-        (:func:`~servicetriage.review.validate_report`); with a policy, the
+        `authority_check`), the report is first checked against it
+        (`validate_report`); with a policy, the
         deviations of the same customer's stored reports count toward
         per-customer totals.
         """
@@ -769,8 +769,8 @@ class Store:
     def update_report(self, report: IncidentReport, *, authority: Authority | None = None) -> None:
         """Replace a report's content while it is a draft or has changes requested.
 
-        Raises :class:`~servicetriage.errors.ConflictError` naming the state
-        in any other state, and :class:`~servicetriage.errors.StoreError` for
+        Raises `ConflictError` naming the state
+        in any other state, and `StoreError` for
         an unknown report.
         """
         with self._tx() as db:
@@ -905,7 +905,7 @@ class Store:
     def append(self, version: Version) -> Version:
         """Store *version* as the new head of its document.
 
-        Raises :class:`~servicetriage.errors.ConflictError` when its parent is
+        Raises `ConflictError` when its parent is
         not the current head (someone else wrote first) or its hash is wrong.
         """
         with self._tx():
@@ -927,11 +927,11 @@ class Store:
     ) -> Version:
         """Apply an approved amendment: write the new version and mark the amendment applied, atomically.
 
-        Raises :class:`~servicetriage.errors.TransitionError` when the
-        amendment is not approved and :class:`~servicetriage.errors.ConflictError`
+        Raises `TransitionError` when the
+        amendment is not approved and `ConflictError`
         when it was made on another version than the current one. *check*,
         if given, sees the new version before it is written and may refuse it
-        by raising (:func:`typed_check` makes one that loads the document as
+        by raising (`typed_check` makes one that loads the document as
         a ``Playbook`` or an ``AuthorityPolicy``); then nothing is written.
         """
         amendment = self.amendment(amendment_id)

@@ -1,14 +1,14 @@
 """Triage: place every customer need in one of four quadrants, with a priority and a due time.
 
-A :class:`TriagePolicy` says which signals count and how far each one raises
+A `TriagePolicy` says which signals count and how far each one raises
 **urgency** (time pressure) or **importance** (impact, from the customer's
 side) on two ordinal scales; a need is *urgent* or *important* when its level
 reaches the scale's threshold, and the pair picks the quadrant
-(:meth:`Quadrant.of <servicetriage.model.Quadrant.of>`). The method's rules
+(`Quadrant.of <servicetriage.model.Quadrant.of>`). The method's rules
 are built in:
 
 - a safety signal forces Q1 and is never downgraded by doubt: a false-alarm
-  hint only adds :attr:`Mark.VERIFY_AFTERWARDS <servicetriage.model.Mark.VERIFY_AFTERWARDS>`;
+  hint only adds `Mark.VERIFY_AFTERWARDS <servicetriage.model.Mark.VERIFY_AFTERWARDS>`;
 - complaint-risk signals (public exposure, a regulator, repeat contacts)
   lift a Q3 need to Q1: the customer's side wins;
 - configured deceptive patterns mark a Q3 need "verify" without lowering it;
@@ -18,7 +18,7 @@ are built in:
   age): such a policy cannot be built.
 
 The policy is compiled once, when it is built (lexicons into one regular
-expression, every static reason prepared), so :func:`classify` costs
+expression, every static reason prepared), so `classify` costs
 microseconds and does not grow with the size of the lexicons. Every function
 takes ``now`` from the caller.
 
@@ -149,7 +149,7 @@ class Scale:
     threshold: str = attrs.field(default="high", validator=_check_threshold)
 
     def rank(self, name: str) -> int:
-        """Return the rank of the level *name* (0 is the lowest); :class:`PolicyError` if unknown."""
+        """Return the rank of the level *name* (0 is the lowest); `PolicyError` if unknown."""
         try:
             return self.levels.index(name)
         except ValueError:
@@ -241,7 +241,7 @@ class Keywords:
     """Extra keyword terms for each lexicon, added to the built-in Chinese and English ones.
 
     With ``use_defaults = false`` the terms given here replace the built-in
-    lexicons (see :mod:`servicetriage.signals` for them). ASCII terms match
+    lexicons (see `servicetriage.signals` for them). ASCII terms match
     whole words, case-insensitively; other terms match anywhere. Keywords are
     looked for in the subject and the text of every ticket, whatever its
     language.
@@ -330,7 +330,7 @@ def _field_name(_instance: Condition, _attribute: attrs.Attribute[Any], value: s
 class Condition:
     """A test on one ticket field; give exactly one operator.
 
-    ``field`` is a name from :func:`readable_fields` or ``attributes.<name>``.
+    ``field`` is a name from `readable_fields` or ``attributes.<name>``.
     Values are compared as text: enums by their value (``"social_media"``),
     booleans as ``"true"``/``"false"``, numbers as written. ``contains``
     is a case-insensitive substring test (on ``flags``: membership);
@@ -421,10 +421,10 @@ class TriagePolicy:
     Build it in Python or load it from the ``[triage]`` table of a policy
     file (``config.load_section(path, "triage", TriagePolicy)``). Building
     validates everything and compiles the policy for fast use; an invalid
-    policy raises :class:`~servicetriage.errors.PolicyError` naming the field
+    policy raises `PolicyError` naming the field
     path and the value. A rule that reads a protected attribute is rejected;
     with ``strict = false`` it is kept but never applied, and
-    :func:`check_triage_policy` reports it (as it reports unknown signal
+    `check_triage_policy` reports it (as it reports unknown signal
     names, which ``strict`` also rejects).
 
     Every key, its type and its default are listed on the policy-file
@@ -1129,7 +1129,7 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
     _findall, _terms = engine.scanner.matcher()
 
     def classify(ticket: Ticket, now: datetime) -> Triage:
-        """Place *ticket* at *now*; see :func:`classify`."""
+        """Place *ticket* at *now*; see `classify`."""
         u = i = 0
         reasons: list[Reason] = []
         add = reasons.append
@@ -1421,7 +1421,7 @@ def classify(ticket: Ticket, policy: TriagePolicy, now: datetime) -> Triage:
     """Place one ticket: quadrant, priority, levels, due time, reasons and marks.
 
     *now* is the caller's clock (an aware datetime; a naive one raises
-    :class:`~servicetriage.errors.TicketError`); the deadline signal and the
+    `TicketError`); the deadline signal and the
     overdue mark are judged against it. Never raises on a valid ticket.
     """
     if now.tzinfo is None:
@@ -1430,14 +1430,14 @@ def classify(ticket: Ticket, policy: TriagePolicy, now: datetime) -> Triage:
 
 
 def classify_many(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list[Triage]:
-    """Place many tickets at once: the batch path, same results as :func:`classify`."""
+    """Place many tickets at once: the batch path, same results as `classify`."""
     require_aware("now", now)
     run = policy._engine.classify  # noqa: SLF001
     return [run(ticket, now) for ticket in tickets]
 
 
 def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, int, int, float, float, str]:
-    """Return the sort key of :func:`rank`: smaller is handled first.
+    """Return the sort key of `rank`: smaller is handled first.
 
     The order is: quadrant (Q1 first), priority (1 first), importance level
     (highest first), urgency level (highest first), due time (earliest
@@ -1464,7 +1464,7 @@ def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, int, int, f
 
 
 def rank(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime) -> list[tuple[Ticket, Triage]]:
-    """Classify *tickets* and order them, best first, by :func:`rank_key`.
+    """Classify *tickets* and order them, best first, by `rank_key`.
 
     The order is total and deterministic for tickets with distinct ids, and
     does not depend on the order of the input.

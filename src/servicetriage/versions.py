@@ -6,19 +6,19 @@ strings, numbers, booleans and ``None``. This module never needs to know
 which kind of document it holds, so playbooks and authority policies are
 versioned the same way.
 
-- An :class:`Amendment` is a list of structured :class:`Operation` values
+- An `Amendment` is a list of structured `Operation` values
   (set a path, add an item to a list, remove a key or an item), made on a
-  *base* version and carrying its :class:`Provenance` (the incidents it came
+  *base* version and carrying its `Provenance` (the incidents it came
   from, who proposed it, why).
-- Applying an amendment yields a new :class:`Version`. Versions are
+- Applying an amendment yields a new `Version`. Versions are
   immutable and content-hashed: the hash is the SHA-256 of the canonical JSON
   of the document, the parent's hash and the version's metadata, so a chain
-  of versions shows any tampering (:func:`verify_chain`).
-- :func:`diff` compares any two documents as structured :class:`Change`
-  values; :func:`render_diff` shows them as text; :func:`rollback` makes a new
+  of versions shows any tampering (`verify_chain`).
+- `diff` compares any two documents as structured `Change`
+  values; `render_diff` shows them as text; `rollback` makes a new
   version whose content equals an old one.
 - Two amendments made on the same base conflict: the second raises
-  :class:`~servicetriage.errors.ConflictError` instead of overwriting the first.
+  `ConflictError` instead of overwriting the first.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def _check(value: Any, where: str) -> None:
 
 
 def freeze(document: Document) -> Document:
-    """An immutable copy of *document*: dicts become :class:`FrozenMap`, lists tuples.
+    """An immutable copy of *document*: dicts become `FrozenMap`, lists tuples.
 
-    Raises :class:`~servicetriage.errors.PolicyError` naming the path of any
+    Raises `PolicyError` naming the path of any
     value that is not plain data.
     """
     _check(document, "")
@@ -142,7 +142,7 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def parse_path(path: str | Sequence[str | int]) -> Path:
-    """Turn ``"steps[2].text"`` (or a sequence of keys and indexes) into a :data:`Path`.
+    """Turn ``"steps[2].text"`` (or a sequence of keys and indexes) into a `Path`.
 
     ``""`` is the root.
 
@@ -170,7 +170,7 @@ def parse_path(path: str | Sequence[str | int]) -> Path:
 
 
 def format_path(path: Path) -> str:
-    """Render a :data:`Path` as ``steps[2].text``; the root is ``<root>``."""
+    """Render a `Path` as ``steps[2].text``; the root is ``<root>``."""
     text = ""
     for part in path:
         if isinstance(part, int):
@@ -185,7 +185,7 @@ def format_path(path: Path) -> str:
 
 
 class OpKind(enum.Enum):
-    """What an :class:`Operation` does."""
+    """What an `Operation` does."""
 
     SET = "set"
     """Set a dict key (adding it if absent) or replace a list item; ``()`` replaces the whole document."""
@@ -211,7 +211,7 @@ class Operation:
     """One structured change to a document.
 
     ``path`` may be given as text (``"steps[2].text"``); ``value`` is frozen
-    (dicts become :class:`~servicetriage.model.FrozenMap`, lists tuples) so the
+    (dicts become `FrozenMap`, lists tuples) so the
     operation cannot change after it is built.
     """
 
@@ -272,7 +272,7 @@ class Amendment:
 
     ``base`` is the hash of the version the amendment was made on, or
     ``None`` when it creates the document. Applying it to any other version
-    raises :class:`~servicetriage.errors.ConflictError`.
+    raises `ConflictError`.
     """
 
     id: str = attrs.field(validator=non_empty)
@@ -347,7 +347,7 @@ def apply_operations(document: Document, operations: Iterable[Operation]) -> Doc
     """Apply *operations* in order to a copy of *document*; return the new document.
 
     The input is never changed. A path that does not exist raises
-    :class:`~servicetriage.errors.PolicyError` naming it.
+    `PolicyError` naming it.
     """
     result = thaw(document)
     for operation in operations:
@@ -408,10 +408,10 @@ def _version_hash(
 class Version:
     """One immutable, content-hashed version of a document.
 
-    ``content`` is the canonical JSON of the document (:attr:`document` gives
+    ``content`` is the canonical JSON of the document (`document` gives
     a fresh copy); ``hash`` covers the content, the ``parent`` hash and the
     metadata (number, author, time, kind, amendment id, message), so changing
-    any byte of any of them is detected by :func:`verify_chain`.
+    any byte of any of them is detected by `verify_chain`.
     """
 
     target: Target
@@ -436,7 +436,7 @@ class Version:
         return self.hash[:12]
 
     def expected_hash(self) -> str:
-        """The hash these fields should have; differs from :attr:`hash` after tampering."""
+        """The hash these fields should have; differs from `hash` after tampering."""
         return _version_hash(
             target=self.target,
             number=self.number,
@@ -514,7 +514,7 @@ def _check_time(head: Version, at: datetime) -> None:
 def apply(head: Version | None, amendment: Amendment, *, author: str, at: datetime) -> Version:
     """Apply *amendment* to *head* (the current version, or ``None`` for a new document).
 
-    Raises :class:`~servicetriage.errors.ConflictError` when the amendment was
+    Raises `ConflictError` when the amendment was
     made on another base than *head*: two amendments on the same base cannot
     both apply, and neither silently overwrites the other.
     """
@@ -632,7 +632,7 @@ class History:
         return self.versions[number - 1]
 
     def apply(self, amendment: Amendment, *, author: str, at: datetime) -> History:
-        """This history with *amendment* applied on its head (see :func:`apply`)."""
+        """This history with *amendment* applied on its head (see `apply`)."""
         return History((*self.versions, apply(self.head, amendment, author=author, at=at)))
 
     def rollback(self, number: int, *, author: str, at: datetime, reason: str = "") -> History:
@@ -661,7 +661,7 @@ class Change:
 
     Paths inside lists are positions at the moment the change applies, so the
     changes, applied in order, turn the old document into the new one
-    (:func:`operations_of`).
+    (`operations_of`).
     """
 
     kind: ChangeKind

@@ -44,7 +44,7 @@ _SECTIONS: dict[str, Callable[[Any], tuple[Finding, ...]]] = {
 def check_file(path: str | Path) -> tuple[Finding, ...]:
     """Load every section of the policy file *path* and return all findings.
 
-    Raises :class:`~servicetriage.errors.PolicyError` listing every problem
+    Raises `PolicyError` listing every problem
     (each ``file: section.path: message``) when a section cannot be loaded,
     or when the file holds none of the known sections.
     """

@@ -1,7 +1,7 @@
 """``servicetriage triage``: rank a file of tickets under a policy and show why.
 
 The command streams the ticket file (CSV or JSON Lines, see
-:mod:`servicetriage.ingest`), classifies tickets in batches and keeps only a
+`servicetriage.ingest`), classifies tickets in batches and keeps only a
 compact row per ticket (its sort key and the fields it prints), so a file of a
 million tickets is ranked without holding a million ``Ticket`` objects. Bad
 rows go to standard error with their line number; the ranked queue goes to
@@ -320,7 +320,7 @@ _BITS = 16
 
 
 def _packed_key(policy: TriagePolicy) -> Callable[[Ticket, Triage], tuple[int, float, float, str]] | None:
-    """Return a sort key that orders as :func:`~servicetriage.triage.rank_key`, in four fields instead of eight.
+    """Return a sort key that orders as `rank_key`, in four fields instead of eight.
 
     The five small leading fields (quadrant, priority, importance and urgency
     from the top, "no due time") are packed into one integer, which sorts and

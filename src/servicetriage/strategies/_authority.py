@@ -182,9 +182,9 @@ def authority_policies(
     """Draw valid authority policies: grants, guardrails and delegations with unique ids.
 
     With ``amount_only``, grants and guardrails read only the category and
-    the amount (see :func:`grants`).
+    the amount (see `grants`).
 
-    Drawn delegations go to the people the :func:`requests` strategy draws
+    Drawn delegations go to the people the `requests` strategy draws
     (``p1``, ``p2``, ``p3``) and are active around 2026-05-01.
     """
     grant_lists = st.lists(
@@ -242,7 +242,7 @@ def requests(
     max_amount: int = 5_000,
     now: datetime = _NOW,
 ) -> st.SearchStrategy[Request]:
-    """Draw requests that policies from :func:`authority_policies` (same arguments) can judge.
+    """Draw requests that policies from `authority_policies` (same arguments) can judge.
 
     Some lack an amount or a triage, some carry an approver (sometimes the
     requester) and prior usage within the last 40 days before *now*.

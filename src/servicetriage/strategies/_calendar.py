@@ -95,9 +95,9 @@ def calendars(
     Calendars have closed days, split shifts (a lunch break), optional night
     shifts, holidays and make-up working days drawn from ``holiday_span_days``
     days after ``first_holiday`` (the range of
-    :func:`~servicetriage.strategies.aware_datetimes`), in zones with and
+    `aware_datetimes`), in zones with and
     without daylight saving time. With ``always_open`` the strategy also
-    draws :data:`~servicetriage.calendar.ALWAYS_OPEN`.
+    draws `ALWAYS_OPEN`.
     """
     drawn = _calendars(
         zones=zones if zones is not None else st.sampled_from(_ZONES),

@@ -196,10 +196,10 @@ def escalation_states(
 ) -> st.SearchStrategy[EscalationState]:
     """Draw freshly started escalations under drawn policies.
 
-    Pass ``calendars`` (for example :func:`~servicetriage.strategies.calendars`)
+    Pass ``calendars`` (for example `calendars`)
     to draw business-time escalations; by default delays are wall-clock.
     Escalation reads only a ticket's id, so by default the tickets are plain;
-    pass ``tickets`` (for example :func:`~servicetriage.strategies.tickets`)
+    pass ``tickets`` (for example `tickets`)
     to escalate fully drawn ones.
     """
     return _states(
@@ -256,7 +256,7 @@ def escalation_events(
 
     Each event is legal in the state the previous ones leave (reopen only
     when resolved, nothing but reopen once resolved), so the whole sequence
-    can be passed to :func:`~servicetriage.escalation.advance`. Timers
+    can be passed to `advance`. Timers
     (exhaustion, acknowledgement timeouts) never make an event illegal.
     """
     return _events(

@@ -49,7 +49,7 @@ def incident_reports(
 ) -> IncidentReport:
     """Valid incident reports: a timeline in order, resolved after opened, 0 to *max_deviations* deviations.
 
-    Deviations come from :func:`deviations` unless *deviations* is given; the
+    Deviations come from `deviations` unless *deviations* is given; the
     customer id and the channel are sometimes left out, as real reports do.
     """
     opened = draw(opened_at if opened_at is not None else aware_datetimes())
@@ -153,7 +153,7 @@ def amendments(
     target: Target | None = None,
     max_operations: int = 3,
 ) -> Amendment:
-    """Amendments whose operations all apply, in order, to *document* (drawn from :func:`documents` if absent)."""
+    """Amendments whose operations all apply, in order, to *document* (drawn from `documents` if absent)."""
     current = thaw(document) if document is not None else draw(documents())
     operations = []
     for _ in range(draw(st.integers(1, max_operations))):

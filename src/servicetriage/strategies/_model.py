@@ -120,7 +120,7 @@ def tickets(
     """Valid tickets, in Chinese and English, with any mix of signals.
 
     :param opened_at: a strategy for the opening time (default: within 2026).
-    :param customer: a strategy for the customer (default: :func:`customers`).
+    :param customer: a strategy for the customer (default: `customers`).
     :param flags: a strategy for the flag set (default: any subset).
     :param statuses: a strategy for the status (default: any).
     :param with_levels: force explicit impact/urgency levels on (``True``) or

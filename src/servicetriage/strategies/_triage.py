@@ -110,7 +110,7 @@ def triage_policies(
 ) -> TriagePolicy:
     """Draw valid triage policies: random scales, thresholds, signal settings and custom rules.
 
-    Thresholds are drawn sorted and monotone, so :func:`~servicetriage.triage.check_triage_policy`
+    Thresholds are drawn sorted and monotone, so `check_triage_policy`
     finds no error in them. ``rules`` allows custom rules; ``calendars``
     draws the business calendar (default: none, i.e. wall-clock time);
     ``matrices`` draws the priority matrix (default: the ServiceNow and
