@@ -4,7 +4,7 @@ Each incident improves the playbook.
 
 The names here are the everyday API. Functions whose names only make sense
 with their module (``escalation.start``, ``escalation.advance``,
-``review.advance``, ``versions.apply``) are used through the module::
+``review.advance``, ``versions.apply``) are used through the module:
 
     from servicetriage import escalation
     state = escalation.start(ticket, triage, policy, now, owner="agent-7")

@@ -4,7 +4,7 @@ This is the shell around the pure core: one `cattrs` converter that knows
 the library's value types (money as ``"500 CNY"``, durations as ``"1h30m"``,
 aware ISO times, time zones), and functions that read and write files.
 Every error names the path of each bad field and its value, all of a
-document's problems at once::
+document's problems at once:
 
     grants[3].limit: expected a positive amount, got '-5 CNY'
 

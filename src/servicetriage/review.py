@@ -8,12 +8,12 @@ alarm or is exemplary. An impossible report (resolved before it was opened, a
 timeline out of order) cannot be built; `validate_report` also checks
 every deviation against the authority in force.
 
-A report then goes through review (`ReportState`)::
+A report then goes through review (`ReportState`):
 
     draft -> submitted -> in_review -> accepted | rejected | changes_requested
                                                          changes_requested -> submitted
 
-and an amendment through its own (`AmendmentState`)::
+and an amendment through its own (`AmendmentState`):
 
     proposed -> approved | rejected;  approved -> applied
 
