@@ -373,7 +373,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     vsub = review.add_subparsers(dest="event", required=True, metavar="EVENT")
     for event in (*_REPORT_EVENTS, *_AMENDMENT_EVENTS):
         what = "amendment" if event in _AMENDMENT_EVENTS else "report"
-        step = vsub.add_parser(event, help=f"{event} a {what}")
+        step = vsub.add_parser(event, help=f"{event.replace('-', ' ')} ({what})")
         step.add_argument("id", metavar=f"{what.upper()}_ID")
         _who(step)
         _add_store(step)
