@@ -529,3 +529,13 @@ def test_check_reports_a_declared_urgency_map_that_is_not_monotone() -> None:
     policy = TriagePolicy(declared_urgency={"low": "high", "normal": "low", "high": "high", "critical": "critical"})
     found = {(f.code, f.path) for f in check_triage_policy(policy)}
     assert ("non-monotone-declared-urgency", "declared_urgency.normal") in found
+
+
+def test_an_overdue_level_below_a_deadline_step_is_rejected() -> None:
+    """Past due, a need may not become less urgent than it was just before its due time."""
+    with pytest.raises(PolicyError) as caught:
+        TriagePolicy(deadline=[DeadlineStep(within=timedelta(hours=1), level="critical")], overdue="high")
+    assert str(caught.value) == (
+        "triage.overdue: expected a level at least as urgent as every deadline step, "
+        "got 'high' below deadline[0].level 'critical'"
+    )

@@ -764,6 +764,15 @@ class _Engine:
         self.deadline_on = on(Signal.DEADLINE)
         overdue_rank = _rank_of(us, policy.overdue, "overdue", "urgency")
         assert overdue_rank is not None
+        for index, (_, step_rank, _) in enumerate(self.deadline):
+            if step_rank > overdue_rank:
+                # A deadline that comes closer raises urgency: once past due, a need
+                # may not fall below the level it had just before.
+                _fail(
+                    "overdue",
+                    f"expected a level at least as urgent as every deadline step, got {policy.overdue!r} "
+                    f"below deadline[{index}].level {us.levels[step_rank]!r}",
+                )
         self.overdue_rank = overdue_rank
         self.overdue_reason = _reason(
             "signal.deadline", f"overdue: urgency {policy.overdue}", "overdue", FrozenMap({"level": policy.overdue})

@@ -154,7 +154,12 @@ def triage_policies(
             DeadlineStep(within=timedelta(hours=h), level=u_levels[r])
             for h, r in zip(windows, window_ranks, strict=True)
         ),
-        overdue=u_levels[-1] if draw(st.booleans()) else level(urgency),
+        # Overdue is at least as urgent as every deadline step (the policy requires it).
+        overdue=u_levels[
+            draw(st.integers(max(window_ranks, default=0), len(u_levels) - 1))
+            if draw(st.booleans())
+            else len(u_levels) - 1
+        ],
         declared_urgency=dict(
             zip(
                 ("low", "normal", "high", "critical"),
