@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import attrs
 import pytest
@@ -11,9 +14,11 @@ from hypothesis import strategies as st
 
 from servicetriage import config
 from servicetriage import strategies as sts
+from servicetriage.cli import main
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.matrix import GLPI, PRESETS, SERVICENOW, PriorityMatrix, check_matrix, preset, preset_name
-from servicetriage.model import Severity
+from servicetriage.model import Customer, Severity, Ticket
+from servicetriage.triage import TriagePolicy, classify
 
 # GLPI's default matrix as GLPI writes it: table[urgency][impact], 5 = very high.
 GLPI_NATIVE = {
@@ -211,3 +216,175 @@ def test_matrices_pickle_and_hash() -> None:
         copy = pickle.loads(pickle.dumps(matrix))
         assert copy == matrix
         assert hash(copy) == hash(matrix)
+
+
+# --------------------------------------------------------------------------
+# Presets with overrides
+
+
+def _override_lists(name: str) -> st.SearchStrategy[list[dict[str, object]]]:
+    """Overrides of distinct cells of preset *name*, levels by name or number, priorities in range."""
+    base = PRESETS[name]
+    cell = st.tuples(st.integers(1, base.impacts), st.integers(1, base.urgencies))
+
+    def level(names: tuple[str, ...], number: int) -> st.SearchStrategy[object]:
+        return st.sampled_from([names[number - 1], number, str(number)])
+
+    def record(spot: tuple[int, int]) -> st.SearchStrategy[dict[str, object]]:
+        impact, urgency = spot
+        return st.fixed_dictionaries(
+            {
+                "impact": level(base.impact_levels, impact),
+                "urgency": level(base.urgency_levels, urgency),
+                "priority": st.integers(1, base.lowest_priority),
+            }
+        )
+
+    return st.lists(cell, unique=True, max_size=6).flatmap(lambda cells: st.tuples(*map(record, cells)).map(list))
+
+
+def _number(names: tuple[str, ...], level: object) -> int:
+    return names.index(level) + 1 if level in names else int(level)  # type: ignore[call-overload]
+
+
+@given(st.sampled_from(sorted(PRESETS)).flatmap(lambda name: st.tuples(st.just(name), _override_lists(name))))
+def test_overrides_change_exactly_their_cells(case: tuple[str, list[dict[str, object]]]) -> None:
+    """A preset with overrides equals the preset except at the overridden cells, which `overridden` lists."""
+    name, overrides = case
+    base = PRESETS[name]
+    matrix = preset(name, overrides=overrides)
+    wanted = {
+        (_number(base.impact_levels, o["impact"]), _number(base.urgency_levels, o["urgency"])): o["priority"]
+        for o in overrides
+    }
+    for impact in range(1, base.impacts + 1):
+        for urgency in range(1, base.urgencies + 1):
+            assert matrix.priority(impact, urgency) == wanted.get((impact, urgency), base.priority(impact, urgency))
+    assert {(i, u): (was, now) for i, u, was, now in matrix.overridden()} == {
+        cell: (base.priority(*cell), priority) for cell, priority in wanted.items()
+    }
+    assert (matrix.impact_levels, matrix.urgency_levels, matrix.priority_names) == (
+        base.impact_levels,
+        base.urgency_levels,
+        base.priority_names,
+    )
+    # check lists each override once: changed cells as info, restated ones as a warning
+    listed = [f for f in check_matrix(matrix) if f.code in ("matrix.overridden", "matrix.override_unchanged")]
+    assert [f.path for f in listed] == [f"matrix.overrides[{i}]" for i in range(len(overrides))]
+    for finding, (cell, priority) in zip(listed, wanted.items(), strict=True):
+        changed = base.priority(*cell) != priority
+        assert finding.code == ("matrix.overridden" if changed else "matrix.override_unchanged")
+        assert finding.severity is (Severity.INFO if changed else Severity.WARNING)
+
+
+@given(
+    st.sampled_from(sorted(PRESETS)).flatmap(lambda name: st.tuples(st.just(name), _override_lists(name))),
+    st.sampled_from(["toml", "json", "yaml"]),
+)
+def test_preset_with_overrides_round_trips_through_files(
+    case: tuple[str, list[dict[str, object]]], fmt: config.Format
+) -> None:
+    """A preset with overrides dumps as its preset and overrides (or the bare name) and loads back equal."""
+    name, overrides = case
+    matrix = preset(name, overrides=overrides)
+    plain = config.unstructure(matrix)
+    assert plain == name or set(plain) == {"preset", "overrides"}
+    text = config.dump({"matrix": plain}, fmt)
+    again = config.structure(config.load(text, dict, fmt)["matrix"], PriorityMatrix)
+    assert again == matrix
+    assert again.overridden() == (matrix.overridden() if plain != name else ())
+
+
+@given(
+    st.sampled_from(sorted(PRESETS)),
+    st.sampled_from(["impact", "urgency"]),
+    st.one_of(st.integers(min_value=6), st.integers(max_value=0), st.sampled_from(["critical", "none", ""])),
+)
+def test_an_override_outside_the_matrix_names_its_path(name: str, axis: str, level: object) -> None:
+    """A level the preset does not have raises PolicyError naming matrix.overrides[i].impact (or urgency)."""
+    record: dict[str, object] = {"impact": 1, "urgency": 1, "priority": 1, axis: level}
+    with pytest.raises(PolicyError, match=rf"^matrix\.overrides\[1\]\.{axis}: .* is outside the {name} matrix"):
+        preset(name, overrides=[{"impact": 2, "urgency": 2, "priority": 2}, record])
+
+
+@given(st.sampled_from(sorted(PRESETS)), st.one_of(st.integers(max_value=0), st.integers(min_value=6)))
+def test_a_priority_out_of_range_names_its_path(name: str, priority: int) -> None:
+    """A priority the preset does not have raises PolicyError naming matrix.overrides[i].priority and the value."""
+    with pytest.raises(PolicyError, match=rf"^matrix\.overrides\[0\]\.priority: .*1 to 5 .*got {priority}$"):
+        preset(name, overrides=[{"impact": 1, "urgency": 1, "priority": priority}])
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'preset = "servicenow"\noverrides = [{impact = "lowest", urgency = "low", priority = 4}]',
+            (r"triage\.matrix\.overrides\[0\]\.impact: 'lowest' is outside the servicenow matrix; "
+            r"expected one of 'high', 'medium', 'low' or a number from 1 to 3"),
+        ),
+        (
+            'preset = "servicenow"\noverrides = [{impact = 3, urgency = 3, priority = 6}]',
+            r"triage\.matrix\.overrides\[0\]\.priority: expected a priority from 1 to 5 .*got 6",
+        ),
+        (
+            ('preset = "glpi"\noverrides = [{impact = 1, urgency = 1, priority = 1}, '
+            '{impact = "very high", urgency = "1", priority = 2}]'),
+            r"triage\.matrix\.overrides\[1\]: .* already overridden by matrix\.overrides\[0\]",
+        ),
+        (
+            'preset = "servicenow"\noverrides = [{impact = 3, urgency = 3}]',
+            r"triage\.matrix\.overrides\[0\]\.priority: required field missing",
+        ),
+        (
+            'preset = "servicenow"\ncells = [[1, 2], [2, 3]]',
+            r"triage\.matrix\.cells: the servicenow preset gives the cells; change single cells with overrides",
+        ),
+        (
+            'preset = "servicenow"\nurgency_levels = ["now", "soon", "later"]',
+            r"triage\.matrix\.urgency_levels: the servicenow preset names its own levels",
+        ),
+        (
+            "cells = [[1, 2], [2, 3]]\noverrides = [{impact = 2, urgency = 2, priority = 2}]",
+            r"triage\.matrix\.overrides: overrides change cells of a preset",
+        ),
+        ('preset = "itil"', r"triage\.matrix\.preset: unknown priority matrix preset 'itil'"),
+    ],
+)
+def test_bad_overrides_in_a_policy_file_name_the_path(tmp_path: Path, table: str, message: str) -> None:
+    """Every bad override is a PolicyError naming the file, the full path and the value."""
+    policy = tmp_path / "p.toml"
+    policy.write_text(f"[triage.matrix]\n{table}\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=rf"^{re.escape(str(policy))}: {message}"):
+        config.load_section(policy, "triage", TriagePolicy)
+
+
+def test_servicenow_low_low_set_to_4_ranks_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's case: ServiceNow with low x low = 4 loads, gives 4, and `check` lists the overridden cell."""
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        '[triage.matrix]\npreset = "servicenow"\noverrides = [{ impact = "low", urgency = "low", priority = 4 }]\n',
+        encoding="utf-8",
+    )
+    loaded = config.load_section(policy, "triage", TriagePolicy, required=True)
+    assert loaded is not None
+    assert loaded.matrix.cells == ((1, 2, 3), (2, 3, 4), (3, 4, 4))
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    ticket = Ticket(id="T1", opened_at=now, customer=Customer(id="C1"), impact=3, urgency=3)
+    assert classify(ticket, loaded, now).priority == 4
+    assert main(["check", str(policy)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{policy}: info: triage.matrix.overrides[0]: impact low x urgency low: priority 4 (low) "
+        "instead of 5 (planning) in the servicenow preset (matrix.overridden)"
+    ) in out.splitlines()
+    # 5 (planning) is no longer reachable: the check says so too
+    assert "no cell gives priority planning (matrix.unreached_priority)" in out
+
+
+def test_a_preset_without_overrides_is_the_preset() -> None:
+    """`preset = "glpi"` as a table equals the bare name, dumps as the name and lists no overridden cell."""
+    matrix = config.load('[matrix]\npreset = "GLPI"\n', _Policy).matrix
+    assert matrix == GLPI
+    assert matrix.overridden() == ()
+    assert config.unstructure(matrix) == "glpi"
+    assert not [f for f in check_matrix(matrix) if f.code.startswith("matrix.overrid")]
