@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,24 +12,8 @@ from hypothesis import strategies as st
 from servicetriage import strategies as sts
 from servicetriage.model import Channel, Flag, Mark, Quadrant, Ticket
 from servicetriage.signals import add_time, effective_pauses, elapsed_time, extend_due
-from servicetriage.triage import DEFAULT_POLICY, TriagePolicy, classify
-
-_ALNUM = re.compile(r"[a-z0-9]")
-
-
-def occurs(term: str, text: str) -> bool:
-    """Whether *term* occurs in *text*, case-insensitively; ASCII word edges must not touch letters or digits."""
-    term, text = term.lower(), text.lower()
-    start = text.find(term)
-    while start != -1:
-        end = start + len(term)
-        left_ok = not (_ALNUM.match(term[0]) and start > 0 and _ALNUM.match(text[start - 1]))
-        right_ok = not (_ALNUM.match(term[-1]) and end < len(text) and _ALNUM.match(text[end]))
-        if left_ok and right_ok:
-            return True
-        start = text.find(term, start + 1)
-    return False
-
+from servicetriage.signals.lexicon import LexiconDetector, concepts
+from servicetriage.triage import DEFAULT_POLICY, TriagePolicy, _lexicon_settings, classify
 
 def field_value(ticket: Ticket, field: str) -> Any:
     if field.startswith("attributes."):
@@ -77,11 +60,13 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
     fired: set[str] = set()
     risk = False
     on = set(policy.signals)
-    text = ticket.subject + "\n" + ticket.text if ticket.subject else ticket.text
-    lexicons = policy.keywords.lexicons()
+    settings = _lexicon_settings(policy)
+    detections = LexiconDetector(settings).detect(ticket) if settings.enabled else ()
+    signal_of = {c.id: c.signal for c in concepts().values()}
+    found = {signal_of[d.concept] for d in detections}
 
     def said(kind: str) -> bool:
-        return any(occurs(term, text) for term in lexicons[kind])
+        return kind in found
 
     if "safety" in on:
         hits = [Flag.SAFETY in ticket.flags, said("safety")]
@@ -99,11 +84,13 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
     for name, flag, kind, channel in (
         ("police", Flag.POLICE, "police", None),
         ("regulator", Flag.REGULATOR, "regulator", Channel.REGULATOR),
-        ("public_exposure", Flag.PUBLIC_EXPOSURE, "public", Channel.SOCIAL_MEDIA),
+        ("public_exposure", Flag.PUBLIC_EXPOSURE, "public_exposure", Channel.SOCIAL_MEDIA),
+        ("discrimination", None, "discrimination", None),
+        ("anger", None, "anger", None),
     ):
         if name not in on:
             continue
-        hits = [flag in ticket.flags, channel is not None and ticket.channel is channel, said(kind)]
+        hits = [flag is not None and flag in ticket.flags, channel is not None and ticket.channel is channel, said(kind)]
         codes += [f"signal.{name}"] * sum(hits)
         if any(hits):
             fired.add(name)
@@ -112,7 +99,7 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
                 u = max(u, urgency.rank(setting.urgency))
             if setting.importance is not None:
                 i = max(i, importance.rank(setting.importance))
-            risk = risk or name != "police"
+            risk = risk or name in {"regulator", "public_exposure", "discrimination"}
     pauses = effective_pauses(ticket.pauses, now)
     due = extend_due(ticket.due, ticket.opened_at, pauses, policy.calendar) if ticket.due is not None else None
     if due is not None and ticket.status.is_open and "deadline" in on:
@@ -183,21 +170,38 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
                 i = max(i, importance.rank(rule.importance))
             marks |= rule.marks
             codes.append("rule.custom")
+    matrix = policy.matrix
+    if "itsm" in on:
+        for recorded, names, scale, n in (
+            (ticket.impact, policy.itsm.impact, importance, matrix.impacts),
+            (ticket.urgency, policy.itsm.urgency, urgency, matrix.urgencies),
+        ):
+            if names is None:
+                threshold = scale.rank(scale.threshold)
+                ranks = [len(scale.levels) - 1, threshold] + ([threshold - 1] if n >= 4 and threshold > 0 else [])
+                names = tuple(scale.levels[r] for r in ranks)
+            if recorded is not None and recorded <= len(names) and names[recorded - 1]:
+                rank = scale.rank(names[recorded - 1])
+                if rank > 0:
+                    fired.add("itsm")
+                    codes.append("signal.itsm")
+                    if scale is importance:
+                        i = max(i, rank)
+                    else:
+                        u = max(u, rank)
     threshold_u, threshold_i = urgency.rank(urgency.threshold), importance.rank(importance.threshold)
     if risk:
         marks.add(Mark.COMPLAINT_RISK)
-    if u >= threshold_u and i < threshold_i:
-        if said("deceptive"):
-            marks.add(Mark.POSSIBLY_DECEPTIVE)
-            codes.append("rule.possibly_deceptive")
-        if risk:
-            i = threshold_i
-            codes.append("rule.complaint_risk")
+    if said("deception"):
+        marks.add(Mark.POSSIBLY_DECEPTIVE)
+        codes.append("rule.possibly_deceptive")
+    if u >= threshold_u and i < threshold_i and risk:
+        i = threshold_i
+        codes.append("rule.complaint_risk")
     quadrant = Quadrant.of(urgent=u >= threshold_u, important=i >= threshold_i)
     if any(set(combo) <= fired for combo in policy.direct_to_top):
         marks.add(Mark.DIRECT_TO_TOP)
         codes.append("rule.direct_to_top")
-    matrix = policy.matrix
     if ticket.impact is not None and ticket.urgency is not None:
         priority = matrix.priority(min(ticket.impact, matrix.impacts), min(ticket.urgency, matrix.urgencies))
         codes.append("priority.explicit")
@@ -221,6 +225,8 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
         "due": due,
         "marks": frozenset(marks),
         "codes": sorted(codes),
+        "signals": frozenset(fired),
+        "concepts": frozenset(d.concept for d in detections),
     }
 
 
@@ -234,13 +240,16 @@ def compiled(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, A
         "due": result.due,
         "marks": result.marks,
         "codes": sorted(r.code for r in result.reasons),
+        "signals": result.signals,
+        "concepts": result.concepts,
     }
 
 
 _TEXTS = st.lists(
     st.sampled_from(
         ["SOS", "救命", "误报", "报警", "误报警", "police", "12315", "微博", "stranded", "gift card", "firewall",
-         "refund", "航班", "代付", "x", "sosa", "mayday"]
+         "refund", "航班", "代付", "x", "sosa", "mayday", "Notfall", "kein", "not an", "emergency", "報警",
+         "助けて", "CFPB", "racist", "unacceptable", "furious", "跟踪", "快递", "Kindle Fire", "TikTok"]
     ),
     max_size=5,
 ).map(" ".join)  # fmt: skip

@@ -55,7 +55,27 @@ AttributeValue = str | int | float | bool
 
 #: Customer and ticket attributes that a triage rule may never read (the
 #: default; a policy may name more).
-PROTECTED_ATTRIBUTES: tuple[str, ...] = ("language", "nationality", "gender", "age")
+PROTECTED_ATTRIBUTES: tuple[str, ...] = (
+    "language",
+    "nationality",
+    "gender",
+    "age",
+    # Obvious proxies of the above, and other grounds of discrimination: a rule may read none of them.
+    "lang",
+    "locale",
+    "mother_tongue",
+    "native_language",
+    "passport_country",
+    "citizenship",
+    "country_of_birth",
+    "ethnicity",
+    "race",
+    "religion",
+    "sex",
+    "birth_date",
+    "date_of_birth",
+    "disability",
+)
 
 #: The default ordered authority tiers, lowest first.
 DEFAULT_TIERS: tuple[str, ...] = (
@@ -333,6 +353,8 @@ class Mark(enum.Enum):
     """The due time has passed."""
     DIRECT_TO_TOP = "direct_to_top"
     """The gravest cases: may go straight to top management."""
+    HUMAN_REVIEW = "human_review"
+    """A signal detector failed on this ticket: a person reads it now (the triage failed closed)."""
 
 
 class Severity(enum.Enum):
@@ -772,6 +794,11 @@ class Triage:
     ``priority`` is on the policy's matrix scale, 1 being the most pressing.
     ``reasons`` lists every signal and rule that moved the placement;
     ``marks`` are follow-up notes (verify afterwards, possibly deceptive...).
+    ``signals`` names the built-in signals that fired (``safety``,
+    ``regulator``, ``deadline``...), and ``concepts`` the signal concepts
+    the detectors found in the ticket (``safety.trapped``,
+    ``public_exposure.social``...): playbook triggers and dashboards read
+    them.
     """
 
     ticket_id: str
@@ -782,6 +809,8 @@ class Triage:
     due: datetime | None
     reasons: tuple[Reason, ...]
     marks: frozenset[Mark] = frozenset()
+    signals: frozenset[str] = frozenset()
+    concepts: frozenset[str] = frozenset()
 
     def explain(self) -> str:
         """The placement and its reasons as readable text, one reason a line."""

@@ -64,6 +64,8 @@ from servicetriage.model import (
     require_aware,
 )
 from servicetriage.signals import LexiconKind, Signal
+from servicetriage.signals.detectors import Detection, Detector
+from servicetriage.signals.lexicon import ConceptSettings, LexiconDetector, LexiconSettings, concepts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +75,7 @@ __all__ = [
     "Condition",
     "CountStep",
     "DeadlineStep",
+    "ItsmLevels",
     "Keywords",
     "MoneyStep",
     "Raise",
@@ -238,13 +241,12 @@ def _term_field() -> Any:
 
 @attrs.frozen(kw_only=True)
 class Keywords:
-    """Extra keyword terms for each lexicon, added to the built-in Chinese and English ones.
+    """Extra terms for the main concepts, in every language (the short form of `LexiconSettings`).
 
-    With ``use_defaults = false`` the terms given here replace the built-in
-    lexicons (see `servicetriage.signals` for them). ASCII terms match
-    whole words, case-insensitively; other terms match anywhere. Keywords are
-    looked for in the subject and the text of every ticket, whatever its
-    language.
+    Each list adds its terms to one concept (see `Keywords.concept_terms`),
+    matched as lexicon terms are. With ``use_defaults = false`` the shipped
+    lexicons are not used at all. Terms are looked for in the subject and the
+    text of every ticket, whatever its language.
     """
 
     use_defaults: bool = True
@@ -255,21 +257,43 @@ class Keywords:
     doubt: tuple[str, ...] = _term_field()
     deceptive: tuple[str, ...] = _term_field()
 
-    def lexicons(self) -> dict[str, tuple[str, ...]]:
-        """Return the effective terms of every lexicon kind."""
-        defaults = {
-            LexiconKind.SAFETY: _signals.DEFAULT_SAFETY_TERMS,
-            LexiconKind.POLICE: _signals.DEFAULT_POLICE_TERMS,
-            LexiconKind.REGULATOR: _signals.DEFAULT_REGULATOR_TERMS,
-            LexiconKind.PUBLIC: _signals.DEFAULT_PUBLIC_TERMS,
-            LexiconKind.DOUBT: _signals.DEFAULT_DOUBT_TERMS,
-            LexiconKind.DECEPTIVE: _signals.DEFAULT_DECEPTIVE_TERMS,
-        }
-        result: dict[str, tuple[str, ...]] = {}
-        for kind, built_in in defaults.items():
-            extra: tuple[str, ...] = getattr(self, kind.value)
-            result[kind.value] = (built_in if self.use_defaults else ()) + extra
-        return result
+    def concept_terms(self) -> dict[str, tuple[str, ...]]:
+        """Return the extra terms by the concept they are added to (in every language).
+
+        ``safety`` terms go to ``safety.sos``, ``police`` to ``police``,
+        ``regulator`` to ``regulator.generic``, ``public`` to
+        ``public_exposure.social``, ``doubt`` to ``doubt`` and ``deceptive``
+        to ``deception``.
+        """
+        return {concept: getattr(self, kind.value) for kind, concept in _KEYWORD_CONCEPTS.items() if getattr(self, kind.value)}
+
+
+#: The concept each `Keywords` list adds its terms to.
+_KEYWORD_CONCEPTS: dict[LexiconKind, str] = {
+    LexiconKind.SAFETY: "safety.sos",
+    LexiconKind.POLICE: "police",
+    LexiconKind.REGULATOR: "regulator.generic",
+    LexiconKind.PUBLIC: "public_exposure.social",
+    LexiconKind.DOUBT: "doubt",
+    LexiconKind.DECEPTIVE: "deception",
+}
+
+
+def _lexicon_settings(policy: TriagePolicy) -> LexiconSettings:
+    """The policy's lexicon settings with its `Keywords` folded in (they predate concepts and still work)."""
+    settings = policy.lexicon
+    extra = policy.keywords.concept_terms()
+    if not extra and policy.keywords.use_defaults:
+        return settings
+    merged = dict(settings.concepts)
+    for concept, terms in extra.items():
+        current = merged.get(concept, ConceptSettings())
+        add = dict(current.add)
+        add["any"] = tuple(add.get("any", ())) + tuple(terms)
+        merged[concept] = attrs.evolve(current, add=add)
+    return attrs.evolve(
+        settings, use_defaults=settings.use_defaults and policy.keywords.use_defaults, concepts=merged
+    )
 
 
 # --------------------------------------------------------------------------
@@ -397,6 +421,33 @@ class Target:
 _DEFAULT_SIGNALS: tuple[str, ...] = tuple(s.value for s in Signal)
 
 
+def _optional_levels(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class ItsmLevels:
+    """How the impact and urgency a helpdesk recorded on a ticket raise its importance and urgency.
+
+    ``impact[k - 1]`` is the importance level that recorded impact ``k``
+    raises a need to (level 1 is the highest, as on the matrix); ``urgency``
+    likewise for the urgency scale. A level past the end of the list, or
+    ``""`` in it, raises nothing. ``None`` (the default) derives the lists
+    from the scales and the matrix: the top level raises to the scale's top,
+    the second to its threshold and, on a matrix of four levels or more, the
+    third to the level just below the threshold. So a ServiceNow P1 incident
+    (impact 1, urgency 1) lands in Q1, and a recorded level can only raise a
+    placement, never lower what the ticket's own signals found.
+    """
+
+    impact: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_levels)
+    urgency: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_levels)
+
+
 def _tuple_of_tuples(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(v) for v in value)
 
@@ -436,6 +487,8 @@ class TriagePolicy:
     importance: Scale = attrs.field(factory=Scale)
     signals: tuple[str, ...] = attrs.field(default=_DEFAULT_SIGNALS, converter=_as_tuple)
     keywords: Keywords = attrs.field(factory=Keywords)
+    lexicon: LexiconSettings = attrs.field(factory=LexiconSettings)
+    detectors: tuple[Detector, ...] = attrs.field(default=(), converter=_as_tuple)
     deadline: tuple[DeadlineStep, ...] = attrs.field(
         default=(
             DeadlineStep(within=timedelta(hours=1), level="critical"),
@@ -451,7 +504,10 @@ class TriagePolicy:
     )
     police: Raise = Raise(urgency="critical", importance="critical")
     regulator: Raise = Raise(urgency="high", importance="critical")
-    public_exposure: Raise = Raise(urgency="medium", importance="high")
+    public_exposure: Raise = Raise(urgency="high", importance="high")
+    discrimination: Raise = Raise(urgency="high", importance="critical")
+    anger: Raise = Raise(urgency="high")
+    itsm: ItsmLevels = attrs.field(factory=ItsmLevels)
     reach: tuple[CountStep, ...] = attrs.field(
         default=(
             CountStep(at_least=1_000, level="medium"),
@@ -757,7 +813,17 @@ class _Engine:
         self.enabled = frozenset(enabled)
         on = self.enabled.__contains__
 
-        self.scanner = _signals.KeywordScanner(policy.keywords.lexicons())
+        lexicon = _lexicon_settings(policy)
+        try:
+            self.lexicon: LexiconDetector | None = LexiconDetector(lexicon) if lexicon.enabled else None
+        except PolicyError as exc:
+            message = str(exc)
+            raise PolicyError(message if message.startswith("lexicon.") else f"lexicon: {message}") from None
+        for index, detector in enumerate(policy.detectors):
+            if not isinstance(detector, Detector):
+                _fail(f"detectors[{index}]", f"expected a detector (a name and a detect method), got {detector!r}")
+        self.detectors = policy.detectors
+        self.concept_signal = {c.id: c.signal for c in concepts().values()}
 
         # Deadline
         self.deadline = _steps(policy.deadline, us, "deadline", "urgency", "signal.deadline", noun="")
@@ -807,6 +873,8 @@ class _Engine:
             (Signal.POLICE, policy.police, "police"),
             (Signal.REGULATOR, policy.regulator, "regulator"),
             (Signal.PUBLIC_EXPOSURE, policy.public_exposure, "public_exposure"),
+            (Signal.DISCRIMINATION, policy.discrimination, "discrimination"),
+            (Signal.ANGER, policy.anger, "anger"),
         ):
             path = signal.value
             u = _rank_of(us, setting.urgency, f"{path}.urgency", "urgency")
@@ -833,30 +901,12 @@ class _Engine:
             for name, flag, kind, via in (
                 ("police", Flag.POLICE, "police", None),
                 ("regulator", Flag.REGULATOR, "regulator", Channel.REGULATOR),
-                ("public_exposure", Flag.PUBLIC_EXPOSURE, "public", Channel.SOCIAL_MEDIA),
+                ("public_exposure", Flag.PUBLIC_EXPOSURE, "public_exposure", Channel.SOCIAL_MEDIA),
+                ("discrimination", None, "discrimination", None),
+                ("anger", None, "anger", None),
             )
             if name in self.enabled
         )
-        kind_to_signal = {
-            LexiconKind.SAFETY: "safety",
-            LexiconKind.POLICE: "police",
-            LexiconKind.REGULATOR: "regulator",
-            LexiconKind.PUBLIC: "public_exposure",
-        }
-        self.keyword_reasons: dict[tuple[str, str], Reason] = {}
-        for term, kinds in self.scanner.terms().items():
-            for kind in kinds:
-                if kind in kind_to_signal:
-                    signal_name = kind_to_signal[LexiconKind(kind)]
-                    message = f"{kind} keyword {term!r} in the text"
-                    code = f"signal.{signal_name}"
-                elif kind == LexiconKind.DOUBT:
-                    message = f"false-alarm hint {term!r}: still handled as real; verify afterwards"
-                    code = "signal.doubt"
-                else:
-                    message = f"matches the deceptive pattern {term!r}: verify before acting"
-                    code = "rule.possibly_deceptive"
-                self.keyword_reasons[kind, term] = _reason(code, message, f"keywords.{kind}", {"keyword": term})
         self.doubt_attribute = policy.doubt_attribute
         if policy.doubt_attribute is not None:
             protected = _protected_name(policy.doubt_attribute, policy.protected_attributes)
@@ -1013,6 +1063,8 @@ class _Engine:
                 _fail(f"targets[{index}].priority", f"priority {target.priority} has two targets")
             targets[target.priority] = target.within
         self.targets = targets
+        self.itsm_impact = self._itsm(policy.itsm.impact, im, n_imp, "impact", "importance")
+        self.itsm_urgency = self._itsm(policy.itsm.urgency, us, n_urg, "urgency", "urgency")
         self.calendar = policy.calendar
         # Deadline cutoffs per instant of "now" (see deadline_cutoffs): the last one used, and a
         # small table; both are replaced whole, never changed in place, so threads may share them.
@@ -1020,6 +1072,34 @@ class _Engine:
         self.cutoffs_table: dict[datetime, _Cutoffs | None] = {}
         self._prepare_fast_paths()
         self.classify: Callable[[Ticket, datetime], Triage] = _build_classifier(self)
+
+    def _itsm(
+        self, names: tuple[str, ...] | None, scale: Scale, count: int, field: str, which: str
+    ) -> dict[int, tuple[int, Reason]]:
+        """Recorded level (1 = highest) -> (rank it raises the scale to, reason); empty when the signal is off."""
+        if names is None:
+            threshold = scale.rank(scale.threshold)
+            ranks = [len(scale.levels) - 1, threshold]
+            if count >= 4 and threshold > 0:
+                ranks.append(threshold - 1)
+            names = tuple(scale.levels[r] for r in ranks)
+        table: dict[int, tuple[int, Reason]] = {}
+        for index, name in enumerate(names):
+            if not name:
+                continue
+            rank = _rank_of(scale, name, f"itsm.{field}[{index}]", which)
+            assert rank is not None
+            if rank > 0 and Signal.ITSM in self.enabled:
+                table[index + 1] = (
+                    rank,
+                    _reason(
+                        "signal.itsm",
+                        f"recorded {field} {index + 1}: {which} {name}",
+                        f"itsm.{field}",
+                        FrozenMap({field: str(index + 1), "level": name}),
+                    ),
+                )
+        return table
 
     def deadline_cutoffs(self, now: datetime) -> _Cutoffs | None:
         """Return the deadline steps at *now* as instants to compare due times with, or ``None``.
@@ -1069,6 +1149,7 @@ class _Engine:
         self.raise_by_flag = {
             flag.value: (index, ru, ri, flag_reason)
             for index, (name, flag, _, _, ru, ri, flag_reason, _) in enumerate(self.raise_list)
+            if flag is not None
         }
         self.raise_by_channel = {
             via.value: (index, ru, ri, channel_reason)
@@ -1079,13 +1160,15 @@ class _Engine:
             kind: (index, ru, ri) for index, (_, _, kind, _, ru, ri, _, _) in enumerate(self.raise_list)
         }
         self.raise_bits = tuple(_SIGNAL_BIT[name] for name, *_ in self.raise_list)
-        self.raise_risk = tuple(name != "police" for name, *_ in self.raise_list)
+        # Complaint risk: neglect turns these into a public or formal complaint (police and anger only press time).
+        self.raise_risk = tuple(name in _COMPLAINT_RISK for name, *_ in self.raise_list)
         self.direct_bits = tuple(sum(_SIGNAL_BIT.get(n, 0) for n in combo) for combo in self.direct if combo <= _KNOWN)
         self.quadrants = (
             (Quadrant.Q4, Quadrant.Q2),
             (Quadrant.Q3, Quadrant.Q1),
         )
         self.mark_sets = tuple(_marks_of(bits) for bits in range(1 << len(_MARK_ORDER)))
+        self.signal_sets: dict[int, frozenset[str]] = {}
 
 
 def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
@@ -1105,7 +1188,11 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
     i_levels = engine.i_levels
     i_threshold = engine.i_threshold
     i_top = engine.i_top
-    keyword_reasons = engine.keyword_reasons
+    concept_signal = engine.concept_signal
+    detectors = engine.detectors
+    itsm_impact = engine.itsm_impact
+    itsm_urgency = engine.itsm_urgency
+    signal_sets = engine.signal_sets
     lift_reason = engine.lift_reason
     mapped_rows = tuple(tuple(engine.mapped[(u, i)] for i in range(engine.i_top + 1)) for u in range(engine.u_top + 1))
     mark_sets = engine.mark_sets
@@ -1135,7 +1222,7 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
     u_threshold = engine.u_threshold
     u_top = engine.u_top
     vip_by_value = engine.vip_by_value
-    _findall, _terms = engine.scanner.matcher()
+    scan = engine.lexicon.scan if engine.lexicon is not None else None
 
     def classify(ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*; see `classify`."""
@@ -1145,17 +1232,19 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
         marks = fired = 0
         risk = False
 
-        # Keywords: one scan of subject and text, in every language.
-        text = ticket.text
-        if ticket.subject:
-            text = ticket.subject + "\n" + text
-        found: dict[str, str] = {}
-        if text:
-            for matched in _findall(text.lower()):
-                for kind in _terms[matched]:
-                    if kind not in found:
-                        found[kind] = matched
-        krs = keyword_reasons
+        # Signal concepts: one scan of subject and text, in every language; then any other detectors.
+        detections = scan(ticket.subject, ticket.text, ticket.category) if scan is not None else ()
+        if detectors:
+            detections, failures = _run_detectors(detectors, ticket, detections, concept_signal)
+            for reason in failures:
+                add(reason)
+                marks |= _REVIEW
+        found: dict[str, Detection] = {}
+        if detections:
+            for detection in detections:
+                kind = concept_signal[detection.concept]
+                if kind not in found:
+                    found[kind] = detection
         flag_values = {f._value_ for f in ticket.flags} if ticket.flags else _EMPTY_SET
 
         if safety_on:
@@ -1163,16 +1252,16 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
             if "safety" in flag_values:
                 safety = True
                 add(safety_flag_reason)
-            term = found.get("safety")
-            if term is not None:
+            detection = found.get("safety")
+            if detection is not None:
                 safety = True
-                add(krs[("safety", term)])
+                add(_concept_reason(detection, "handled as real, at once"))
             if safety:
                 fired |= _SAFETY_BIT
                 u, i = u_top, i_top
-                term = found.get("doubt")
-                if term is not None:
-                    add(krs[("doubt", term)])
+                detection = found.get("doubt")
+                if detection is not None:
+                    add(_concept_reason(detection, "a false-alarm hint: still handled as real; verify afterwards"))
                     marks |= _VERIFY
                 attr = doubt_attribute
                 if attr is not None and ticket.attributes and _truthy(ticket.attributes.get(attr)):
@@ -1190,11 +1279,11 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
             if entry is not None:
                 hits[entry[0]] = True
                 add(entry[3])
-            for kind, (index, _, _) in raise_by_kind.items():
-                term = found.get(kind)
-                if term is not None:
+            for kind, (index, ru, ri) in raise_by_kind.items():
+                detection = found.get(kind)
+                if detection is not None:
                     hits[index] = True
-                    add(krs[(kind, term)])
+                    add(_concept_reason(detection, _levels_text(ru, ri, u_levels, i_levels)))
             for index, hit in enumerate(hits):
                 if hit:
                     _, _, _, _, ru, ri, _, _ = raise_list[index]
@@ -1317,18 +1406,36 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
                 marks |= bits
                 add(reason)
 
+        # Levels a helpdesk recorded (impact and urgency, 1 the highest) raise, never lower.
+        impact, level = ticket.impact, ticket.urgency
+        if impact is not None:
+            entry = itsm_impact.get(impact)
+            if entry is not None:
+                fired |= _ITSM_BIT
+                if entry[0] > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    i = entry[0]
+                add(entry[1])
+        if level is not None:
+            entry = itsm_urgency.get(level)
+            if entry is not None:
+                fired |= _ITSM_BIT
+                if entry[0] > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    u = entry[0]
+                add(entry[1])
+
         # Quadrant rules: the customer's side wins; doubt and deception never lower.
+        if marks & _REVIEW and u < u_threshold:
+            u = u_threshold  # a detector failed: a person reads the ticket now, it is never left in Q4
         urgent = u >= u_threshold
         if risk:
             marks |= _RISK
-        if urgent and i < i_threshold:
-            term = found.get("deceptive")
-            if term is not None:
-                marks |= _DECEPTIVE
-                add(krs[("deceptive", term)])
-            if risk:
-                i = i_threshold
-                add(lift_reason)
+        detection = found.get("deception")
+        if detection is not None:
+            marks |= _DECEPTIVE
+            add(_concept_reason(detection, "verify before acting"))
+        if urgent and i < i_threshold and risk:
+            i = i_threshold
+            add(lift_reason)
         quadrant = quadrants[urgent][i >= i_threshold]
         if fired:
             for combo in direct_bits:
@@ -1338,7 +1445,6 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
                     break
 
         # Priority: explicit impact and urgency use the matrix alone.
-        impact, level = ticket.impact, ticket.urgency
         if impact is not None and level is not None:
             priority, reason = explicit[(min(impact, n_imp), min(level, n_urg))]
         else:
@@ -1366,6 +1472,8 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
             due=due,
             reasons=tuple(reasons),
             marks=mark_sets[marks],
+            signals=signal_sets.get(fired) or _signal_set(signal_sets, fired),
+            concepts=frozenset(d.concept for d in detections) if detections else _EMPTY_SET,
         )
 
     return classify
@@ -1389,8 +1497,94 @@ _VIP_BIT = _SIGNAL_BIT["vip"]
 _MONEY_BIT = _SIGNAL_BIT["money"]
 _AFFECTED_BIT = _SIGNAL_BIT["affected"]
 _REPEAT_BIT = _SIGNAL_BIT["repeat_contacts"]
-_MARK_ORDER = (Mark.VERIFY_AFTERWARDS, Mark.POSSIBLY_DECEPTIVE, Mark.COMPLAINT_RISK, Mark.OVERDUE, Mark.DIRECT_TO_TOP)
-_VERIFY, _DECEPTIVE, _RISK, _OVERDUE, _TOP = (1 << k for k in range(len(_MARK_ORDER)))
+_ITSM_BIT = _SIGNAL_BIT["itsm"]
+_MARK_ORDER = (
+    Mark.VERIFY_AFTERWARDS,
+    Mark.POSSIBLY_DECEPTIVE,
+    Mark.COMPLAINT_RISK,
+    Mark.OVERDUE,
+    Mark.DIRECT_TO_TOP,
+    Mark.HUMAN_REVIEW,
+)
+_VERIFY, _DECEPTIVE, _RISK, _OVERDUE, _TOP, _REVIEW = (1 << k for k in range(len(_MARK_ORDER)))
+#: The signals whose neglect turns a need into a public or formal complaint.
+_COMPLAINT_RISK = frozenset({"regulator", "public_exposure", "discrimination"})
+_SIGNAL_NAMES = tuple((bit, name) for name, bit in _SIGNAL_BIT.items())
+
+
+def _signal_set(table: dict[int, frozenset[str]], fired: int) -> frozenset[str]:
+    """The names of the signals in *fired*, remembered in *table* (one entry per combination seen)."""
+    names = frozenset(name for bit, name in _SIGNAL_NAMES if fired & bit)
+    table[fired] = names
+    return names
+
+
+def _levels_text(u: int, i: int, u_levels: tuple[Level, ...], i_levels: tuple[Level, ...]) -> str:
+    parts = []
+    if u >= 0:
+        parts.append(f"urgency {u_levels[u].name}")
+    if i >= 0:
+        parts.append(f"importance {i_levels[i].name}")
+    return ", ".join(parts) or "noted"
+
+
+def _concept_reason(detection: Detection, effect: str) -> Reason:
+    """The reason for a detected concept: which concept, term, language, field and position, and its effect."""
+    code = "rule.possibly_deceptive" if detection.concept == "deception" else (
+        "signal.doubt" if detection.concept == "doubt" else "signal." + detection.concept.split(".", 1)[0]
+    )
+    where = f"the {detection.field} at {detection.start}"
+    by = "" if detection.detector == "lexicon" else f", by {detection.detector} ({detection.confidence:g})"
+    return Reason(
+        code,
+        f"{detection.concept}: {detection.term!r} ({detection.language}) in {where}{by}: {effect}",
+        f"concepts.{detection.concept}",
+        FrozenMap(
+            {
+                "concept": detection.concept,
+                "term": detection.term,
+                "language": detection.language,
+                "field": detection.field,
+                "position": str(detection.start),
+                "detector": detection.detector,
+                "confidence": f"{detection.confidence:g}",
+            }
+        ),
+    )
+
+
+def _run_detectors(
+    detectors: tuple[Detector, ...],
+    ticket: Ticket,
+    detections: tuple[Detection, ...],
+    known: Mapping[str, str],
+) -> tuple[tuple[Detection, ...], list[Reason]]:
+    """Add what every extra detector finds; a detector that fails (or answers nonsense) fails closed."""
+    found = list(detections)
+    failures: list[Reason] = []
+    for detector in detectors:
+        name = getattr(detector, "name", type(detector).__name__)
+        try:
+            got = tuple(detector.detect(ticket))
+            for item in got:
+                if not isinstance(item, Detection):
+                    msg = f"expected Detection values, got {item!r}"
+                    raise TypeError(msg)  # noqa: TRY301 - one path for every way a detector can fail
+                if item.concept not in known:
+                    msg = f"unknown concept {item.concept!r}"
+                    raise ValueError(msg)  # noqa: TRY301
+        except Exception as exc:  # noqa: BLE001 - any failure of a plugged-in detector fails closed
+            failures.append(
+                Reason(
+                    "detector.failed",
+                    f"detector {name!r} failed ({type(exc).__name__}: {exc}): a person reads this ticket now",
+                    f"detectors.{name}",
+                    FrozenMap({"detector": str(name), "error": type(exc).__name__}),
+                )
+            )
+            continue
+        found.extend(got)
+    return tuple(found), failures
 
 
 def _mark_bits(marks: Iterable[Mark]) -> int:
@@ -1445,10 +1639,12 @@ def classify_many(tickets: Iterable[Ticket], policy: TriagePolicy, now: datetime
     return [run(ticket, now) for ticket in tickets]
 
 
-def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, int, int, float, float, str]:
+def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, bool, int, int, int, bool, float, float, str]:
     """Return the sort key of `rank`: smaller is handled first.
 
-    The order is: quadrant (Q1 first), priority (1 first), importance level
+    The order is: quadrant (Q1 first), a live safety signal (an open ticket
+    whose triage fired the ``safety`` signal) before every ticket without
+    one, whatever their due times: lives first; then priority (1 first), importance level
     (highest first), urgency level (highest first), due time (earliest
     first; no due time last), opened_at (oldest first), ticket id. Instants
     are compared as instants, whatever their time zone.
@@ -1462,6 +1658,7 @@ def rank_key(ticket: Ticket, triage: Triage) -> tuple[int, int, int, int, int, f
     due = triage.due
     return (
         triage.quadrant._value_,  # Enum.value is a slow descriptor; this is the hot sort path
+        not ("safety" in triage.signals and ticket.status._value_ in _OPEN),
         triage.priority,
         -triage.importance.rank,
         -triage.urgency.rank,

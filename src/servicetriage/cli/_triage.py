@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from servicetriage import config, ingest
 from servicetriage.errors import TicketError
+from servicetriage.model import TicketStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -320,11 +321,11 @@ _BITS = 16
 
 
 def _packed_key(policy: TriagePolicy) -> Callable[[Ticket, Triage], tuple[int, float, float, str]] | None:
-    """Return a sort key that orders as `rank_key`, in four fields instead of eight.
+    """Return a sort key that orders as `rank_key`, in four fields instead of nine.
 
-    The five small leading fields (quadrant, priority, importance and urgency
-    from the top, "no due time") are packed into one integer, which sorts and
-    pickles faster. ``None`` if the policy's priorities or levels do not fit
+    The six small leading fields (quadrant, "no live safety signal",
+    priority, importance and urgency from the top, "no due time") are packed
+    into one integer, which sorts and pickles faster. ``None`` if the policy's priorities or levels do not fit
     the packing (then the caller uses ``rank_key`` itself).
     """
     engine = policy._engine  # noqa: SLF001 - the compiled tables list every priority the policy can give
@@ -337,7 +338,10 @@ def _packed_key(policy: TriagePolicy) -> Callable[[Ticket, Triage], tuple[int, f
 
     def key(ticket: Ticket, triage: Triage) -> tuple[int, float, float, str]:
         due = triage.due
-        head = (triage.quadrant._value_ << bits) + triage.priority
+        head = (triage.quadrant._value_ << 1) + (
+            "safety" not in triage.signals or ticket.status._value_ not in _OPEN_STATUSES
+        )
+        head = (head << bits) + triage.priority
         head = (head << bits) + i_top - triage.importance.rank
         head = ((head << bits) + u_top - triage.urgency.rank) << 1
         return (
@@ -372,6 +376,7 @@ def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
 
 
 _FIRST = itemgetter(0)
+_OPEN_STATUSES = frozenset(s.value for s in TicketStatus if s.is_open)
 _WORKER: _Worker | None = None
 
 

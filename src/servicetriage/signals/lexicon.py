@@ -1,0 +1,630 @@
+"""The lexicon detector: signal concepts found by terms, in every supported language, with their context.
+
+A *concept* (`Concept`) is one thing a customer can say that moves a
+need's urgency or importance (``safety.trapped``, ``regulator.aviation``,
+``public_exposure.press``...). Concepts and their terms are data, shipped in
+the package (``signals/data/concepts.toml`` and one ``lang/<code>.toml`` per
+language), and a policy adds or removes terms and exclusions per concept and
+language (`LexiconSettings`).
+
+How a term matches (the data files' own reference):
+
+- text and terms are normalised alike (`servicetriage.signals.normalize`);
+  Chinese terms are compiled in every script form (Simplified, Traditional,
+  Taiwan and Hong Kong forms);
+- a Latin-script term matches whole words; ``*`` at its end lets the last
+  word go on (``threaten*``), ``*`` at its start lets the first word begin
+  earlier (``*notfall`` finds Gasnotfall); a space matches any run of spaces
+  and punctuation; an apostrophe is optional (``won't`` finds "wont");
+  `` ... `` is a gap of up to three words (six characters in Chinese or
+  Japanese);
+- a Chinese or Japanese term matches anywhere;
+- an *exclusion* drops a hit of its concept that it overlaps (``kindle fire``
+  is not a fire; 跟踪物流 is parcel tracking);
+- a hit is dropped when a negation cue of its language stands just before it
+  in the same clause (``not an emergency``, 没有危险, ``kein Notfall``), or a
+  ``negation_after`` cue just after it (危険ではない), or the clause speaks
+  of a long-past event (``years ago``, 去年).
+
+Matching runs one precompiled expression over the subject and the text: the
+literal start of every term and exclusion, factored as a trie, so the cost
+grows with the length of the text and not with the size of the lexicon. Only
+where that expression finds a start are the full terms and their context
+checked.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from servicetriage.errors import PolicyError
+from servicetriage.model import FrozenMap
+from servicetriage.signals.detectors import FIELDS, Detection
+from servicetriage.signals.normalize import chinese_variants, has_han, normalize
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from servicetriage.model import Ticket
+
+__all__ = [
+    "LANGUAGES",
+    "Concept",
+    "ConceptSettings",
+    "LanguageLexicon",
+    "LexiconDetector",
+    "LexiconSettings",
+    "concepts",
+    "default_lexicons",
+]
+
+#: Latin word characters once normalised (ASCII letters and digits, and the few Latin letters NFKC keeps).
+_WORD = "0-9a-z\u00c0-\u024f"
+_IS_WORD = re.compile(f"[{_WORD}]")
+#: Where a clause ends: negation and past cues are looked for within one clause.
+_CLAUSE_END = ".!?;,\n。！？；，、"
+_CLAUSE_BREAK = re.compile("[" + re.escape(_CLAUSE_END) + "]")
+#: How far a clause is looked for on each side of a hit (characters).
+_CLAUSE_REACH = 200
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af]")
+_GAP = " ... "
+#: Characters a gap spans in Chinese and Japanese.
+_CJK_GAP = 6
+
+
+# --------------------------------------------------------------------------
+# Data
+
+
+@attrs.frozen(kw_only=True)
+class Concept:
+    """One signal concept: its id, the signal it feeds, and what it means."""
+
+    id: str
+    signal: str
+    description: str
+
+
+@attrs.frozen(kw_only=True)
+class LanguageLexicon:
+    """The terms of one language: per concept, terms and exclusions; and the language's context cues."""
+
+    language: str
+    terms: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap)
+    exclusions: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap)
+    negation: tuple[str, ...] = ()
+    negation_after: tuple[str, ...] = ()
+    past: tuple[str, ...] = ()
+
+
+def _read_toml(name: str) -> dict[str, Any]:
+    data = resources.files("servicetriage.signals").joinpath("data", *name.split("/")).read_text(encoding="utf-8")
+    return tomllib.loads(data)
+
+
+@functools.cache
+def _registry() -> tuple[tuple[str, ...], FrozenMap[str, Concept]]:
+    data = _read_toml("concepts.toml")
+    found = {
+        key: Concept(id=key, signal=value["signal"], description=value["description"])
+        for key, value in data["concepts"].items()
+    }
+    return tuple(data["languages"]), FrozenMap(found)
+
+
+def concepts() -> FrozenMap[str, Concept]:
+    """Return every concept the library knows, by id.
+
+    >>> concepts()["safety.trapped"].signal
+    'safety'
+    """
+    return _registry()[1]
+
+
+#: The languages every concept has terms in (a test keeps this true).
+LANGUAGES: tuple[str, ...] = _registry()[0]
+
+
+def _strings(path: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        msg = f"{path}: expected a list of terms, got {value!r}"
+        raise PolicyError(msg)
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            msg = f"{path}[{index}]: expected a non-empty term, got {item!r}"
+            raise PolicyError(msg)
+    return tuple(value)
+
+
+@functools.cache
+def default_lexicons() -> FrozenMap[str, LanguageLexicon]:
+    """Return the lexicon shipped for every supported language, by language code."""
+    known = concepts()
+    result: dict[str, LanguageLexicon] = {}
+    for language in LANGUAGES:
+        path = f"lang/{language}.toml"
+        try:
+            data = _read_toml(path)
+        except FileNotFoundError:
+            data = {"language": language}
+        terms: dict[str, tuple[str, ...]] = {}
+        exclusions: dict[str, tuple[str, ...]] = {}
+        for concept_id, entry in data.get("concepts", {}).items():
+            if concept_id not in known:
+                msg = f"{path}: concepts.{concept_id}: unknown concept"
+                raise PolicyError(msg)
+            terms[concept_id] = _strings(f"{path}: concepts.{concept_id}.terms", entry.get("terms", []))
+            exclusions[concept_id] = _strings(
+                f"{path}: concepts.{concept_id}.exclusions", entry.get("exclusions", [])
+            )
+        result[language] = LanguageLexicon(
+            language=language,
+            terms=FrozenMap(terms),
+            exclusions=FrozenMap(exclusions),
+            negation=_strings(f"{path}: negation", data.get("negation", [])),
+            negation_after=_strings(f"{path}: negation_after", data.get("negation_after", [])),
+            past=_strings(f"{path}: past", data.get("past", [])),
+        )
+    return FrozenMap(result)
+
+
+# --------------------------------------------------------------------------
+# Policy settings
+
+
+def _to_term_map(value: Mapping[str, Iterable[str]]) -> FrozenMap[str, tuple[str, ...]]:
+    if isinstance(value, FrozenMap):
+        return value
+    if not hasattr(value, "items"):
+        msg = f"expected a table of language = [terms], got {value!r}"
+        raise PolicyError(msg)
+    return FrozenMap({k: _strings(str(k), list(v) if isinstance(v, tuple) else v) for k, v in value.items()})
+
+
+def _to_fields(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    fields = tuple(value)
+    for index, field in enumerate(fields):
+        if field not in FIELDS:
+            msg = f"fields[{index}]: expected one of {', '.join(FIELDS)}, got {field!r}"
+            raise PolicyError(msg)
+    return fields
+
+
+@attrs.frozen(kw_only=True)
+class ConceptSettings:
+    """A policy's changes to one concept: the fields it reads, and terms and exclusions per language.
+
+    ``add``, ``remove`` and ``exclusions`` map a language code (one of
+    `LANGUAGES`, or ``"any"`` for terms that hold in every language) to
+    terms. ``fields`` limits where the concept is looked for (``subject``,
+    ``text``, ``category``; by default the subject and the text).
+    """
+
+    fields: tuple[str, ...] | None = attrs.field(default=None, converter=_to_fields)
+    add: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
+    remove: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
+    exclusions: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
+
+
+def _to_concept_map(value: Mapping[str, ConceptSettings | Mapping[str, Any]]) -> FrozenMap[str, ConceptSettings]:
+    if isinstance(value, FrozenMap):
+        return value
+    result: dict[str, ConceptSettings] = {}
+    for key, entry in value.items():
+        if isinstance(entry, ConceptSettings):
+            result[key] = entry
+        elif hasattr(entry, "items"):
+            try:
+                result[key] = ConceptSettings(**dict(entry))
+            except TypeError as exc:
+                msg = f"concepts.{key}: {exc}"
+                raise PolicyError(msg) from None
+            except PolicyError as exc:
+                msg = f"concepts.{key}.{exc}"
+                raise PolicyError(msg) from None
+        else:
+            msg = f"concepts.{key}: expected a table, got {entry!r}"
+            raise PolicyError(msg)
+    return FrozenMap(result)
+
+
+@attrs.frozen(kw_only=True)
+class LexiconSettings:
+    """How a triage policy uses the lexicon detector.
+
+    ``enabled = false`` turns the lexicon off (other detectors may replace
+    it); ``use_defaults = false`` starts from empty lexicons instead of the
+    shipped ones; ``languages`` keeps only some of the shipped languages
+    (all by default: a ticket is read in every language, whatever its
+    ``language`` field says); ``concepts`` holds per-concept changes.
+    """
+
+    enabled: bool = True
+    use_defaults: bool = True
+    languages: tuple[str, ...] | None = attrs.field(
+        default=None, converter=lambda v: None if v is None else tuple(v)
+    )
+    concepts: FrozenMap[str, ConceptSettings] = attrs.field(factory=FrozenMap, converter=_to_concept_map)
+
+
+# --------------------------------------------------------------------------
+# Compilation
+
+
+@attrs.frozen
+class _Term:
+    """One compiled term or exclusion."""
+
+    concept: str
+    text: str  # as written, for reasons
+    languages: frozenset[str]
+    exclusion: bool
+    regex: re.Pattern[str]
+    cjk: bool
+    lead: int  # how far before its anchor the term may start (0: it starts at the anchor)
+
+
+def _is_cjk(text: str) -> bool:
+    return has_han(text) or _KANA.search(text) is not None
+
+
+def _piece(text: str, cjk: bool) -> str:
+    """The regex of literal text: a space is a separator, an apostrophe optional, ``*`` lets a word go on."""
+    out = []
+    for char in text:
+        if char == " ":
+            out.append(r"\s*" if cjk else f"[^{_WORD}']+")
+        elif char == "'" and not cjk:
+            out.append("'?")
+        elif char == "*":
+            out.append(f"[{_WORD}']*")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+def _parse(path: str, term: str) -> tuple[str, str, bool, int]:
+    """Return ``(anchor, regex, free_start, lead)`` of a normalised *term*; `PolicyError` if it matches anything.
+
+    The anchor is the literal start of the term's first part, or, in Chinese
+    and Japanese, of the first part long enough to look for (``向 ... 举报``
+    is looked for at 举报); ``lead`` is then how many characters before the
+    anchor the term may start.
+    """
+    body = term.strip()
+    free_start = body.startswith("*")
+    body = body.removeprefix("*").strip()
+    cjk = _is_cjk(body)
+    parts = [p.strip() for p in body.split(_GAP.strip())]
+    misplaced = any(
+        char == "*" and (index == 0 or not _IS_WORD.match(body[index - 1]) or body[index + 1 : index + 2].strip())
+        for index, char in enumerate(body)
+    )
+    if any(not p for p in parts) or misplaced:
+        msg = (
+            f"{path}: expected '*' only at the start of a term or the end of a word, and text on both sides "
+            f"of '...', got {term!r}"
+        )
+        raise PolicyError(msg)
+    lead, first = 0, 0
+    if cjk:
+        while first < len(parts) - 1 and len(re.sub(r"\s", "", parts[first])) < 2:
+            lead += len(parts[first]) + _CJK_GAP
+            first += 1
+    literal = re.sub(r"[\s'*]", "", parts[first])
+    if len(literal) < 2 and (not literal or _IS_WORD.match(literal) or cjk):
+        msg = (
+            f"{path}: the term {term!r} starts with too short a part to mean anything on its own (it would "
+            "match almost everything): its first part needs two characters"
+        )
+        raise PolicyError(msg)
+    gap = rf"[^.!?;\n。！？；]{{0,{_CJK_GAP}}}?" if cjk else rf"(?:[^{_WORD}'.!?;\n]+[{_WORD}']+){{0,3}}[^{_WORD}'.!?;\n]+"
+    regex = gap.join(_piece(p, cjk) for p in parts)
+    if not free_start and _IS_WORD.match(body[0]):
+        regex = f"(?<![{_WORD}])" + regex
+    if _IS_WORD.match(body[-1]):
+        regex += f"(?![{_WORD}])"
+    anchor = re.split(r"[ '*]", parts[first], maxsplit=1)[0]
+    if not anchor:
+        msg = f"{path}: the term {term!r} does not start with a letter or a character"
+        raise PolicyError(msg)
+    return anchor, regex, free_start or lead > 0, lead
+
+
+def _dispatch(branches: list[tuple[str, str]]) -> str:
+    """An alternation of *branches* (first character, regex), as a balanced tree of character-set tests.
+
+    Python's engine tries the branches of an alternation one after the
+    other; with hundreds of them (one per first character of the lexicon)
+    that is most of the cost. Splitting them in halves behind a lookahead
+    on the left half's first characters finds the right branch in a few
+    set tests instead.
+    """
+    if len(branches) <= 8:
+        return "(?:" + "|".join(regex for _, regex in branches) + ")"
+    middle = len(branches) // 2
+    left, right = branches[:middle], branches[middle:]
+    chars = "".join(re.escape(c) for c in sorted({c for c, _ in left}))
+    return f"(?:(?=[{chars}]){_dispatch(left)}|{_dispatch(right)})"
+
+
+def _trie_regex(anchors: Iterable[tuple[str, bool]]) -> str:
+    """One regex for the literal *anchors*, factored as a trie; a bounded one needs a word start before it."""
+    trie: dict[Any, Any] = {}
+    for anchor, free in anchors:
+        node = trie.setdefault((anchor[0], free), {})
+        for char in anchor[1:]:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def emit(node: dict[Any, Any]) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    root = []
+    for (char, free), child in sorted(trie.items()):
+        guard = "" if free or not _IS_WORD.match(char) else f"(?<![{_WORD}].)"
+        root.append((char, re.escape(char) + guard + emit(child)))
+    return _dispatch(root)
+
+
+def _first_char_filter(anchors: Iterable[tuple[str, bool]]) -> str:
+    """A lookahead that lets through only the positions where one of *anchors* can start.
+
+    Checking two character sets first spares the engine trying every branch
+    of the trie at every position of a text; it finds the same starts.
+    """
+    bounded = {a[0] for a, free in anchors if not free and _IS_WORD.match(a[0])}
+    anywhere = {a[0] for a, free in anchors if free or not _IS_WORD.match(a[0])}
+    branches = []
+    if bounded - anywhere:
+        branches.append(f"(?<![{_WORD}])[" + "".join(re.escape(c) for c in sorted(bounded - anywhere)) + "]")
+    if anywhere:
+        branches.append("[" + "".join(re.escape(c) for c in sorted(anywhere)) + "]")
+    return "(?=" + "|".join(branches) + ")"
+
+
+def _cue_regex(cues: Iterable[str]) -> re.Pattern[str] | None:
+    parts = []
+    for cue in sorted({normalize(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
+        piece = re.escape(cue)
+        if _IS_WORD.match(cue[0]):
+            piece = f"(?<![{_WORD}])" + piece
+        if _IS_WORD.match(cue[-1]):
+            piece += f"(?![{_WORD}'])"
+        parts.append(piece)
+    return re.compile("|".join(parts)) if parts else None
+
+
+@attrs.frozen
+class _Cues:
+    negation: re.Pattern[str] | None
+    negation_after: re.Pattern[str] | None
+    past: re.Pattern[str] | None
+
+
+class LexiconDetector:
+    """Find signal concepts by their terms, in every supported language, with exclusions and context.
+
+    Build it from `LexiconSettings` (the defaults when none are given). It
+    is immutable, thread-safe and picklable; compiling the shipped lexicons
+    takes a moment, so detectors built from equal settings are shared.
+
+    >>> from datetime import UTC, datetime
+    >>> from servicetriage.model import Customer, Ticket
+    >>> ticket = Ticket(id="T1", opened_at=datetime(2026, 5, 1, tzinfo=UTC), customer=Customer(id="C1"),
+    ...                 text="SOS! The driver won't let me out")
+    >>> sorted({d.concept for d in LexiconDetector().detect(ticket)})
+    ['safety.sos', 'safety.trapped']
+    """
+
+    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_settings")
+    name = "lexicon"
+
+    def __new__(cls, settings: LexiconSettings | None = None) -> LexiconDetector:
+        return _compiled(settings if settings is not None else LexiconSettings())
+
+    @classmethod
+    def _build(cls, settings: LexiconSettings) -> LexiconDetector:
+        self = object.__new__(cls)
+        self._settings = settings
+        known = concepts()
+        defaults = default_lexicons()
+        languages = settings.languages if settings.languages is not None else LANGUAGES
+        for index, language in enumerate(languages):
+            if language not in defaults:
+                msg = f"lexicon.languages[{index}]: unknown language {language!r}; expected one of {', '.join(LANGUAGES)}"
+                raise PolicyError(msg)
+        for concept_id, change in settings.concepts.items():
+            if concept_id not in known:
+                msg = f"lexicon.concepts.{concept_id}: unknown concept; expected one of {', '.join(known)}"
+                raise PolicyError(msg)
+            for kind in ("add", "remove", "exclusions"):
+                for language in getattr(change, kind):
+                    if language != "any" and language not in defaults:
+                        msg = (
+                            f"lexicon.concepts.{concept_id}.{kind}.{language}: unknown language; "
+                            f"expected one of any, {', '.join(LANGUAGES)}"
+                        )
+                        raise PolicyError(msg)
+
+        # (concept, exclusion?, normalised term) -> (term as written, languages, path)
+        entries: dict[tuple[str, bool, str], tuple[str, set[str], str]] = {}
+
+        def put(concept_id: str, exclusion: bool, term: str, language: str, path: str) -> None:
+            key = (concept_id, exclusion, normalize(term).strip())
+            entry = entries.setdefault(key, (term, set(), path))
+            entry[1].add(language)
+
+        if settings.use_defaults:
+            for language in languages:
+                lexicon = defaults[language]
+                for concept_id, terms in lexicon.terms.items():
+                    for index, term in enumerate(terms):
+                        put(concept_id, False, term, language, f"lang/{language}.toml: concepts.{concept_id}.terms[{index}]")
+                for concept_id, terms in lexicon.exclusions.items():
+                    for index, term in enumerate(terms):
+                        put(
+                            concept_id, True, term, language, f"lang/{language}.toml: concepts.{concept_id}.exclusions[{index}]"
+                        )
+        for concept_id, change in settings.concepts.items():
+            for language, terms in change.remove.items():
+                for term in terms:
+                    entries.pop((concept_id, False, normalize(term).strip()), None)
+            for language, terms in change.add.items():
+                for index, term in enumerate(terms):
+                    put(concept_id, False, term, language, f"lexicon.concepts.{concept_id}.add.{language}[{index}]")
+            for language, terms in change.exclusions.items():
+                for index, term in enumerate(terms):
+                    put(concept_id, True, term, language, f"lexicon.concepts.{concept_id}.exclusions.{language}[{index}]")
+
+        anchors: dict[str, list[_Term]] = {}
+        free: set[tuple[str, bool]] = set()
+        for (concept_id, exclusion, normal), (written, term_languages, path) in entries.items():
+            for form in chinese_variants(normal):
+                anchor, regex, free_start, lead = _parse(path, form)
+                compiled = _Term(
+                    concept_id, written, frozenset(term_languages), exclusion, re.compile(regex), _is_cjk(form), lead
+                )
+                anchors.setdefault(anchor, []).append(compiled)
+                # Only a Latin word start is "bounded"; one trie branch per first character otherwise.
+                free.add((anchor, free_start or not _IS_WORD.match(anchor[0])))
+        self._anchors = {anchor: tuple(terms) for anchor, terms in anchors.items()}
+        pattern = _first_char_filter(free) + "(?=(" + _trie_regex(free) + "))" if free else None
+        self._finditer = re.compile(pattern).finditer if pattern is not None else None
+
+        cue_languages = set(languages) | {"any"}
+        self._cues = {
+            language: _Cues(
+                _cue_regex(defaults[language].negation) if language in defaults else None,
+                _cue_regex(defaults[language].negation_after) if language in defaults else None,
+                _cue_regex(defaults[language].past) if language in defaults else None,
+            )
+            for language in cue_languages
+        }
+        self._fields = {
+            concept_id: change.fields for concept_id, change in settings.concepts.items() if change.fields is not None
+        }
+        self._category = any("category" in fields for fields in self._fields.values())
+        return self
+
+    @property
+    def settings(self) -> LexiconSettings:
+        """The settings this detector was built from."""
+        return self._settings
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (LexiconDetector, (self._settings,))
+
+    def detect(self, ticket: Ticket) -> tuple[Detection, ...]:
+        """Return every concept hit in *ticket*'s subject and text (and category where a policy asks)."""
+        return self.scan(ticket.subject, ticket.text, ticket.category)
+
+    def scan(self, subject: str, text: str, category: str = "") -> tuple[Detection, ...]:
+        """Return every concept hit in the given field values, in order of field and position."""
+        finditer = self._finditer
+        if finditer is None:
+            return ()
+        found: list[Detection] = []
+        for field, value in (("subject", subject), ("text", text), ("category", category)):
+            if not value or (field == "category" and not self._category):
+                continue
+            normal = normalize(value)
+            hits = [(m.start(), len(m.group(1))) for m in finditer(normal)]
+            if hits:
+                found.extend(self._judge(field, normal, hits))
+        return tuple(found)
+
+    def _judge(self, field: str, text: str, starts: list[tuple[int, int]]) -> list[Detection]:
+        anchors = self._anchors
+        terms: list[tuple[_Term, int, int]] = []
+        exclusions: list[tuple[_Term, int, int]] = []
+        for start, longest in starts:
+            for stop in range(start + 1, start + longest + 1):
+                candidates = anchors.get(text[start:stop])
+                if candidates is None:
+                    continue
+                for term in candidates:
+                    if term.lead:
+                        match = term.regex.search(text, max(0, start - term.lead))
+                        if match is None or match.start() > start or match.end() <= start:
+                            continue
+                    else:
+                        match = term.regex.match(text, start)
+                        if match is None:
+                            continue
+                    (exclusions if term.exclusion else terms).append((term, match.start(), match.end()))
+        result: list[Detection] = []
+        seen: set[tuple[str, int]] = set()
+        for term, start, end in terms:
+            if (term.concept, start) in seen:
+                continue
+            allowed = self._fields.get(term.concept)
+            if allowed is not None and field not in allowed:
+                continue
+            if any(x.concept == term.concept and xs < end and start < xe for x, xs, xe in exclusions):
+                continue
+            if self._negated(term, text, start, end):
+                continue
+            seen.add((term.concept, start))
+            result.append(
+                Detection(
+                    concept=term.concept,
+                    term=term.text,
+                    field=field,
+                    language=",".join(sorted(term.languages)),
+                    start=start,
+                    end=end,
+                    detector="lexicon",
+                )
+            )
+        return result
+
+    def _negated(self, term: _Term, text: str, start: int, end: int) -> bool:
+        if term.concept == "doubt":
+            return False
+        clause_start = lo = max(0, start - _CLAUSE_REACH)
+        for index in range(start - 1, lo - 1, -1):
+            if text[index] in _CLAUSE_END:
+                clause_start = index + 1
+                break
+        tail = _CLAUSE_BREAK.search(text, end, end + _CLAUSE_REACH)
+        clause_end = tail.start() if tail is not None else min(len(text), end + _CLAUSE_REACH)
+        before = text[clause_start:start]
+        after = text[end:clause_end]
+        if term.cjk:
+            before_window = before.replace(" ", "")[-4:]
+            after_window = after.replace(" ", "")[:4]
+        else:
+            before_window = " ".join(before.split()[-3:])
+            after_window = " ".join(after.split()[:2])
+        clause = text[clause_start:clause_end]
+        cues = self._cues
+        for language in term.languages:
+            cue = cues.get(language)
+            if cue is None:
+                continue
+            if cue.negation is not None and cue.negation.search(before_window):
+                return True
+            if cue.negation_after is not None and cue.negation_after.search(after_window):
+                return True
+            if cue.past is not None and cue.past.search(clause):
+                return True
+        return False
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(settings: LexiconSettings) -> LexiconDetector:
+    return LexiconDetector._build(settings)  # noqa: SLF001 - the one constructor, shared through this cache
