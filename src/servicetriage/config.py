@@ -283,6 +283,21 @@ def _register_calendar_and_matrix(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(PriorityMatrix, lambda matrix: preset_name(matrix) or plain(matrix))
 
 
+def _register_triage(conv: cattrs.Converter) -> None:
+    """A triage policy's ``detectors`` are Python objects: never written to a file, never read from one."""
+    from servicetriage.triage import TriagePolicy  # noqa: PLC0415 - the triage module is core; imported late
+
+    skip = cattrs.gen.override(omit=True)
+    conv.register_structure_hook(
+        TriagePolicy,
+        cattrs.gen.make_dict_structure_fn(TriagePolicy, conv, _cattrs_forbid_extra_keys=True, detectors=skip),
+    )
+    conv.register_unstructure_hook(
+        TriagePolicy,
+        cattrs.gen.make_dict_unstructure_fn(TriagePolicy, conv, _cattrs_omit_if_default=True, detectors=skip),
+    )
+
+
 def make_converter() -> cattrs.Converter:
     """Build the library's converter: our value types, strict about extra keys."""
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
@@ -305,12 +320,13 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Money, str)
     conv.register_unstructure_hook(ZoneInfo, lambda z: z.key)
     conv.register_unstructure_hook(Quadrant, lambda q: q.name)
-    conv.register_unstructure_hook_func(_is_frozenmap, dict)
+    conv.register_unstructure_hook_func(_is_frozenmap, lambda m: {k: conv.unstructure(v) for k, v in m.items()})
     conv.register_unstructure_hook_func(
         _is_set,
         lambda s: sorted((converter.unstructure(v) for v in s), key=repr),
     )
     _register_calendar_and_matrix(conv)
+    _register_triage(conv)
     return conv
 
 

@@ -187,13 +187,18 @@ def _to_term_map(value: Mapping[str, Iterable[str]]) -> FrozenMap[str, tuple[str
     return FrozenMap({k: _strings(str(k), list(v) if isinstance(v, tuple) else v) for k, v in value.items()})
 
 
+def _check_term_map(instance: ConceptSettings, attribute: attrs.Attribute[Any], value: FrozenMap[str, Any]) -> None:
+    for language, terms in value.items():
+        _strings(f"conceptsettings.{attribute.name}.{language}", terms)
+
+
 def _to_fields(value: Iterable[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     fields = tuple(value)
     for index, field in enumerate(fields):
         if field not in FIELDS:
-            msg = f"fields[{index}]: expected one of {', '.join(FIELDS)}, got {field!r}"
+            msg = f"conceptsettings.fields[{index}]: expected one of {', '.join(FIELDS)}, got {field!r}"
             raise PolicyError(msg)
     return fields
 
@@ -209,9 +214,15 @@ class ConceptSettings:
     """
 
     fields: tuple[str, ...] | None = attrs.field(default=None, converter=_to_fields)
-    add: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
-    remove: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
-    exclusions: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap, converter=_to_term_map)
+    add: FrozenMap[str, tuple[str, ...]] = attrs.field(
+        factory=FrozenMap, converter=_to_term_map, validator=_check_term_map
+    )
+    remove: FrozenMap[str, tuple[str, ...]] = attrs.field(
+        factory=FrozenMap, converter=_to_term_map, validator=_check_term_map
+    )
+    exclusions: FrozenMap[str, tuple[str, ...]] = attrs.field(
+        factory=FrozenMap, converter=_to_term_map, validator=_check_term_map
+    )
 
 
 def _to_concept_map(value: Mapping[str, ConceptSettings | Mapping[str, Any]]) -> FrozenMap[str, ConceptSettings]:
