@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicetriage import strategies as sts
 from servicetriage.calendar import BusinessCalendar, WeeklyHours
@@ -23,6 +24,7 @@ from servicetriage.model import (
     ObligationKind,
     Pause,
     Quadrant,
+    Reason,
     Ticket,
     Triage,
 )
@@ -38,6 +40,7 @@ from servicetriage.playbooks import (
     match,
     start_playbook,
 )
+from servicetriage.triage import DEFAULT_POLICY, classify
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 5, 6, 23, 12, tzinfo=UTC)
@@ -81,17 +84,45 @@ def test_an_sos_from_a_rider_starts_the_ride_safety_plan_first() -> None:
     assert found[0].reasons[0].code in {"trigger.flags", "trigger.category"}
 
 
-def test_early_signs_in_the_text_start_the_safety_plan_before_any_flag_is_set() -> None:
-    early = ticket(category="ride", text="乘客说:救命!")
-    found = match(early, triage(Quadrant.Q3), WORKED_PLAYBOOKS)
-    assert [(m.playbook.id, m.specificity) for m in found] == [("ride-safety-sos", 2)]
+@pytest.mark.parametrize(
+    "text",
+    [
+        "乘客说:救命!",
+        "乘客說：司機不讓我下車",
+        "Help! The driver won't let me out of the car",
+        "Hilfe! Der Fahrer lässt mich nicht aussteigen",
+        "¡Socorro! El conductor no me deja salir",
+        "助けて！運転手が降ろしてくれない",
+    ],
+)
+def test_early_signs_in_any_language_start_the_safety_plan_before_any_flag_is_set(text: str) -> None:
+    early = ticket(category="ride", text=text)
+    found = match(early, classify(early, DEFAULT_POLICY, T0), WORKED_PLAYBOOKS)
+    assert [m.playbook.id for m in found] == ["ride-safety-sos"]
+    assert found[0].reasons[0].code == "trigger.signal"
 
 
 def test_an_angry_customer_starts_the_seven_step_method() -> None:
     angry = ticket(text="This is unacceptable, I am furious")
-    found = match(angry, triage(Quadrant.Q3), WORKED_PLAYBOOKS)
+    found = match(angry, classify(angry, DEFAULT_POLICY, T0), WORKED_PLAYBOOKS)
     assert [m.playbook.id for m in found] == ["angry-customer"]
-    assert found[0].reasons[0].evidence["keywords"] == "furious, unacceptable"
+    assert found[0].reasons[0].code == "trigger.signal"
+
+
+def test_a_trigger_reads_signals_and_concepts_by_name_or_family() -> None:
+    found = attrs.evolve(triage(), signals=frozenset({"safety"}), concepts=frozenset({"safety.trapped"}))
+    assert Trigger(concepts=frozenset({"safety"})).evaluate(ticket(), found) is not None
+    assert Trigger(concepts=frozenset({"safety.trapped"})).evaluate(ticket(), found) is not None
+    assert Trigger(concepts=frozenset({"safety.medical"})).evaluate(ticket(), found) is None
+    assert Trigger(signals=frozenset({"regulator"})).evaluate(ticket(), found) is None
+    reasons = Trigger(signals=frozenset({"safety", "police"})).evaluate(ticket(), found)
+    assert reasons is not None
+    assert [str(r) for r in reasons] == [str(Reason("trigger.signal", "signal safety"))]
+
+
+def test_a_trigger_on_an_unknown_signal_is_refused() -> None:
+    with pytest.raises(PolicyError, match=r"trigger.signals: unknown signal 'safty'"):
+        Trigger(signals=frozenset({"safty"}))
 
 
 def test_the_seven_steps_are_in_the_method_order() -> None:
@@ -263,29 +294,41 @@ def test_check_flags_a_rare_plan_that_has_not_been_drilled_within_its_interval()
     assert ("playbook.drill-overdue", "playbooks[0].last_drilled") in findings((RIDE_SAFETY_SOS,), now=T0)
 
 
+SOS_WORDS = Trigger(categories=frozenset({"ride"}), keywords=("SOS", "救命"))
+KEYWORD_PLAN = PlaybookSet(playbooks=(plan("sos-words", SOS_WORDS),))
+
+
 def test_an_english_keyword_matches_whole_words_only() -> None:
     overcharged = ticket(category="ride", text="The driver charged me 300 pesos for a short trip")
-    assert match(overcharged, triage(Quadrant.Q3), WORKED_PLAYBOOKS) == ()
+    assert match(overcharged, triage(Quadrant.Q3), KEYWORD_PLAN) == ()
     sos = ticket(category="ride", text="sos! please help")
-    assert [m.playbook.id for m in match(sos, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+    assert [m.playbook.id for m in match(sos, triage(), KEYWORD_PLAN)] == ["sos-words"]
 
 
 def test_a_chinese_keyword_matches_inside_a_sentence() -> None:
     sos = ticket(category="ride", text="乘客在车上喊救命，请马上处理")
-    assert [m.playbook.id for m in match(sos, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+    assert [m.playbook.id for m in match(sos, triage(), KEYWORD_PLAN)] == ["sos-words"]
     mixed = ticket(category="ride", text="乘客按下了SOS按钮")
-    assert [m.playbook.id for m in match(mixed, triage(), WORKED_PLAYBOOKS)] == ["ride-safety-sos"]
+    assert [m.playbook.id for m in match(mixed, triage(), KEYWORD_PLAN)] == ["sos-words"]
 
 
 def test_a_formal_complaint_starts_the_seven_step_method() -> None:
-    found = match(ticket(text="I want to file a complaint about your agent"), triage(Quadrant.Q3), WORKED_PLAYBOOKS)
+    complaint = ticket(text="I want to file a complaint about your agent")
+    found = match(complaint, classify(complaint, DEFAULT_POLICY, T0), WORKED_PLAYBOOKS)
     assert [m.playbook.id for m in found] == ["angry-customer"]
 
 
-@given(sts.tickets(), sts.playbook_sets())
+@given(
+    sts.tickets(),
+    sts.playbook_sets(),
+    st.frozensets(st.sampled_from(["safety.trapped", "safety.medical", "police", "public_exposure.press"])),
+)
 @settings(max_examples=60)
-def test_match_returns_exactly_the_playbooks_with_a_matching_trigger(ticket: Ticket, plans: PlaybookSet) -> None:
-    tri = attrs.evolve(triage(), ticket_id=ticket.id)
+def test_match_returns_exactly_the_playbooks_with_a_matching_trigger(
+    ticket: Ticket, plans: PlaybookSet, concepts: frozenset[str]
+) -> None:
+    signals = frozenset(c.split(".", 1)[0] for c in concepts)
+    tri = attrs.evolve(triage(), ticket_id=ticket.id, signals=signals, concepts=concepts)
     found = match(ticket, tri, plans)
     expected = [p for p in plans.playbooks if any(t.evaluate(ticket, tri) is not None for t in p.triggers)]
     assert sorted(id(m.playbook) for m in found) == sorted(id(p) for p in expected)

@@ -181,6 +181,16 @@ def _check_attributes(_instance: Trigger, _attribute: attrs.Attribute[Any], valu
             raise PolicyError(msg)
 
 
+def _check_signals(_instance: Trigger, _attribute: attrs.Attribute[Any], value: frozenset[str]) -> None:
+    from servicetriage.signals import Signal  # noqa: PLC0415 - signals import the model; keep this module light
+
+    known = {s.value for s in Signal}
+    for name in sorted(value):
+        if name not in known:
+            msg = f"trigger.signals: unknown signal {name!r}; expected one of {', '.join(sorted(known))}"
+            raise PolicyError(msg)
+
+
 def _check_priorities(_instance: Trigger, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
     check_priorities("trigger.priorities", value)
 
@@ -195,8 +205,13 @@ class Trigger:
     to appear in the ticket's subject or text, ignoring case (as in triage,
     keywords in ASCII letters and digits match whole words: ``SOS`` is not
     found in ``pesos``; other scripts, such as Chinese, match anywhere);
-    ``attributes`` need every key to hold exactly that value. A trigger
-    may never read a protected attribute (language, nationality...).
+    ``attributes`` need every key to hold exactly that value. ``signals``
+    need any one to have been found by triage (``safety``, ``regulator``...)
+    and ``concepts`` any one concept, named exactly (``safety.trapped``) or
+    by its family (``safety`` matches every ``safety.*`` concept): these
+    read what triage found in any language, where ``keywords`` read the
+    words. A trigger may never read a protected attribute (language,
+    nationality...).
     """
 
     quadrants: frozenset[Quadrant] = attrs.field(default=frozenset(), converter=_quadrants)
@@ -207,6 +222,8 @@ class Trigger:
     channels: frozenset[Channel] = attrs.field(default=frozenset(), converter=_channels)
     customer_tiers: frozenset[CustomerTier] = attrs.field(default=frozenset(), converter=_customer_tiers)
     keywords: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=_names)
+    signals: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set, validator=_check_signals)
+    concepts: frozenset[str] = attrs.field(default=frozenset(), converter=_str_set, validator=_names)
     attributes: FrozenMap[str, AttributeValue] = attrs.field(
         factory=FrozenMap, converter=FrozenMap, validator=_check_attributes
     )
@@ -228,6 +245,8 @@ class Trigger:
             + bool(self.channels)
             + bool(self.customer_tiers)
             + bool(self.keywords)
+            + bool(self.signals)
+            + bool(self.concepts)
             + len(self.attributes)
         )
 
@@ -271,6 +290,16 @@ class Trigger:
                 return None
             evidence = FrozenMap({"keywords": ", ".join(found)})
             reasons.append(Reason("trigger.keyword", f"early sign {found[0]!r}", evidence=evidence))  # type: ignore[arg-type, unused-ignore]
+        if self.signals:
+            signals = sorted(self.signals & triage.signals)
+            if not signals:
+                return None
+            reasons.append(Reason("trigger.signal", f"signal {', '.join(signals)}"))
+        if self.concepts:
+            concepts = sorted(c for c in triage.concepts if c in self.concepts or c.split(".", 1)[0] in self.concepts)
+            if not concepts:
+                return None
+            reasons.append(Reason("trigger.concept", f"concept {', '.join(concepts)}"))
         for key, expected in self.attributes.items():
             if key not in ticket.attributes or ticket.attributes[key] != expected:
                 return None
@@ -575,20 +604,7 @@ ANGRY_CUSTOMER = Playbook(
     ),
     triggers=(
         Trigger(marks=frozenset({Mark.COMPLAINT_RISK})),
-        Trigger(
-            keywords=(
-                "angry",
-                "furious",
-                "unacceptable",
-                "outrageous",
-                "complain",
-                "complaint",
-                "投诉",
-                "生气",
-                "愤怒",
-                "太差",
-            ),
-        ),
+        Trigger(signals=frozenset({"anger"})),
     ),
     steps=(
         PlaybookStep(
@@ -647,7 +663,7 @@ RIDE_SAFETY_SOS = Playbook(
     triggers=(
         Trigger(flags=frozenset({Flag.SAFETY})),
         Trigger(flags=frozenset({Flag.POLICE})),
-        Trigger(categories=frozenset({"ride"}), keywords=("SOS", "救命", "求救", "报警", "danger", "危险")),
+        Trigger(signals=frozenset({"safety", "police"})),
     ),
     steps=(
         PlaybookStep(

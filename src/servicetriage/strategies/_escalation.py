@@ -270,6 +270,7 @@ def escalation_events(
 # --------------------------------------------------------------------------
 # Playbooks
 
+_CONCEPTS = ["safety", "safety.trapped", "public_exposure"]
 _KEYWORDS = st.sampled_from(["SOS", "angry", "refund", "投诉", "救命", "delay", "lawyer", "报警"])
 
 
@@ -284,6 +285,8 @@ def _triggers(draw: st.DrawFn) -> Trigger:
             "channels": draw(st.frozensets(st.sampled_from(Channel), max_size=2)),
             "customer_tiers": draw(st.frozensets(st.sampled_from(CustomerTier), max_size=1)),
             "keywords": tuple(draw(st.lists(_KEYWORDS, max_size=3, unique=True))),
+            "signals": draw(st.frozensets(st.sampled_from(["safety", "police", "regulator", "anger"]), max_size=2)),
+            "concepts": draw(st.frozensets(st.sampled_from(_CONCEPTS), max_size=1)),
         }
         if any(trigger_fields.values()):
             return Trigger(**trigger_fields)
