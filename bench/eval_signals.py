@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = evaluate(rows, fine=args.concepts)
         by_language = Counter(row["language"] for row in rows)
-        print(f"\n== {part}: {len(rows)} tickets (" + ", ".join(f"{k} {v}" for k, v in sorted(by_language.items())) + ")")
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(by_language.items()))
+        print(f"\n== {part}: {len(rows)} tickets ({counts})")
         lines, missed = table(result, args.markdown)
         print("\n".join(lines))
         print()

@@ -232,7 +232,7 @@ def test_detectors_of_equal_settings_are_shared_and_pickle() -> None:
     settings = LexiconSettings(concepts={"police": ConceptSettings(add={"en": ("bobby",)})})
     detector = LexiconDetector(settings)
     assert LexiconDetector(LexiconSettings(concepts={"police": ConceptSettings(add={"en": ("bobby",)})})) is detector
-    again = pickle.loads(pickle.dumps(detector))  # noqa: S301 - our own object
+    again = pickle.loads(pickle.dumps(detector))
     assert found(again, "call the bobby") == found(detector, "call the bobby") != []
 
 

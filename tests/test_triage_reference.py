@@ -15,6 +15,7 @@ from servicetriage.signals import add_time, effective_pauses, elapsed_time, exte
 from servicetriage.signals.lexicon import LexiconDetector, concepts
 from servicetriage.triage import DEFAULT_POLICY, TriagePolicy, _lexicon_settings, classify
 
+
 def field_value(ticket: Ticket, field: str) -> Any:
     if field.startswith("attributes."):
         return ticket.attributes.get(field.removeprefix("attributes."))
@@ -90,7 +91,8 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
     ):
         if name not in on:
             continue
-        hits = [flag is not None and flag in ticket.flags, channel is not None and ticket.channel is channel, said(kind)]
+        flagged = flag is not None and flag in ticket.flags
+        hits = [flagged, channel is not None and ticket.channel is channel, said(kind)]
         codes += [f"signal.{name}"] * sum(hits)
         if any(hits):
             fired.add(name)
@@ -179,9 +181,11 @@ def reference(ticket: Ticket, policy: TriagePolicy, now: datetime) -> dict[str, 
             if names is None:
                 threshold = scale.rank(scale.threshold)
                 ranks = [len(scale.levels) - 1, threshold] + ([threshold - 1] if n >= 4 and threshold > 0 else [])
-                names = tuple(scale.levels[r] for r in ranks)
-            if recorded is not None and recorded <= len(names) and names[recorded - 1]:
-                rank = scale.rank(names[recorded - 1])
+                levels = tuple(scale.levels[r] for r in ranks)
+            else:
+                levels = names
+            if recorded is not None and recorded <= len(levels) and levels[recorded - 1]:
+                rank = scale.rank(levels[recorded - 1])
                 if rank > 0:
                     fired.add("itsm")
                     codes.append("signal.itsm")

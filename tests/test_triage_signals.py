@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -81,7 +82,7 @@ def test_a_plugged_in_detector_adds_its_concepts() -> None:
 
 @pytest.mark.parametrize("detector", [Broken(), Nonsense(), Fixed("safety.weather")])
 def test_a_failing_detector_fails_closed_for_a_person_to_read(detector: object) -> None:
-    policy = TriagePolicy(detectors=(detector,))  # type: ignore[arg-type]
+    policy = TriagePolicy(detectors=(detector,))
     result = classify(ticket(text="please update my address"), policy, NOW)
     assert Mark.HUMAN_REVIEW in result.marks
     assert result.quadrant.urgent, "never silently left in Q4"
@@ -90,7 +91,7 @@ def test_a_failing_detector_fails_closed_for_a_person_to_read(detector: object) 
 
 def test_a_detector_that_is_not_one_is_refused() -> None:
     with pytest.raises(PolicyError, match=r"triage.detectors\[0\]"):
-        TriagePolicy(detectors=("lexicon",))  # type: ignore[arg-type]
+        TriagePolicy(detectors=("lexicon",))
 
 
 @given(sts.tickets())
@@ -151,22 +152,23 @@ def test_every_recorded_pair_agrees_with_its_priority(matrix: object) -> None:
 def test_a_higher_recorded_level_never_lowers_a_placement(base: Ticket, level: int, higher: int) -> None:
     low, high = max(level, higher), min(level, higher)
     for field, scale in (("impact", "importance"), ("urgency", "urgency")):
-        before = classify(attrs.evolve(base, **{field: low}), DEFAULT_POLICY, NOW)
-        after = classify(attrs.evolve(base, **{field: high}), DEFAULT_POLICY, NOW)
+        before = classify(attrs.evolve(base, **{field: low}), DEFAULT_POLICY, NOW)  # type: ignore[arg-type]
+        after = classify(attrs.evolve(base, **{field: high}), DEFAULT_POLICY, NOW)  # type: ignore[arg-type]
         assert getattr(after, scale).rank >= getattr(before, scale).rank
 
 
 def test_recorded_levels_can_be_mapped_or_switched_off() -> None:
-    mapped = TriagePolicy(itsm=ItsmLevels(impact=("critical", "", "high"), urgency=()))
-    assert classify(ticket(text="x", impact=3, urgency=1), mapped, NOW).importance.name == "high"
-    assert classify(ticket(text="x", impact=2, urgency=1), mapped, NOW).importance.name == "low"
-    assert classify(ticket(text="x", impact=3, urgency=1), mapped, NOW).urgency.name == "low"
+    mapped = TriagePolicy(itsm=ItsmLevels(impact=("critical", "critical", "", ""), urgency=()))
+    assert classify(ticket(text="x", impact=2, urgency=1), mapped, NOW).importance.name == "critical"
+    assert classify(ticket(text="x", impact=3, urgency=1), mapped, NOW).importance.name == "low"
+    assert classify(ticket(text="x", impact=2, urgency=1), mapped, NOW).urgency.name == "low"
     off = TriagePolicy(signals=[s for s in DEFAULT_POLICY.signals if s != "itsm"])
     assert classify(ticket(text="x", impact=1, urgency=1), off, NOW).quadrant is Quadrant.Q4
 
 
 def test_a_mapping_to_an_unknown_level_is_refused_with_its_path() -> None:
-    with pytest.raises(PolicyError, match=r"triage.itsm.impact\[1\]: expected a level of the importance scale .* got 'severe'"):
+    message = r"triage.itsm.impact\[1\]: expected a level of the importance scale .* got 'severe'"
+    with pytest.raises(PolicyError, match=message):
         TriagePolicy(itsm=ItsmLevels(impact=("critical", "severe")))
 
 
@@ -194,8 +196,16 @@ def test_a_closed_safety_ticket_is_not_live() -> None:
 @given(st.lists(sts.tickets(), min_size=2, max_size=8, unique_by=lambda t: t.id))
 def test_within_a_quadrant_live_safety_comes_first(tickets: list[Ticket]) -> None:
     queue = rank(tickets, DEFAULT_POLICY, NOW)
-    for (a, ra), (b, rb) in zip(queue, queue[1:], strict=False):
+    for (a, ra), (b, rb) in itertools.pairwise(queue):
         if ra.quadrant is rb.quadrant:
             live_a = "safety" in ra.signals and a.status.is_open
             live_b = "safety" in rb.signals and b.status.is_open
             assert live_a or not live_b
+
+
+def test_a_mapping_that_raises_a_lower_recorded_level_higher_is_refused() -> None:
+    message = r"triage.itsm.urgency\[1\]: recorded urgency 2 would raise urgency to 'critical', above .*'high'"
+    with pytest.raises(PolicyError, match=message):
+        TriagePolicy(itsm=ItsmLevels(urgency=("high", "critical")))
+    with pytest.raises(PolicyError, match=r"triage.itsm.impact\[1\]: .* above what the higher impact 1 raises it to"):
+        TriagePolicy(itsm=ItsmLevels(impact=("", "high")))

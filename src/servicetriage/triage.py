@@ -265,7 +265,8 @@ class Keywords:
         ``public_exposure.social``, ``doubt`` to ``doubt`` and ``deceptive``
         to ``deception``.
         """
-        return {concept: getattr(self, kind.value) for kind, concept in _KEYWORD_CONCEPTS.items() if getattr(self, kind.value)}
+        found = {concept: getattr(self, kind.value) for kind, concept in _KEYWORD_CONCEPTS.items()}
+        return {concept: terms for concept, terms in found.items() if terms}
 
 
 #: The concept each `Keywords` list adds its terms to.
@@ -819,7 +820,8 @@ class _Engine:
         except PolicyError as exc:
             message = str(exc)
             raise PolicyError(message if message.startswith("lexicon.") else f"lexicon: {message}") from None
-        for index, detector in enumerate(policy.detectors):
+        for index, candidate in enumerate(policy.detectors):
+            detector: object = candidate  # typed as a Detector, but a policy is built at run time
             if not isinstance(detector, Detector):
                 _fail(f"detectors[{index}]", f"expected a detector (a name and a detect method), got {detector!r}")
         self.detectors = policy.detectors
@@ -1084,11 +1086,20 @@ class _Engine:
                 ranks.append(threshold - 1)
             names = tuple(scale.levels[r] for r in ranks)
         table: dict[int, tuple[int, Reason]] = {}
+        above: tuple[int, str] | None = None  # the rank the next higher recorded level raises to, and its name
         for index, name in enumerate(names):
+            rank = _rank_of(scale, name, f"itsm.{field}[{index}]", which) if name else -1
+            assert rank is not None
+            if above is not None and rank > above[0]:
+                _fail(
+                    f"itsm.{field}[{index}]",
+                    f"recorded {field} {index + 1} would raise {which} to {name!r}, above what the higher "
+                    f"{field} {index} raises it to ({above[1] or 'nothing'!r}): a higher recorded level must "
+                    "never raise less",
+                )
+            above = (rank, name)
             if not name:
                 continue
-            rank = _rank_of(scale, name, f"itsm.{field}[{index}]", which)
-            assert rank is not None
             if rank > 0 and Signal.ITSM in self.enabled:
                 table[index + 1] = (
                     rank,
@@ -1241,10 +1252,10 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
                 marks |= _REVIEW
         found: dict[str, Detection] = {}
         if detections:
-            for detection in detections:
-                kind = concept_signal[detection.concept]
+            for hit in detections:
+                kind = concept_signal[hit.concept]
                 if kind not in found:
-                    found[kind] = detection
+                    found[kind] = hit
         flag_values = {f._value_ for f in ticket.flags} if ticket.flags else _EMPTY_SET
 
         if safety_on:
@@ -1284,8 +1295,8 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
                 if detection is not None:
                     hits[index] = True
                     add(_concept_reason(detection, _levels_text(ru, ri, u_levels, i_levels)))
-            for index, hit in enumerate(hits):
-                if hit:
+            for index, raised in enumerate(hits):
+                if raised:
                     _, _, _, _, ru, ri, _, _ = raise_list[index]
                     fired |= raise_bits[index]
                     if ru > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
@@ -1409,19 +1420,19 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
         # Levels a helpdesk recorded (impact and urgency, 1 the highest) raise, never lower.
         impact, level = ticket.impact, ticket.urgency
         if impact is not None:
-            entry = itsm_impact.get(impact)
-            if entry is not None:
+            recorded = itsm_impact.get(impact)
+            if recorded is not None:
                 fired |= _ITSM_BIT
-                if entry[0] > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
-                    i = entry[0]
-                add(entry[1])
+                if recorded[0] > i:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    i = recorded[0]
+                add(recorded[1])
         if level is not None:
-            entry = itsm_urgency.get(level)
-            if entry is not None:
+            recorded = itsm_urgency.get(level)
+            if recorded is not None:
                 fired |= _ITSM_BIT
-                if entry[0] > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
-                    u = entry[0]
-                add(entry[1])
+                if recorded[0] > u:  # noqa: PLR1730 - a comparison is cheaper than a call to max()
+                    u = recorded[0]
+                add(recorded[1])
 
         # Quadrant rules: the customer's side wins; doubt and deception never lower.
         if marks & _REVIEW and u < u_threshold:
@@ -1565,14 +1576,16 @@ def _run_detectors(
     for detector in detectors:
         name = getattr(detector, "name", type(detector).__name__)
         try:
-            got = tuple(detector.detect(ticket))
-            for item in got:
+            answer: tuple[object, ...] = tuple(detector.detect(ticket))
+            got: list[Detection] = []
+            for item in answer:
                 if not isinstance(item, Detection):
                     msg = f"expected Detection values, got {item!r}"
                     raise TypeError(msg)  # noqa: TRY301 - one path for every way a detector can fail
                 if item.concept not in known:
                     msg = f"unknown concept {item.concept!r}"
                     raise ValueError(msg)  # noqa: TRY301
+                got.append(item)
         except Exception as exc:  # noqa: BLE001 - any failure of a plugged-in detector fails closed
             failures.append(
                 Reason(

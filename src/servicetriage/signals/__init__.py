@@ -68,7 +68,7 @@ class Signal(enum.StrEnum):
     REGULATOR = "regulator"
     """A regulator is involved: the ``regulator`` flag, the ``regulator`` channel or a concept (12315, the CFPB...)."""
     PUBLIC_EXPOSURE = "public_exposure"
-    """The need is seen in public: the flag, the ``social_media`` channel or a concept (the press, social platforms...)."""
+    """The need is seen in public: the flag, the ``social_media`` channel or a concept (the press, social media...)."""
     REACH = "reach"
     """How many people hear this customer's story (the "250 law")."""
     VIP = "vip"

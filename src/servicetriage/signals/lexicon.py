@@ -49,7 +49,7 @@ from servicetriage.signals.detectors import FIELDS, Detection
 from servicetriage.signals.normalize import chinese_variants, has_han, normalize
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from servicetriage.model import Ticket
 
@@ -187,7 +187,7 @@ def _to_term_map(value: Mapping[str, Iterable[str]]) -> FrozenMap[str, tuple[str
     return FrozenMap({k: _strings(str(k), list(v) if isinstance(v, tuple) else v) for k, v in value.items()})
 
 
-def _check_term_map(instance: ConceptSettings, attribute: attrs.Attribute[Any], value: FrozenMap[str, Any]) -> None:
+def _check_term_map(_instance: ConceptSettings, attribute: attrs.Attribute[Any], value: FrozenMap[str, Any]) -> None:
     for language, terms in value.items():
         _strings(f"conceptsettings.{attribute.name}.{language}", terms)
 
@@ -247,6 +247,10 @@ def _to_concept_map(value: Mapping[str, ConceptSettings | Mapping[str, Any]]) ->
     return FrozenMap(result)
 
 
+def _optional_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class LexiconSettings:
     """How a triage policy uses the lexicon detector.
@@ -260,9 +264,7 @@ class LexiconSettings:
 
     enabled: bool = True
     use_defaults: bool = True
-    languages: tuple[str, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else tuple(v)
-    )
+    languages: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     concepts: FrozenMap[str, ConceptSettings] = attrs.field(factory=FrozenMap, converter=_to_concept_map)
 
 
@@ -337,7 +339,10 @@ def _parse(path: str, term: str) -> tuple[str, str, bool, int]:
             "match almost everything): its first part needs two characters"
         )
         raise PolicyError(msg)
-    gap = rf"[^.!?;\n。！？；]{{0,{_CJK_GAP}}}?" if cjk else rf"(?:[^{_WORD}'.!?;\n]+[{_WORD}']+){{0,3}}[^{_WORD}'.!?;\n]+"
+    if cjk:
+        gap = rf"[^.!?;\n。！？；]{{0,{_CJK_GAP}}}?"
+    else:
+        gap = rf"(?:[^{_WORD}'.!?;\n]+[{_WORD}']+){{0,3}}[^{_WORD}'.!?;\n]+"
     regex = gap.join(_piece(p, cjk) for p in parts)
     if not free_start and _IS_WORD.match(body[0]):
         regex = f"(?<![{_WORD}])" + regex
@@ -377,7 +382,7 @@ def _trie_regex(anchors: Iterable[tuple[str, bool]]) -> str:
         node[""] = True
 
     def emit(node: dict[Any, Any]) -> str:
-        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        branches: list[str] = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
         if "" in node:
             branches.append("")
         if len(branches) == 1:
@@ -443,8 +448,15 @@ class LexiconDetector:
 
     __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_settings")
     name = "lexicon"
+    _settings: LexiconSettings
+    _anchors: dict[str, tuple[_Term, ...]]
+    _finditer: Callable[[str], Iterator[re.Match[str]]] | None
+    _cues: dict[str, _Cues]
+    _fields: dict[str, tuple[str, ...]]
+    _category: bool
 
-    def __new__(cls, settings: LexiconSettings | None = None) -> LexiconDetector:
+    def __new__(cls, settings: LexiconSettings | None = None) -> LexiconDetector:  # noqa: PYI034 - a shared instance
+        """Return the detector for *settings* (the default lexicons when ``None``), compiled once and shared."""
         return _compiled(settings if settings is not None else LexiconSettings())
 
     @classmethod
@@ -456,7 +468,10 @@ class LexiconDetector:
         languages = settings.languages if settings.languages is not None else LANGUAGES
         for index, language in enumerate(languages):
             if language not in defaults:
-                msg = f"lexicon.languages[{index}]: unknown language {language!r}; expected one of {', '.join(LANGUAGES)}"
+                msg = (
+                    f"lexicon.languages[{index}]: unknown language {language!r}; "
+                    f"expected one of {', '.join(LANGUAGES)}"
+                )
                 raise PolicyError(msg)
         for concept_id, change in settings.concepts.items():
             if concept_id not in known:
@@ -474,7 +489,7 @@ class LexiconDetector:
         # (concept, exclusion?, normalised term) -> (term as written, languages, path)
         entries: dict[tuple[str, bool, str], tuple[str, set[str], str]] = {}
 
-        def put(concept_id: str, exclusion: bool, term: str, language: str, path: str) -> None:
+        def put(concept_id: str, term: str, language: str, path: str, *, exclusion: bool) -> None:
             key = (concept_id, exclusion, normalize(term).strip())
             entry = entries.setdefault(key, (term, set(), path))
             entry[1].add(language)
@@ -484,22 +499,24 @@ class LexiconDetector:
                 lexicon = defaults[language]
                 for concept_id, terms in lexicon.terms.items():
                     for index, term in enumerate(terms):
-                        put(concept_id, False, term, language, f"lang/{language}.toml: concepts.{concept_id}.terms[{index}]")
+                        where = f"lang/{language}.toml: concepts.{concept_id}.terms[{index}]"
+                        put(concept_id, term, language, where, exclusion=False)
                 for concept_id, terms in lexicon.exclusions.items():
                     for index, term in enumerate(terms):
-                        put(
-                            concept_id, True, term, language, f"lang/{language}.toml: concepts.{concept_id}.exclusions[{index}]"
-                        )
+                        where = f"lang/{language}.toml: concepts.{concept_id}.exclusions[{index}]"
+                        put(concept_id, term, language, where, exclusion=True)
         for concept_id, change in settings.concepts.items():
-            for language, terms in change.remove.items():
+            for terms in change.remove.values():
                 for term in terms:
                     entries.pop((concept_id, False, normalize(term).strip()), None)
             for language, terms in change.add.items():
                 for index, term in enumerate(terms):
-                    put(concept_id, False, term, language, f"lexicon.concepts.{concept_id}.add.{language}[{index}]")
+                    where = f"lexicon.concepts.{concept_id}.add.{language}[{index}]"
+                    put(concept_id, term, language, where, exclusion=False)
             for language, terms in change.exclusions.items():
                 for index, term in enumerate(terms):
-                    put(concept_id, True, term, language, f"lexicon.concepts.{concept_id}.exclusions.{language}[{index}]")
+                    where = f"lexicon.concepts.{concept_id}.exclusions.{language}[{index}]"
+                    put(concept_id, term, language, where, exclusion=True)
 
         anchors: dict[str, list[_Term]] = {}
         free: set[tuple[str, bool]] = set()

@@ -15,6 +15,7 @@ from servicetriage.triage import (
     Condition,
     CountStep,
     DeadlineStep,
+    ItsmLevels,
     Keywords,
     MoneyStep,
     Raise,
@@ -90,6 +91,19 @@ def triage_rules(draw: st.DrawFn, *, urgency: Scale | None = None, importance: S
         if raised == "marks"
         else frozenset(),
     )
+
+
+@st.composite
+def _itsm_levels(draw: st.DrawFn, urgency: Scale, importance: Scale) -> ItsmLevels:
+    """Recorded-level tables that never raise a lower level above a higher one (as the policy requires)."""
+
+    def table(scale: Scale) -> tuple[str, ...] | None:
+        if draw(st.booleans()):
+            return None
+        ranks = sorted(draw(st.lists(st.integers(-1, len(scale.levels) - 1), max_size=5)), reverse=True)
+        return tuple(scale.levels[r] if r >= 0 else "" for r in ranks)
+
+    return ItsmLevels(impact=table(importance), urgency=table(urgency))
 
 
 def _count_steps(draw: st.DrawFn, scale: Scale, bounds: tuple[int, ...]) -> tuple[CountStep, ...]:
@@ -173,6 +187,9 @@ def triage_policies(
         police=Raise(urgency=maybe(urgency), importance=maybe(importance)),
         regulator=Raise(urgency=maybe(urgency), importance=maybe(importance)),
         public_exposure=Raise(urgency=maybe(urgency), importance=maybe(importance)),
+        discrimination=Raise(urgency=maybe(urgency), importance=maybe(importance)),
+        anger=Raise(urgency=maybe(urgency), importance=maybe(importance)),
+        itsm=draw(_itsm_levels(urgency, importance)),
         reach=_count_steps(draw, importance, (250, 1_000, 10_000, 100_000)),
         vip={tier: level(importance) for tier in draw(st.sets(st.sampled_from(["vip_business", "vip_private"])))},
         money=tuple(
