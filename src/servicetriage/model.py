@@ -278,7 +278,7 @@ class Channel(enum.Enum):
 
 
 class CustomerTier(enum.Enum):
-    """A customer's service tier. VIP tiers get dedicated capacity."""
+    """A customer's service tier. VIP tiers weigh more: a policy raises their importance."""
 
     STANDARD = "standard"
     VIP_BUSINESS = "vip_business"
