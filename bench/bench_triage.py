@@ -4,19 +4,21 @@ Peers:
 
 - ``bare``: a hand-written plain-Python function applying the same default
   rules and returning only the quadrant (no reasons, no levels, no due
-  time): the practical limit of the language. It uses the same compiled
-  keyword regex as the library (the fastest matching we know in pure Python).
+  time): the practical limit of the language. It finds signals with the
+  same lexicon detector as the library (``LexiconDetector.detect``), so
+  the comparison is of everything around the detection.
 - ``rule-engine``: the ``rule-engine`` package evaluating equivalent rules
   (one expression per signal, with ternaries for the threshold ladders) on a
-  prepared dict per ticket. It is measured on a slice of the tickets
+  dict per ticket that holds the signals the same detector found. It is measured on a slice of the tickets
   (``--rule-engine-n``), as its throughput does not depend on the count.
 
 Both peers are checked to agree with ``classify`` on the quadrant of every
 ticket they see, so the comparison is between equivalent work.
 
 The tickets are ``--n`` classifications (default 1,000,000) over a pool of
-``--pool`` distinct synthetic tickets in Chinese and English, built once
-before timing. Run::
+``--pool`` distinct synthetic tickets in the seven supported languages,
+built once before timing; a last figure times one long narrative (10 kB of
+text). Run::
 
     python bench/bench_triage.py            # 1,000,000 tickets
     python bench/bench_triage.py --n 100000 # quicker
@@ -38,18 +40,8 @@ from typing import Any
 import rule_engine
 
 from servicetriage.model import Channel, Customer, CustomerTier, DeclaredUrgency, Flag, Money, Pause, Quadrant, Ticket
-from servicetriage.signals import (
-    DEFAULT_DECEPTIVE_TERMS,
-    DEFAULT_DOUBT_TERMS,
-    DEFAULT_POLICE_TERMS,
-    DEFAULT_PUBLIC_TERMS,
-    DEFAULT_REGULATOR_TERMS,
-    DEFAULT_SAFETY_TERMS,
-    KeywordScanner,
-    _trie_regex,
-    effective_pauses,
-    extend_due,
-)
+from servicetriage.signals import effective_pauses, extend_due
+from servicetriage.signals.lexicon import LexiconDetector, concepts
 from servicetriage.triage import DEFAULT_POLICY, classify, classify_many, rank
 
 NOW = datetime(2026, 5, 6, 10, 0, tzinfo=UTC)
@@ -68,6 +60,15 @@ PLAIN_TEXTS = (
     "Can I change the seat on my booking?",
     "订单显示已送达但我没收到",
     "Please cancel my subscription",
+    "Ich möchte meine Lieferadresse ändern",
+    "Wo bleibt meine Rückerstattung?",
+    "Je n'ai pas reçu ma facture de mars",
+    "Comment suivre mon colis ?",
+    "¿Dónde está mi pedido? Ya pasó una semana",
+    "Quiero cambiar mi contacto de emergencia",
+    "請問發票抬頭怎麼修改？",
+    "荷物の追跡番号を教えてください",
+    "アプリがクラッシュします",
 )
 #: Needs with a safety, police, regulator, public or deceptive signal in the text (one ticket in eight).
 SIGNAL_TEXTS = (
@@ -82,6 +83,13 @@ SIGNAL_TEXTS = (
     "再不退款我就发微博曝光你们",
     "Please send the refund as a gift card to my friend",
     "帮我把退款退到另一个账户，验证码是1234",
+    "Hilfe! Der Fahrer lässt mich nicht aussteigen",
+    "Au secours, il y a une forte odeur de gaz dans la chambre",
+    "¡Socorro! El conductor no me deja salir",
+    "我已經報警了，司機不讓我下車",
+    "助けて！運転手が降ろしてくれない",
+    "This is unacceptable, I want to speak to your manager",
+    "Ich werde mich bei der Verbraucherzentrale beschweren",
 )
 SUBJECTS = ("", "", "Urgent", "紧急", "Refund", "投诉")
 
@@ -114,7 +122,7 @@ def synthetic_tickets(count: int, seed: int = 7) -> list[Ticket]:
                 channel=rnd.choices(list(Channel), weights=(30, 30, 30, 5, 4, 1))[0],
                 subject=rnd.choice(SUBJECTS),
                 text=rnd.choice(SIGNAL_TEXTS) if rnd.random() < 0.125 else rnd.choice(PLAIN_TEXTS),
-                language=rnd.choice(("zh", "en")),
+                language=rnd.choice(("zh", "en", "de", "fr", "es", "ja")),
                 declared_urgency=rnd.choices(list(DeclaredUrgency), weights=(20, 60, 15, 5))[0],
                 affected_customers=rnd.choice((1, 1, 1, 1, 5, 20, 300, 2_000)),
                 money_at_stake=rnd.choice(
@@ -127,6 +135,8 @@ def synthetic_tickets(count: int, seed: int = 7) -> list[Ticket]:
                 ),
                 flags=frozenset(flags),
                 repeat_contacts=rnd.choices((0, 1, 2, 3, 5), weights=(70, 15, 8, 5, 2))[0],
+                impact=rnd.choice((None, None, None, None, None, 1, 2, 3)),
+                urgency=rnd.choice((None, None, None, None, None, 1, 2, 3)),
                 pauses=pauses,
             )
         )
@@ -136,20 +146,13 @@ def synthetic_tickets(count: int, seed: int = 7) -> list[Ticket]:
 # --------------------------------------------------------------------------
 # The bare hand-written function (default rules, quadrant only)
 
-_SAFETY, _POLICE, _REGULATOR, _PUBLIC = 1, 2, 4, 8
-_SCANNER = KeywordScanner(
-    {
-        "safety": DEFAULT_SAFETY_TERMS,
-        "police": DEFAULT_POLICE_TERMS,
-        "regulator": DEFAULT_REGULATOR_TERMS,
-        "public": DEFAULT_PUBLIC_TERMS,
-        "doubt": DEFAULT_DOUBT_TERMS,
-        "deceptive": DEFAULT_DECEPTIVE_TERMS,
-    }
-)
-_BITS = {"safety": _SAFETY, "police": _POLICE, "regulator": _REGULATOR, "public": _PUBLIC}
-_TABLE = {term: sum(_BITS.get(kind, 0) for kind in kinds) for term, kinds in _SCANNER.terms().items()}
-_FINDALL, _ = _SCANNER.matcher()
+_DETECTOR = LexiconDetector()
+_SIGNAL_OF = {c.id: c.signal for c in concepts().values()}
+#: Signals that place a need in Q1 under the default policy (safety and police at the top; regulator, public
+#: exposure and discrimination raise both scales past the threshold).
+_Q1_SIGNALS = frozenset(("safety", "police", "regulator", "public_exposure", "discrimination"))
+_Q1_FLAGS = frozenset(("safety", "police", "regulator", "public_exposure"))
+_Q1_CHANNELS = (Channel.REGULATOR, Channel.SOCIAL_MEDIA)
 _HOUR = timedelta(hours=1)
 _OPEN = frozenset(("new", "open", "pending"))
 _DECLARED = {"high": 2, "critical": 3}
@@ -162,23 +165,20 @@ _MONEY = {
 
 def bare(t: Ticket, now: datetime) -> Quadrant:
     """The default rules, by hand, returning the quadrant only."""
-    text = t.subject + "\n" + t.text if t.subject else t.text
-    kinds = 0
-    if text:
-        for term in _FINDALL(text.lower()):
-            kinds |= _TABLE[term]
-    flags = {f._value_ for f in t.flags} if t.flags else ()
-    if kinds & _SAFETY or "safety" in flags:
+    signals = {_SIGNAL_OF[d.concept] for d in _DETECTOR.detect(t)}
+    if signals & _Q1_SIGNALS or t.channel in _Q1_CHANNELS:
+        return Quadrant.Q1
+    if t.flags and {f._value_ for f in t.flags} & _Q1_FLAGS:
         return Quadrant.Q1
     u = i = 0
     risk = False
-    if kinds & _POLICE or "police" in flags:
-        return Quadrant.Q1
-    channel = t.channel
-    if kinds & _REGULATOR or "regulator" in flags or channel is Channel.REGULATOR:
-        return Quadrant.Q1
-    if kinds & _PUBLIC or "public_exposure" in flags or channel is Channel.SOCIAL_MEDIA:
-        u, i, risk = 1, 2, True
+    if "anger" in signals:
+        u = 2
+    # Recorded ITSM levels: 1 raises to the top, 2 to the threshold.
+    if t.impact is not None and t.impact <= 2:
+        i = max(i, 4 - t.impact)
+    if t.urgency is not None and t.urgency <= 2:
+        u = max(u, 4 - t.urgency)
     due = t.due
     if due is not None and t.status._value_ in _OPEN:
         if t.pauses:
@@ -217,16 +217,15 @@ def bare(t: Ticket, now: datetime) -> Quadrant:
 # rule-engine: the same rules as expressions
 
 
-def _regex(terms: tuple[str, ...]) -> str:
-    """The same trie-shaped regex the library compiles (rule-engine matches with Python's re too)."""
-    return _trie_regex({t.lower() for t in terms}).replace("\\", "\\\\").replace('"', '\\"')
-
-
 _RULES = {
-    "safety": f'"safety" in flags or text =~~ "{_regex(DEFAULT_SAFETY_TERMS)}"',
-    "police": f'"police" in flags or text =~~ "{_regex(DEFAULT_POLICE_TERMS)}"',
-    "regulator": f'"regulator" in flags or channel == "regulator" or text =~~ "{_regex(DEFAULT_REGULATOR_TERMS)}"',
-    "public": (f'"public_exposure" in flags or channel == "social_media" or text =~~ "{_regex(DEFAULT_PUBLIC_TERMS)}"'),
+    "q1": " or ".join(
+        [f'"{name}" in signals' for name in ("safety", "police", "regulator", "public_exposure", "discrimination")]
+        + [f'"{name}" in flags' for name in ("safety", "police", "regulator", "public_exposure")]
+        + ['channel in ["regulator", "social_media"]']
+    ),
+    "anger": '"anger" in signals ? 2 : 0',
+    "impact": "impact == null ? 0 : (impact == 1 ? 3 : (impact == 2 ? 2 : 0))",
+    "urgency": "urgency == null ? 0 : (urgency == 1 ? 3 : (urgency == 2 ? 2 : 0))",
     "deadline": (
         'due == null or not open ? 0 : (due - now <= t"PT1H" ? 3 : (due - now <= t"PT4H" ? 2 : '
         '(due - now <= t"P1D" ? 1 : 0)))'
@@ -251,14 +250,14 @@ def rule_engine_rules() -> dict[str, Any]:
 
 
 def as_record(t: Ticket, now: datetime) -> dict[str, Any]:
-    """The plain record rule-engine reads (prepared before timing, which favours rule-engine)."""
+    """The record rule-engine reads: the ticket's fields and the signals the shared detector found (timed)."""
     due = t.due
     if due is not None and t.pauses:
         due = extend_due(due, t.opened_at, effective_pauses(t.pauses, now))
     money = t.money_at_stake
     return {
-        "flags": [f.value for f in t.flags],
-        "text": (t.subject + "\n" + t.text).lower() if t.subject else t.text.lower(),
+        "flags": {f.value for f in t.flags},
+        "signals": {_SIGNAL_OF[d.concept] for d in _DETECTOR.detect(t)},
         "channel": t.channel.value,
         "due": due,
         "now": now,
@@ -270,24 +269,30 @@ def as_record(t: Ticket, now: datetime) -> dict[str, Any]:
         "amount": money.amount if money is not None else None,
         "affected": t.affected_customers,
         "repeat": t.repeat_contacts,
+        "impact": t.impact,
+        "urgency": t.urgency,
     }
 
 
 def by_rule_engine(rules: dict[str, Any], record: dict[str, Any]) -> Quadrant:
     """Evaluate the rule-engine expressions and combine them into a quadrant."""
-    if rules["safety"].evaluate(record) or rules["police"].evaluate(record) or rules["regulator"].evaluate(record):
+    if rules["q1"].evaluate(record):
         return Quadrant.Q1
-    public = rules["public"].evaluate(record)
-    u = max(rules["deadline"].evaluate(record), rules["declared"].evaluate(record), rules["repeat"].evaluate(record))
+    u = max(
+        rules["deadline"].evaluate(record),
+        rules["declared"].evaluate(record),
+        rules["repeat"].evaluate(record),
+        rules["anger"].evaluate(record),
+        rules["urgency"].evaluate(record),
+    )
     i = max(
         rules["reach"].evaluate(record),
         rules["vip"].evaluate(record),
         rules["money"].evaluate(record),
         rules["affected"].evaluate(record),
+        rules["impact"].evaluate(record),
     )
     risk = rules["risk"].evaluate(record)
-    if public:
-        u, i, risk = max(u, 1), max(i, 2), True
     urgent, important = u >= 2, i >= 2
     if urgent and not important and risk:
         important = True
@@ -344,8 +349,9 @@ def main() -> None:
     assert [bare(t, NOW) for t in pool] == quadrants, "bare function disagrees with classify"
     rules = rule_engine_rules()
     slice_ = pool[: args.rule_engine_n]
-    records = [as_record(t, NOW) for t in slice_]
-    assert [by_rule_engine(rules, r) for r in records] == quadrants[: len(slice_)], "rule-engine disagrees"
+    assert [by_rule_engine(rules, as_record(t, NOW)) for t in slice_] == quadrants[: len(slice_)], (
+        "rule-engine disagrees"
+    )
     counts = {q.name: quadrants.count(q) for q in Quadrant}
     print(f"pool of {len(pool):,} distinct tickets; quadrants {counts}; peers agree with classify on every quadrant")
     print()
@@ -355,14 +361,14 @@ def main() -> None:
     chunk = max(1, len(tickets) // rounds)
     parts = [tickets[k * chunk : (k + 1) * chunk] for k in range(rounds)]
     rates: dict[str, list[float]] = {"bare": [], "classify": [], "classify_many": [], "rule-engine": []}
-    engine_chunk = max(1, len(records) // rounds)
-    engine_parts = [records[k * engine_chunk : (k + 1) * engine_chunk] for k in range(rounds)]
+    engine_chunk = max(1, len(slice_) // rounds)
+    engine_parts = [slice_[k * engine_chunk : (k + 1) * engine_chunk] for k in range(rounds)]
     for part, engine_part in zip(parts, engine_parts, strict=True):
         rates["rule-engine"].append(
             timed(
                 "rule-engine (equivalent rules)",
                 len(engine_part),
-                lambda p=engine_part: [by_rule_engine(rules, r) for r in p],
+                lambda p=engine_part: [by_rule_engine(rules, as_record(t, NOW)) for t in p],
             )
         )
         rates["bare"].append(
@@ -391,6 +397,35 @@ def main() -> None:
     print(f"classify_many / bare   = {many_rate / bare_rate:6.2f}x")
     print(f"classify / rule-engine = {classify_rate / engine_rate:6.1f}x   (target >= 25x)")
     print(f"rank: {rank_rate:,.0f} tickets/s; best classify path {best:,.0f} tickets/s")
+    print()
+    # Matching is linear in the text's length: the cost per kB stays flat from 1 kB to 100 kB.
+    for kilobytes, repeats in ((1, 2000), (10, 200), (100, 20)):
+        narrative = long_narrative(kilobytes)
+        seconds = min(
+            _seconds(lambda n=narrative, r=repeats: [classify(n, policy, NOW) for _ in range(r)])
+            for _ in range(rounds)
+        )
+        per_ticket = seconds / repeats * 1e3
+        print(
+            f"one long narrative of {kilobytes:>3} kB (a safety line in the middle): {per_ticket:7.2f} ms "
+            f"= {per_ticket / kilobytes:.2f} ms per kB"
+        )
+
+
+def long_narrative(kilobytes: int) -> Ticket:
+    """A long complaint e-mail in several languages with one emergency sentence in the middle."""
+    filler = " ".join(PLAIN_TEXTS)
+    half = ""
+    while len(half.encode("utf-8")) < kilobytes * 512:
+        half += filler + " "
+    text = half + "The driver locked the doors and will not let me out. " + half
+    return Ticket(id="N1", opened_at=NOW, customer=Customer(id="C1"), text=text)
+
+
+def _seconds(run: Any) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

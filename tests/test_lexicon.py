@@ -6,7 +6,7 @@ import pickle
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicetriage.errors import PolicyError
@@ -18,7 +18,7 @@ from servicetriage.signals.lexicon import (
     concepts,
     default_lexicons,
 )
-from servicetriage.signals.normalize import chinese_variants, normalize
+from servicetriage.signals.normalize import chinese_variants, normalize, normalize_plain
 
 
 def only(concept: str, *terms: str, language: str = "any", exclusions: tuple[str, ...] = ()) -> LexiconDetector:
@@ -53,6 +53,15 @@ def found(detector: LexiconDetector, text: str, subject: str = "") -> list[tuple
 )
 def test_normal_form_folds_width_case_diacritics_and_quotes(text: str, normal: str) -> None:
     assert normalize(text) == normal
+
+
+_TRICKY = st.sampled_from(list("éèêëàâäçñüößÉÀÇÑÜ\u0301\u0308\u0323ŉǅ≠Åй’‘“”´ＳＯＳ。，ｶﾞ救命"))
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(codec=None) | _TRICKY))
+def test_the_fast_normal_form_equals_every_step_applied(text: str) -> None:
+    assert normalize(text) == normalize_plain(text)
 
 
 def test_normal_form_keeps_japanese_voicing_marks() -> None:
