@@ -1,4 +1,4 @@
-"""Signal building blocks: the built-in signal names, keyword lexicons, time arithmetic.
+"""Signal building blocks: the built-in signal names, the detectors that find them, time arithmetic.
 
 A *signal* is one observable fact about a ticket that moves its urgency or
 its importance: a deadline coming closer, an SOS, a call from the police, a
@@ -8,40 +8,33 @@ how far each one raises a level; this module holds what the signals are made
 of:
 
 - `Signal`, the closed set of built-in signal names;
-- the default keyword lexicons, in Chinese and English, and
-  `KeywordScanner`, which finds every lexicon term in a text with one
-  precompiled regular expression;
+- the signal concepts and the lexicon detector that finds them in every
+  supported language (`servicetriage.signals.lexicon`), the detector
+  protocol for plugging in others (`servicetriage.signals.detectors`) and
+  the normal form texts and terms are compared in
+  (`servicetriage.signals.normalize`);
 - the clock arithmetic of deadlines: `add_time`,
   `elapsed_time`, `extend_due` and `effective_pauses`,
   in wall-clock time or, when a business calendar is given, in business time;
   pauses always stop the clock.
 
-Nothing here reads a protected attribute: lexicons apply to every text in
-every language, whatever the ticket's ``language`` says.
+Nothing here reads a protected attribute: the lexicons apply to every text
+in every language, whatever the ticket's ``language`` says.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from servicetriage.errors import PolicyError
 from servicetriage.model import Pause
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Sequence
 
 __all__ = [
-    "DEFAULT_DECEPTIVE_TERMS",
-    "DEFAULT_DOUBT_TERMS",
-    "DEFAULT_POLICE_TERMS",
-    "DEFAULT_PUBLIC_TERMS",
-    "DEFAULT_REGULATOR_TERMS",
-    "DEFAULT_SAFETY_TERMS",
     "Clock",
-    "KeywordScanner",
     "LexiconKind",
     "Signal",
     "add_time",
@@ -98,186 +91,6 @@ class LexiconKind(enum.StrEnum):
     """Hints that a safety signal may be a false alarm (it never lowers the placement)."""
     DECEPTIVE = "deceptive"
     """Patterns of requests that are often deceptive (verify before acting)."""
-
-
-#: Safety and SOS terms, Chinese and English.
-DEFAULT_SAFETY_TERMS: tuple[str, ...] = (
-    "SOS", "救命", "危险", "被困", "困在", "受伤", "车祸", "火灾", "着火", "威胁", "绑架", "跟踪",
-    "骚扰", "性骚扰", "人身安全", "自杀", "晕倒", "急救",
-    "emergency", "danger", "dangerous", "stranded", "trapped", "injured", "injury", "accident",
-    "fire", "threatened", "kidnap", "assault", "harassed", "harassment", "unsafe", "suicide",
-    "life-threatening", "ambulance",
-)  # fmt: skip
-
-#: Police terms, Chinese and English.
-DEFAULT_POLICE_TERMS: tuple[str, ...] = (
-    "报警", "警察", "警方", "公安", "派出所", "打110", "报110",
-    "police", "policeman", "police officer", "cops",
-)  # fmt: skip
-
-#: Regulator terms, Chinese and English.
-DEFAULT_REGULATOR_TERMS: tuple[str, ...] = (
-    "投诉到", "12315", "消协", "消费者协会", "市场监管", "工商局", "民航局", "银保监", "工信部", "监管部门",
-    "regulator", "ombudsman", "consumer protection", "trading standards", "civil aviation authority",
-)  # fmt: skip
-
-#: Public-exposure terms, Chinese and English.
-DEFAULT_PUBLIC_TERMS: tuple[str, ...] = (
-    "媒体", "微博", "曝光", "记者", "热搜", "抖音", "小红书", "朋友圈",
-    "journalist", "the press", "newspaper", "twitter", "tweet", "social media", "going public", "go viral",
-)  # fmt: skip
-
-#: Hints that a safety signal may be a false alarm.
-DEFAULT_DOUBT_TERMS: tuple[str, ...] = (
-    "误报", "误触", "不小心按", "按错了", "恶作剧", "测试一下",
-    "false alarm", "by mistake", "accidentally pressed", "pressed it by accident", "prank", "just testing",
-)  # fmt: skip
-
-#: Request patterns that are often deceptive (a starting point; policies extend it).
-DEFAULT_DECEPTIVE_TERMS: tuple[str, ...] = (
-    "礼品卡", "验证码", "换个收款账户", "退到另一个账户", "转账到",
-    "gift card", "verification code", "refund to another account", "change the bank account",
-    "wire the money",
-)  # fmt: skip
-
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def _trie_regex(terms: Iterable[str]) -> str:
-    """One regex for *terms* (lower case), factored as a trie so each position tries one branch.
-
-    A term that ends with an ASCII letter or digit only matches when no
-    letter or digit follows; longer terms are preferred.
-    """
-    trie: dict[str, Any] = {}
-    for term in terms:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        node[""] = term
-
-    def emit(node: dict[str, Any], root: bool = False) -> str:
-        branches = []
-        for char, child in sorted(node.items()):
-            if not char:
-                continue
-            # At the root, an ASCII letter or digit must not follow another one (checked after
-            # consuming it, so the regex engine can still skip ahead by the first character).
-            guard = r"(?<![a-z0-9].)" if root and char in _ALNUM else ""
-            branches.append(re.escape(char) + guard + emit(child))
-        if "" in node:
-            term = node[""]
-            branches.append(r"(?![a-z0-9])" if term[-1] in _ALNUM else "")
-        if len(branches) == 1:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")"
-
-    return emit(trie, root=True)
-
-
-def _first_char_filter(terms: Iterable[str]) -> str:
-    """A lookahead that only lets through positions where one of *terms* can start.
-
-    A term starts with one of the terms' first characters, and one that starts
-    with an ASCII letter or digit only after a character that is not one (the
-    guard of `_trie_regex`). Checking this first with two character sets
-    spares the regex engine trying every branch of the trie at every position
-    of a text; it finds the same terms.
-    """
-    firsts = {term[0] for term in terms}
-    words = "".join(sorted(firsts & _ALNUM))
-    others = "".join(sorted(firsts - _ALNUM))
-    branches = []
-    if words:
-        branches.append("(?<![a-z0-9])[" + re.escape(words) + "]")
-    if others:
-        branches.append("[" + re.escape(others) + "]")
-    return "(?=" + "|".join(branches) + ")"
-
-
-def _find_nothing(_text: str) -> list[str]:
-    return []
-
-
-class KeywordScanner:
-    """Find lexicon terms of several kinds in a text, in one pass.
-
-    The terms of every lexicon are compiled into one regular expression,
-    factored as a trie, matched against the lower-cased text (so matching is
-    case-insensitive and the cost does not grow with the number of terms). A
-    term that contains a shorter term of another kind counts for both kinds,
-    so no kind is hidden by a longer match. ASCII terms match whole words
-    only (``fire`` is not found in ``firewall``); other terms (Chinese) match
-    anywhere. The scanner is immutable, thread-safe and picklable.
-
-    >>> scanner = KeywordScanner({"safety": ("SOS", "救命"), "police": ("报警",)})
-    >>> sorted(scanner.scan("乘客按下了SOS，已经报警").items())
-    [('police', '报警'), ('safety', 'sos')]
-    """
-
-    __slots__ = ("_kinds", "_pattern", "_table")
-
-    def __init__(self, lexicons: Mapping[str, Iterable[str]]) -> None:
-        kinds_of: dict[str, set[str]] = {}
-        for kind, terms in lexicons.items():
-            for term in terms:
-                if not isinstance(term, str) or not term.strip():
-                    msg = f"lexicons.{kind}: expected non-empty terms, got {term!r}"
-                    raise PolicyError(msg)
-                kinds_of.setdefault(term.strip().lower(), set()).add(kind)
-        # A longer term also carries the kinds of every shorter term inside it.
-        for term, term_kinds in kinds_of.items():
-            for other, other_kinds in kinds_of.items():
-                if other != term and other in term:
-                    term_kinds.update(other_kinds)
-        self._kinds: tuple[str, ...] = tuple(lexicons)
-        self._table: dict[str, tuple[str, ...]] = {
-            term: tuple(k for k in self._kinds if k in kinds) for term, kinds in kinds_of.items()
-        }
-        # A lookahead finds the longest term at *every* position, so terms that overlap (误报|报警 in
-        # "误报警") are all found; terms inside a longer term at the same position share its kinds.
-        self._pattern: re.Pattern[str] | None = (
-            re.compile(_first_char_filter(self._table) + "(?=(" + _trie_regex(self._table) + "))")
-            if self._table
-            else None
-        )
-
-    def matcher(self) -> tuple[Callable[[str], list[str]], Mapping[str, tuple[str, ...]]]:
-        """Return the raw parts for an inlined scan: ``findall`` on lower-cased text, and term -> kinds.
-
-        ``scan`` is ``{kind: term for term in findall(text.lower()) for kind in table[term]}``
-        keeping the first term of each kind.
-        """
-        findall = self._pattern.findall if self._pattern is not None else _find_nothing
-        return findall, self._table
-
-    def terms(self) -> dict[str, tuple[str, ...]]:
-        """Return every term (lower case) with the kinds it counts for."""
-        return dict(self._table)
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The lexicon kinds this scanner knows, in the order given."""
-        return self._kinds
-
-    def scan(self, text: str) -> dict[str, str]:
-        """Map each kind found in *text* to the first term of that kind found (in lower case)."""
-        found: dict[str, str] = {}
-        if self._pattern is None or not text:
-            return found
-        table = self._table
-        for term in self._pattern.findall(text.lower()):
-            for kind in table[term]:
-                if kind not in found:
-                    found[kind] = term
-        return found
-
-    def __reduce__(self) -> tuple[object, ...]:
-        lexicons: dict[str, list[str]] = {k: [] for k in self._kinds}
-        for term, kinds in self._table.items():
-            for kind in kinds:
-                lexicons[kind].append(term)
-        return (KeywordScanner, (lexicons,))
 
 
 # --------------------------------------------------------------------------
