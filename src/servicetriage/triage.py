@@ -4,11 +4,11 @@ A `TriagePolicy` says which signals count and how far each one raises
 **urgency** (time pressure) or **importance** (impact, from the customer's
 side) on two ordinal scales; a need is *urgent* or *important* when its level
 reaches the scale's threshold, and the pair picks the quadrant
-(`Quadrant.of <servicetriage.model.Quadrant.of>`). The method's rules
+(`Quadrant.of`). The method's rules
 are built in:
 
 - a safety signal forces Q1 and is never downgraded by doubt: a false-alarm
-  hint only adds `Mark.VERIFY_AFTERWARDS <servicetriage.model.Mark.VERIFY_AFTERWARDS>`;
+  hint only adds `Mark.VERIFY_AFTERWARDS`;
 - complaint-risk signals (public exposure, a regulator, repeat contacts)
   lift a Q3 need to Q1: the customer's side wins;
 - configured deceptive patterns mark a Q3 need "verify" without lowering it;
