@@ -79,7 +79,7 @@ def score(tp: int, fp: int, fn: int) -> tuple[float | None, float | None]:
 
 
 def fmt(value: float | None) -> str:
-    return "  -  " if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def evaluate(rows: list[dict[str, Any]], fine: bool) -> dict[str, Any]:
@@ -122,11 +122,11 @@ def table(result: dict[str, Any], markdown: bool) -> tuple[list[str], list[str]]
     counts = result["counts"]
     labels = sorted({label for label, _ in counts})
     lines = []
-    header = ["signal", *(f"{lang} R / P" for lang in LANGUAGES), "all R / P"]
+    header = ["signal", *(f"{lang} R/P (n)" for lang in LANGUAGES), "all R/P (n)"]
     if markdown:
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     else:
-        lines.append(f"{'signal':<24}" + "".join(f"{h:>14}" for h in header[1:]))
+        lines.append(f"{'signal':<24}" + "".join(f"{h:>18}" for h in header[1:]))
     missed: list[str] = []
     for label in labels:
         cells = []
@@ -136,17 +136,17 @@ def table(result: dict[str, Any], markdown: bool) -> tuple[list[str], list[str]]
             c = counts.get((label, language), Counter())
             total.update(c)
             recall, precision = score(c["tp"], c["fp"], c["fn"])
-            cells.append(f"{fmt(recall)} / {fmt(precision)}")
+            cells.append(f"{fmt(recall)}/{fmt(precision)} ({c['tp'] + c['fn']})")
             if recall is not None:
                 recalls.append(recall)
             if precision is not None:
                 precisions.append(precision)
         recall, precision = score(total["tp"], total["fp"], total["fn"])
-        cells.append(f"{fmt(recall)} / {fmt(precision)} (n={total['tp'] + total['fn']})")
+        cells.append(f"{fmt(recall)}/{fmt(precision)} ({total['tp'] + total['fn']})")
         if markdown:
             lines.append("| " + " | ".join([label, *cells]) + " |")
         else:
-            lines.append(f"{label:<24}" + "".join(f"{c:>14}" for c in cells))
+            lines.append(f"{label:<24}" + "".join(f"{c:>18}" for c in cells))
         want_recall, want_precision = TARGETS.get(label.split(".")[0], OTHER_TARGET)
         if recalls and min(recalls) < want_recall:
             missed.append(f"{label}: recall {min(recalls):.2f} < {want_recall} in some language")
