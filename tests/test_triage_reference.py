@@ -13,7 +13,8 @@ from servicetriage import strategies as sts
 from servicetriage.model import Channel, Flag, Mark, Quadrant, Ticket
 from servicetriage.signals import add_time, effective_pauses, elapsed_time, extend_due
 from servicetriage.signals.lexicon import LexiconDetector, concepts
-from servicetriage.triage import DEFAULT_POLICY, TriagePolicy, _lexicon_settings, classify
+from servicetriage.triage import DEFAULT_POLICY, TriagePolicy, classify
+from servicetriage.triage._policy import _lexicon_settings
 
 
 def field_value(ticket: Ticket, field: str) -> Any:
