@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
+from attrs import evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from servicetriage import config
 from servicetriage import strategies as sts
 from servicetriage.errors import TicketError
 from servicetriage.ingest import (
+    _CUSTOMER_INTS,
+    _TICKET_INTS,
     CSV_COLUMNS,
     _Fast,
     _loads,
@@ -271,3 +274,73 @@ def test_json_lines_parse_as_json_loads_does(lead: str, value: object, trail: st
             _loads(text)
     else:
         assert _loads(text) == expected
+
+
+def _csv_record(ticket: Ticket) -> dict[str, str]:
+    """The record the CSV reader yields for *ticket*'s row: its flat cells, empty ones left out."""
+    return {key: cell for key, cell in ticket_to_flat(ticket).items() if cell}
+
+
+_NUMBER_TEXT = st.one_of(
+    st.integers(-3, 300).map(str),
+    st.sampled_from([" 2", "3 ", "+1", "0", "-1", "2.0", "1e2", "two", "٣", "1_0", "４", "5", "6"]),
+)
+
+
+@given(
+    sts.tickets(),
+    st.dictionaries(
+        st.sampled_from(
+            ["impact", "urgency", "affected_customers", "repeat_contacts", "customer_reach", "age", "customer_tier"]
+        ),
+        _NUMBER_TEXT | st.sampled_from(["vip_business", "standard", "gold"]),
+        max_size=3,
+    ),
+)
+def test_fast_constructor_builds_what_the_converter_builds_from_csv_cells(
+    ticket: Ticket, cells: dict[str, str]
+) -> None:
+    """Numbers arrive as text in a CSV cell: the fast path reads them as the converter does, or steps aside."""
+    data, problems = _normalize(_csv_record(ticket) | cells, from_csv=True)
+    assert not problems
+    fast = _Fast()(data)
+    try:
+        expected = config.structure(data, Ticket, error=TicketError)
+    except TicketError:
+        assert fast is None
+    else:
+        assert fast is None or fast == expected
+        if not ticket.pauses:
+            assert fast is not None
+
+
+@given(sts.tickets())
+def test_csv_rows_with_numeric_columns_stay_on_the_fast_path(ticket: Ticket) -> None:
+    """A valid CSV row (impact, urgency, reach... as text) is built by the fast constructor unless it has pauses."""
+    data, _ = _normalize(_csv_record(ticket), from_csv=True)
+    fast = _Fast()(data)
+    assert (fast is None) == bool(ticket.pauses)
+    assert fast is None or fast == ticket or fast.attributes != ticket.attributes
+
+
+def test_the_fast_constructor_knows_every_whole_number_field_of_the_model() -> None:
+    """The fields the fast path reads from text are exactly the model's int fields (a new one cannot be missed)."""
+    import typing  # noqa: PLC0415
+
+    def ints(cls: type) -> set[str]:
+        hints = typing.get_type_hints(cls)
+        return {name for name, hint in hints.items() if hint in (int, int | None)}
+
+    assert set(_TICKET_INTS) == ints(Ticket)
+    assert set(_CUSTOMER_INTS) == ints(Customer)
+
+
+def test_a_csv_file_with_impact_and_urgency_reads_as_its_json_lines_twin() -> None:
+    """The same tickets, as CSV with impact and urgency columns and as JSON Lines, read equal."""
+    tickets = [evolve(SOS, id=f"T{n}", impact=1 + n % 3, urgency=1 + n % 2, affected_customers=n + 1) for n in range(6)]
+    as_csv, as_jsonl = io.StringIO(), io.StringIO()
+    write_csv(tickets, as_csv)
+    write_jsonl(tickets, as_jsonl)
+    assert "impact,urgency" in as_csv.getvalue().splitlines()[0]
+    assert read_tickets(io.StringIO(as_csv.getvalue())) == read_tickets(io.StringIO(as_jsonl.getvalue()))
+    assert [t.impact for t in read_tickets(io.StringIO(as_csv.getvalue()))] == [1, 2, 3, 1, 2, 3]

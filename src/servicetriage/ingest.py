@@ -35,7 +35,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_type_hints
 
 import attrs
 
@@ -44,6 +44,7 @@ from servicetriage.errors import TicketError
 from servicetriage.model import (
     Channel,
     Customer,
+    CustomerTier,
     DeclaredUrgency,
     FrozenMap,
     Money,
@@ -105,6 +106,8 @@ _FLAT_CUSTOMER: dict[str, str] = {f"customer_{name}": name for name in _CUSTOMER
     "age": "age",
 }
 _KNOWN_COLUMNS = _TICKET_FIELDS | frozenset(_FLAT_CUSTOMER)
+#: The ticket fields a record gives as they are, in both shapes.
+_PLAIN_FIELDS = _TICKET_FIELDS - {"customer", "attributes", "flags", "pauses"}
 
 
 def format_of(path: str | Path) -> TicketFormat | None:
@@ -143,7 +146,9 @@ def _normalize(record: Mapping[str, Any], *, from_csv: bool = False) -> tuple[di
     for key, value in record.items():
         if value is None or (from_csv and value == ""):
             continue
-        if key in _FLAT_CUSTOMER:
+        if key in _PLAIN_FIELDS:
+            data[key] = value
+        elif key in _FLAT_CUSTOMER:
             name = _FLAT_CUSTOMER[key]
             if name in customer and customer[name] != value:
                 problems.append(f"{key}: {value!r} conflicts with customer.{name} {customer[name]!r}")
@@ -219,8 +224,13 @@ def _slow(data: dict[str, Any], problems: list[str]) -> Ticket:
 
 
 _CHANNELS = {m.value: m for m in Channel}
+_TIERS = {m.value: m for m in CustomerTier}
 _DECLARED = {m.value: m for m in DeclaredUrgency}
 _STATUSES = {m.value: m for m in TicketStatus}
+#: The whole-number fields, which a CSV cell (or a quoted JSON value) gives as text: the converter
+#: reads them with ``int(text)``, and so does the fast constructor.
+_TICKET_INTS = tuple(name for name, hint in get_type_hints(Ticket).items() if hint in (int, int | None))
+_CUSTOMER_INTS = tuple(name for name, hint in get_type_hints(Customer).items() if hint in (int, int | None))
 _CACHE_LIMIT = 4096
 #: The attributes of a record without any: one shared empty map (it is immutable).
 _NO_ATTRIBUTES: FrozenMap[str, Any] = FrozenMap()
@@ -265,7 +275,17 @@ class _Fast:
             customer = data["customer"]
             if type(customer) is not dict:
                 return None
+            if type(tier := customer.get("tier")) is str or any(type(customer.get(n)) is str for n in _CUSTOMER_INTS):
+                customer = dict(customer)
+                if type(tier) is str:
+                    customer["tier"] = _TIERS[tier]
+                for name in _CUSTOMER_INTS:
+                    if type(value := customer.get(name)) is str:
+                        customer[name] = int(value)  # as the converter does: int(value)
             kwargs["customer"] = Customer(**customer)
+            for name in _TICKET_INTS:
+                if type(value := get(name)) is str:
+                    kwargs[name] = int(value)
             kwargs["opened_at"] = datetime.fromisoformat(data["opened_at"])
             if (due := get("due")) is not None:
                 kwargs["due"] = datetime.fromisoformat(due)
@@ -394,7 +414,7 @@ def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[st
         if len(row) != len(header):
             yield number, TicketError(f"expected {len(header)} cells as in the header, got {len(row)}")
             continue
-        yield number, dict(zip(header, row, strict=True))
+        yield number, {key: cell for key, cell in zip(header, row, strict=True) if cell}  # "" is "not given"
 
 
 #: One raw record: a JSON line (not yet parsed), a CSV row as a dict, or an error.
