@@ -20,9 +20,11 @@ from servicetriage.ingest import (
     _CUSTOMER_INTS,
     _TICKET_INTS,
     CSV_COLUMNS,
+    Deduplicated,
     _Fast,
     _loads,
     _normalize,
+    deduplicate,
     format_of,
     iter_tickets,
     read_tickets,
@@ -226,7 +228,7 @@ def test_explicit_format_overrides_sniffing() -> None:
         _results('{"id": "T"}\n', format="csv")
 
 
-@given(st.lists(sts.tickets(), max_size=5))
+@given(st.lists(sts.tickets(), max_size=5, unique_by=lambda t: t.id))
 def test_any_valid_tickets_written_as_jsonl_read_back_equal(tickets: list[Ticket]) -> None:
     out = io.StringIO()
     write_jsonl(tickets, out)
@@ -344,3 +346,41 @@ def test_a_csv_file_with_impact_and_urgency_reads_as_its_json_lines_twin() -> No
     assert "impact,urgency" in as_csv.getvalue().splitlines()[0]
     assert read_tickets(io.StringIO(as_csv.getvalue())) == read_tickets(io.StringIO(as_jsonl.getvalue()))
     assert [t.impact for t in read_tickets(io.StringIO(as_csv.getvalue()))] == [1, 2, 3, 1, 2, 3]
+
+
+def test_read_tickets_refuses_a_repeated_id_naming_both_lines() -> None:
+    """A ticket id on two records is an error by default, beside any bad row, in line order."""
+    text = io.StringIO()
+    write_jsonl([SOS, evolve(SOS, id="T2"), evolve(SOS, text="update")], text)
+    lines = text.getvalue().splitlines()
+    with pytest.raises(TicketError) as caught:
+        read_tickets(io.StringIO("\n".join([*lines, '{"id": "T9"}']) + "\n"))
+    assert caught.value.problems[0] == "line 3: duplicate ticket id 'T1', first on line 1"
+    assert caught.value.problems[1].startswith("line 4: ")
+
+
+def test_keep_last_keeps_the_last_record_of_each_ticket_and_counts_the_merged_ones() -> None:
+    """``keep_last`` reads an event log: the latest record wins, in its own place; ``deduplicate`` counts."""
+    update = evolve(SOS, text="update", repeat_contacts=3)
+    other = evolve(SOS, id="T2")
+    text = io.StringIO()
+    write_jsonl([SOS, other, update], text)
+    assert read_tickets(io.StringIO(text.getvalue()), keep_last=True) == (other, update)
+    result = deduplicate(iter_tickets(io.StringIO(text.getvalue())), keep_last=True)  # type: ignore[arg-type]
+    assert (result.tickets, result.merged) == ((other, update), 1)
+    assert deduplicate([(1, SOS), (2, other)]) == Deduplicated(tickets=(SOS, other), merged=0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b", "c"])), max_size=12))
+def test_deduplicate_keeps_exactly_the_last_record_of_each_id(pairs: list[tuple[int, str]]) -> None:
+    """With keep_last: one ticket per id, the one on the latest line, ordered by that line; merged counts the rest."""
+    records = [(line, evolve(SOS, id=f"T{n}", text=text)) for line, (n, text) in enumerate(pairs, start=1)]
+    result = deduplicate(records, keep_last=True)
+    last = {ticket.id: (line, ticket) for line, ticket in records}
+    assert result.tickets == tuple(t for _, t in sorted(last.values(), key=lambda item: item[0]))
+    assert result.merged == len(records) - len(last)
+    if result.merged:
+        with pytest.raises(TicketError, match="duplicate ticket id"):
+            deduplicate(records)
+    else:
+        assert deduplicate(records) == result

@@ -54,7 +54,9 @@ from servicetriage.model import (
 
 __all__ = [
     "CSV_COLUMNS",
+    "Deduplicated",
     "TicketFormat",
+    "deduplicate",
     "format_of",
     "iter_tickets",
     "read_tickets",
@@ -469,25 +471,77 @@ def iter_tickets(
         yield number, build(raw)
 
 
+@attrs.frozen(kw_only=True)
+class Deduplicated:
+    """Tickets with one record each, and how many earlier records were merged into a later one."""
+
+    tickets: tuple[Ticket, ...]
+    merged: int = 0
+
+
+def _duplicate(ticket_id: str, line: int, first: int) -> str:
+    return f"line {line}: duplicate ticket id {ticket_id!r}, first on line {first}"
+
+
+def deduplicate(records: Iterable[tuple[int, Ticket]], *, keep_last: bool = False) -> Deduplicated:
+    """Check that every ticket id occurs once among ``(line number, Ticket)`` records.
+
+    By default a repeated id is an error. With *keep_last* (an event log
+    repeats a ticket once per update) the record on the latest line wins,
+    in the place of that line, and ``merged`` counts the records it replaced.
+
+    :raises TicketError: naming each repeated id and both lines
+        (``line 7: duplicate ticket id 'T1', first on line 3``).
+    """
+    kept: dict[str, tuple[int, Ticket]] = {}
+    problems: list[str] = []
+    merged = 0
+    for line, ticket in records:
+        earlier = kept.get(ticket.id)
+        if earlier is None:
+            kept[ticket.id] = (line, ticket)
+        elif keep_last:
+            merged += 1
+            if line >= earlier[0]:
+                del kept[ticket.id]  # the later record takes the later place
+                kept[ticket.id] = (line, ticket)
+        else:
+            problems.append(_duplicate(ticket.id, max(line, earlier[0]), min(line, earlier[0])))
+    if problems:
+        raise TicketError("; ".join(problems), tuple(problems))
+    ordered = sorted(kept.values(), key=lambda item: item[0]) if keep_last else kept.values()
+    return Deduplicated(tickets=tuple(ticket for _, ticket in ordered), merged=merged)
+
+
 def read_tickets(
     source: str | Path | IO[str],
     *,
     format: TicketFormat | None = None,
+    keep_last: bool = False,
 ) -> tuple[Ticket, ...]:
-    """Read every ticket of a file; raise if any record is bad.
+    """Read every ticket of a file; raise if any record is bad or a ticket id repeats.
 
-    :raises TicketError: listing every bad record as ``line N: field: problem``.
+    With *keep_last*, a repeated id keeps the ticket's last record instead
+    (see `deduplicate`, which also counts the merged records).
+
+    :raises TicketError: listing every bad record as ``line N: field: problem``
+        and every repeated id as ``line N: duplicate ticket id 'T1', first on line M``.
     """
-    tickets: list[Ticket] = []
+    numbered: list[tuple[int, Ticket]] = []
     problems: list[str] = []
     for number, result in iter_tickets(source, format=format):
         if isinstance(result, TicketError):
             problems.extend(f"line {number}: {p}" for p in result.problems)
         else:
-            tickets.append(result)
+            numbered.append((number, result))
+    try:
+        tickets = deduplicate(numbered, keep_last=keep_last).tickets
+    except TicketError as exc:
+        problems.extend(exc.problems)
+        problems.sort(key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
     if problems:
         raise TicketError("; ".join(problems), tuple(problems))
-    return tuple(tickets)
+    return tickets
 
 
 # --------------------------------------------------------------------------
