@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -314,3 +315,96 @@ def test_packed_rank_key_orders_as_rank_key(policy: triage.TriagePolicy, tickets
     for a in placed:
         for b in placed:
             assert _sign(packed(*a), packed(*b)) == _sign(triage.rank_key(*a), triage.rank_key(*b))
+
+
+# --------------------------------------------------------------------------
+# Duplicate ticket ids
+
+
+def _with_updates(path: Path, tmp_path: Path) -> tuple[Path, list[Ticket]]:
+    """The example tickets followed by a later update of the 3rd and the 5th (an event log), and those records."""
+    tickets = list(read_tickets(path))
+    updates = [
+        attrs.evolve(tickets[2], declared_urgency="critical", text="update: still waiting"),
+        attrs.evolve(tickets[4], status="resolved"),
+    ]
+    log = tmp_path / "events.jsonl"
+    with log.open("w", encoding="utf-8") as out:
+        write_jsonl([*tickets, *updates], out)
+    return log, [*tickets, *updates]
+
+
+def test_a_repeated_ticket_id_is_an_error_naming_the_id_and_both_lines(
+    capsys: pytest.CaptureFixture[str], tickets_file: Path, tmp_path: Path
+) -> None:
+    """By default a ticket id on two rows is exit code 2, with nothing written to standard output."""
+    log, records = _with_updates(tickets_file, tmp_path)
+    code, out, err = run(capsys, str(log), "--now", NOW, "--format", "csv")
+    assert (code, out) == (2, "")
+    n = len(records)
+    assert f"{log}:{n - 1}: duplicate ticket id {records[2].id!r}, first on line 3" in err
+    assert f"{log}:{n}: duplicate ticket id {records[4].id!r}, first on line 5" in err
+    assert "--keep-last" in err
+
+
+def test_keep_last_ranks_the_last_record_of_each_ticket_and_says_how_many_were_merged(
+    capsys: pytest.CaptureFixture[str], tickets_file: Path, tmp_path: Path
+) -> None:
+    """With --keep-last the update replaces the first record, and standard error counts the merged rows."""
+    log, records = _with_updates(tickets_file, tmp_path)
+    code, out, err = run(capsys, str(log), "--now", NOW, "--format", "csv", "--keep-last")
+    assert code == 0
+    latest = list({t.id: t for t in records}.values())
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out))] == [
+        t.id for t, _ in triage.rank(latest, triage.DEFAULT_POLICY, NOW_DT)
+    ]
+    assert f"merged 2 rows of {log} into the last row of their ticket (--keep-last); {len(latest)} tickets" in err
+    limited = run(capsys, str(log), "--now", NOW, "--format", "csv", "--keep-last", "--limit", "5")[1]
+    assert limited.splitlines() == out.splitlines()[:6]
+
+
+def test_keep_last_reads_csv_and_worker_processes_alike(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV reader and worker processes merge the same rows as one process reading JSON Lines."""
+    monkeypatch.setattr(_triage, "CHUNK", 30)
+    rows = (EXAMPLES / "tickets.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join([*rows, *rows[1:40]]) + "\n", encoding="utf-8")
+    args = (str(path), "--now", NOW, "--format", "csv", "--keep-last")
+    alone = run(capsys, *args, "--jobs", "1")
+    assert alone[0] == 0
+    assert "merged 39 rows" in alone[2]
+    assert run(capsys, *args, "--jobs", "2") == alone
+    assert alone[1] == run(capsys, str(EXAMPLES / "tickets.csv"), "--now", NOW, "--format", "csv")[1]
+
+
+@st.composite
+def event_logs(draw: st.DrawFn) -> list[Ticket]:
+    """Tickets whose ids repeat, as in an event log with one row per update."""
+    drawn = draw(st.lists(sts.tickets(), min_size=1, max_size=10))
+    return [attrs.evolve(t, id=f"T{draw(st.integers(0, 4))}") for t in drawn]
+
+
+@settings(max_examples=25)
+@given(event_logs())
+def test_keep_last_equals_triaging_the_last_record_of_each_ticket(records: list[Ticket]) -> None:
+    """Whatever repeats, --keep-last ranks exactly the de-duplicated last records, and counts the rest."""
+    now = datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=8)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            write_jsonl(records, out)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = stdout, stderr
+        try:
+            code = main(["triage", str(path), "--now", now.isoformat(), "--format", "json", "--keep-last"])
+        finally:
+            sys.stdout, sys.stderr = saved
+    latest = {t.id: t for t in records}
+    assert code == 0
+    ids = [json.loads(line)["id"] for line in stdout.getvalue().splitlines()]
+    assert ids == [t.id for t, _ in triage.rank(list(latest.values()), triage.DEFAULT_POLICY, now)]
+    merged = len(records) - len(latest)
+    assert (f"merged {merged} rows" in stderr.getvalue()) == (merged > 0)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
+from attrs import evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,10 +17,14 @@ from servicetriage import config
 from servicetriage import strategies as sts
 from servicetriage.errors import TicketError
 from servicetriage.ingest import (
+    _CUSTOMER_INTS,
+    _TICKET_INTS,
     CSV_COLUMNS,
+    Deduplicated,
     _Fast,
     _loads,
     _normalize,
+    deduplicate,
     format_of,
     iter_tickets,
     read_tickets,
@@ -223,7 +228,7 @@ def test_explicit_format_overrides_sniffing() -> None:
         _results('{"id": "T"}\n', format="csv")
 
 
-@given(st.lists(sts.tickets(), max_size=5))
+@given(st.lists(sts.tickets(), max_size=5, unique_by=lambda t: t.id))
 def test_any_valid_tickets_written_as_jsonl_read_back_equal(tickets: list[Ticket]) -> None:
     out = io.StringIO()
     write_jsonl(tickets, out)
@@ -271,3 +276,111 @@ def test_json_lines_parse_as_json_loads_does(lead: str, value: object, trail: st
             _loads(text)
     else:
         assert _loads(text) == expected
+
+
+def _csv_record(ticket: Ticket) -> dict[str, str]:
+    """The record the CSV reader yields for *ticket*'s row: its flat cells, empty ones left out."""
+    return {key: cell for key, cell in ticket_to_flat(ticket).items() if cell}
+
+
+_NUMBER_TEXT = st.one_of(
+    st.integers(-3, 300).map(str),
+    st.sampled_from([" 2", "3 ", "+1", "0", "-1", "2.0", "1e2", "two", "٣", "1_0", "４", "5", "6"]),
+)
+
+
+@given(
+    sts.tickets(),
+    st.dictionaries(
+        st.sampled_from(
+            ["impact", "urgency", "affected_customers", "repeat_contacts", "customer_reach", "age", "customer_tier"]
+        ),
+        _NUMBER_TEXT | st.sampled_from(["vip_business", "standard", "gold"]),
+        max_size=3,
+    ),
+)
+def test_fast_constructor_builds_what_the_converter_builds_from_csv_cells(
+    ticket: Ticket, cells: dict[str, str]
+) -> None:
+    """Numbers arrive as text in a CSV cell: the fast path reads them as the converter does, or steps aside."""
+    data, problems = _normalize(_csv_record(ticket) | cells, from_csv=True)
+    assert not problems
+    fast = _Fast()(data)
+    try:
+        expected = config.structure(data, Ticket, error=TicketError)
+    except TicketError:
+        assert fast is None
+    else:
+        assert fast is None or fast == expected
+        if not ticket.pauses:
+            assert fast is not None
+
+
+@given(sts.tickets())
+def test_csv_rows_with_numeric_columns_stay_on_the_fast_path(ticket: Ticket) -> None:
+    """A valid CSV row (impact, urgency, reach... as text) is built by the fast constructor unless it has pauses."""
+    data, _ = _normalize(_csv_record(ticket), from_csv=True)
+    fast = _Fast()(data)
+    assert (fast is None) == bool(ticket.pauses)
+    assert fast is None or fast == ticket or fast.attributes != ticket.attributes
+
+
+def test_the_fast_constructor_knows_every_whole_number_field_of_the_model() -> None:
+    """The fields the fast path reads from text are exactly the model's int fields (a new one cannot be missed)."""
+    import typing  # noqa: PLC0415
+
+    def ints(cls: type) -> set[str]:
+        hints = typing.get_type_hints(cls)
+        return {name for name, hint in hints.items() if hint in (int, int | None)}
+
+    assert set(_TICKET_INTS) == ints(Ticket)
+    assert set(_CUSTOMER_INTS) == ints(Customer)
+
+
+def test_a_csv_file_with_impact_and_urgency_reads_as_its_json_lines_twin() -> None:
+    """The same tickets, as CSV with impact and urgency columns and as JSON Lines, read equal."""
+    tickets = [evolve(SOS, id=f"T{n}", impact=1 + n % 3, urgency=1 + n % 2, affected_customers=n + 1) for n in range(6)]
+    as_csv, as_jsonl = io.StringIO(), io.StringIO()
+    write_csv(tickets, as_csv)
+    write_jsonl(tickets, as_jsonl)
+    assert "impact,urgency" in as_csv.getvalue().splitlines()[0]
+    assert read_tickets(io.StringIO(as_csv.getvalue())) == read_tickets(io.StringIO(as_jsonl.getvalue()))
+    assert [t.impact for t in read_tickets(io.StringIO(as_csv.getvalue()))] == [1, 2, 3, 1, 2, 3]
+
+
+def test_read_tickets_refuses_a_repeated_id_naming_both_lines() -> None:
+    """A ticket id on two records is an error by default, beside any bad row, in line order."""
+    text = io.StringIO()
+    write_jsonl([SOS, evolve(SOS, id="T2"), evolve(SOS, text="update")], text)
+    lines = text.getvalue().splitlines()
+    with pytest.raises(TicketError) as caught:
+        read_tickets(io.StringIO("\n".join([*lines, '{"id": "T9"}']) + "\n"))
+    assert caught.value.problems[0] == "line 3: duplicate ticket id 'T1', first on line 1"
+    assert caught.value.problems[1].startswith("line 4: ")
+
+
+def test_keep_last_keeps_the_last_record_of_each_ticket_and_counts_the_merged_ones() -> None:
+    """``keep_last`` reads an event log: the latest record wins, in its own place; ``deduplicate`` counts."""
+    update = evolve(SOS, text="update", repeat_contacts=3)
+    other = evolve(SOS, id="T2")
+    text = io.StringIO()
+    write_jsonl([SOS, other, update], text)
+    assert read_tickets(io.StringIO(text.getvalue()), keep_last=True) == (other, update)
+    result = deduplicate(iter_tickets(io.StringIO(text.getvalue())), keep_last=True)  # type: ignore[arg-type]
+    assert (result.tickets, result.merged) == ((other, update), 1)
+    assert deduplicate([(1, SOS), (2, other)]) == Deduplicated(tickets=(SOS, other), merged=0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b", "c"])), max_size=12))
+def test_deduplicate_keeps_exactly_the_last_record_of_each_id(pairs: list[tuple[int, str]]) -> None:
+    """With keep_last: one ticket per id, the one on the latest line, ordered by that line; merged counts the rest."""
+    records = [(line, evolve(SOS, id=f"T{n}", text=text)) for line, (n, text) in enumerate(pairs, start=1)]
+    result = deduplicate(records, keep_last=True)
+    last = {ticket.id: (line, ticket) for line, ticket in records}
+    assert result.tickets == tuple(t for _, t in sorted(last.values(), key=lambda item: item[0]))
+    assert result.merged == len(records) - len(last)
+    if result.merged:
+        with pytest.raises(TicketError, match="duplicate ticket id"):
+            deduplicate(records)
+    else:
+        assert deduplicate(records) == result

@@ -298,6 +298,25 @@ def _register_triage(conv: cattrs.Converter) -> None:
     )
 
 
+def _register_escalation(conv: cattrs.Converter) -> None:
+    """An escalation state's calendar is written as its `BusinessCalendar` table and read back as one.
+
+    The state's ``calendar`` field is typed by what escalation needs (the
+    `BusinessClock` protocol); the calendar the library ships is what a
+    file or a CRM's database can hold, so a state started with one
+    round-trips through JSON between `advance` calls.
+    """
+    from servicetriage.calendar import BusinessCalendar  # noqa: PLC0415 - core modules load late here
+    from servicetriage.escalation import BusinessClock  # noqa: PLC0415
+
+    def structure_clock(value: Any, _: type) -> BusinessCalendar:
+        if isinstance(value, BusinessCalendar):
+            return value
+        return conv.structure(value, BusinessCalendar)
+
+    conv.register_structure_hook(BusinessClock, structure_clock)
+
+
 def make_converter() -> cattrs.Converter:
     """Build the library's converter: our value types, strict about extra keys."""
     conv = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
@@ -327,6 +346,7 @@ def make_converter() -> cattrs.Converter:
     )
     _register_calendar_and_matrix(conv)
     _register_triage(conv)
+    _register_escalation(conv)
     return conv
 
 

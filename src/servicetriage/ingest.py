@@ -35,7 +35,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_type_hints
 
 import attrs
 
@@ -44,6 +44,7 @@ from servicetriage.errors import TicketError
 from servicetriage.model import (
     Channel,
     Customer,
+    CustomerTier,
     DeclaredUrgency,
     FrozenMap,
     Money,
@@ -53,7 +54,9 @@ from servicetriage.model import (
 
 __all__ = [
     "CSV_COLUMNS",
+    "Deduplicated",
     "TicketFormat",
+    "deduplicate",
     "format_of",
     "iter_tickets",
     "read_tickets",
@@ -105,6 +108,8 @@ _FLAT_CUSTOMER: dict[str, str] = {f"customer_{name}": name for name in _CUSTOMER
     "age": "age",
 }
 _KNOWN_COLUMNS = _TICKET_FIELDS | frozenset(_FLAT_CUSTOMER)
+#: The ticket fields a record gives as they are, in both shapes.
+_PLAIN_FIELDS = _TICKET_FIELDS - {"customer", "attributes", "flags", "pauses"}
 
 
 def format_of(path: str | Path) -> TicketFormat | None:
@@ -143,7 +148,9 @@ def _normalize(record: Mapping[str, Any], *, from_csv: bool = False) -> tuple[di
     for key, value in record.items():
         if value is None or (from_csv and value == ""):
             continue
-        if key in _FLAT_CUSTOMER:
+        if key in _PLAIN_FIELDS:
+            data[key] = value
+        elif key in _FLAT_CUSTOMER:
             name = _FLAT_CUSTOMER[key]
             if name in customer and customer[name] != value:
                 problems.append(f"{key}: {value!r} conflicts with customer.{name} {customer[name]!r}")
@@ -219,8 +226,13 @@ def _slow(data: dict[str, Any], problems: list[str]) -> Ticket:
 
 
 _CHANNELS = {m.value: m for m in Channel}
+_TIERS = {m.value: m for m in CustomerTier}
 _DECLARED = {m.value: m for m in DeclaredUrgency}
 _STATUSES = {m.value: m for m in TicketStatus}
+#: The whole-number fields, which a CSV cell (or a quoted JSON value) gives as text: the converter
+#: reads them with ``int(text)``, and so does the fast constructor.
+_TICKET_INTS = tuple(name for name, hint in get_type_hints(Ticket).items() if hint in (int, int | None))
+_CUSTOMER_INTS = tuple(name for name, hint in get_type_hints(Customer).items() if hint in (int, int | None))
 _CACHE_LIMIT = 4096
 #: The attributes of a record without any: one shared empty map (it is immutable).
 _NO_ATTRIBUTES: FrozenMap[str, Any] = FrozenMap()
@@ -265,7 +277,17 @@ class _Fast:
             customer = data["customer"]
             if type(customer) is not dict:
                 return None
+            if type(tier := customer.get("tier")) is str or any(type(customer.get(n)) is str for n in _CUSTOMER_INTS):
+                customer = dict(customer)
+                if type(tier) is str:
+                    customer["tier"] = _TIERS[tier]
+                for name in _CUSTOMER_INTS:
+                    if type(value := customer.get(name)) is str:
+                        customer[name] = int(value)  # as the converter does: int(value)
             kwargs["customer"] = Customer(**customer)
+            for name in _TICKET_INTS:
+                if type(value := get(name)) is str:
+                    kwargs[name] = int(value)
             kwargs["opened_at"] = datetime.fromisoformat(data["opened_at"])
             if (due := get("due")) is not None:
                 kwargs["due"] = datetime.fromisoformat(due)
@@ -394,7 +416,7 @@ def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[st
         if len(row) != len(header):
             yield number, TicketError(f"expected {len(header)} cells as in the header, got {len(row)}")
             continue
-        yield number, dict(zip(header, row, strict=True))
+        yield number, {key: cell for key, cell in zip(header, row, strict=True) if cell}  # "" is "not given"
 
 
 #: One raw record: a JSON line (not yet parsed), a CSV row as a dict, or an error.
@@ -449,25 +471,77 @@ def iter_tickets(
         yield number, build(raw)
 
 
+@attrs.frozen(kw_only=True)
+class Deduplicated:
+    """Tickets with one record each, and how many earlier records were merged into a later one."""
+
+    tickets: tuple[Ticket, ...]
+    merged: int = 0
+
+
+def _duplicate(ticket_id: str, line: int, first: int) -> str:
+    return f"line {line}: duplicate ticket id {ticket_id!r}, first on line {first}"
+
+
+def deduplicate(records: Iterable[tuple[int, Ticket]], *, keep_last: bool = False) -> Deduplicated:
+    """Check that every ticket id occurs once among ``(line number, Ticket)`` records.
+
+    By default a repeated id is an error. With *keep_last* (an event log
+    repeats a ticket once per update) the record on the latest line wins,
+    in the place of that line, and ``merged`` counts the records it replaced.
+
+    :raises TicketError: naming each repeated id and both lines
+        (``line 7: duplicate ticket id 'T1', first on line 3``).
+    """
+    kept: dict[str, tuple[int, Ticket]] = {}
+    problems: list[str] = []
+    merged = 0
+    for line, ticket in records:
+        earlier = kept.get(ticket.id)
+        if earlier is None:
+            kept[ticket.id] = (line, ticket)
+        elif keep_last:
+            merged += 1
+            if line >= earlier[0]:
+                del kept[ticket.id]  # the later record takes the later place
+                kept[ticket.id] = (line, ticket)
+        else:
+            problems.append(_duplicate(ticket.id, max(line, earlier[0]), min(line, earlier[0])))
+    if problems:
+        raise TicketError("; ".join(problems), tuple(problems))
+    ordered = sorted(kept.values(), key=lambda item: item[0]) if keep_last else kept.values()
+    return Deduplicated(tickets=tuple(ticket for _, ticket in ordered), merged=merged)
+
+
 def read_tickets(
     source: str | Path | IO[str],
     *,
     format: TicketFormat | None = None,
+    keep_last: bool = False,
 ) -> tuple[Ticket, ...]:
-    """Read every ticket of a file; raise if any record is bad.
+    """Read every ticket of a file; raise if any record is bad or a ticket id repeats.
 
-    :raises TicketError: listing every bad record as ``line N: field: problem``.
+    With *keep_last*, a repeated id keeps the ticket's last record instead
+    (see `deduplicate`, which also counts the merged records).
+
+    :raises TicketError: listing every bad record as ``line N: field: problem``
+        and every repeated id as ``line N: duplicate ticket id 'T1', first on line M``.
     """
-    tickets: list[Ticket] = []
+    numbered: list[tuple[int, Ticket]] = []
     problems: list[str] = []
     for number, result in iter_tickets(source, format=format):
         if isinstance(result, TicketError):
             problems.extend(f"line {number}: {p}" for p in result.problems)
         else:
-            tickets.append(result)
+            numbered.append((number, result))
+    try:
+        tickets = deduplicate(numbered, keep_last=keep_last).tickets
+    except TicketError as exc:
+        problems.extend(exc.problems)
+        problems.sort(key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
     if problems:
         raise TicketError("; ".join(problems), tuple(problems))
-    return tuple(tickets)
+    return tickets
 
 
 # --------------------------------------------------------------------------

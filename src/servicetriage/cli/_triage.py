@@ -55,8 +55,10 @@ COLUMNS = ("id", "quadrant", "priority", "due", "urgency", "importance", "marks"
 Row = tuple[Any, Any]
 #: A unit of work: a block of JSON Lines with its first line number, or parsed CSV records.
 Chunk = tuple[int, bytes] | list[tuple[int, Any]]
-#: What a worker returns: rows, rejected lines with their problems, the last line number.
-Result = tuple[list[Row], list[tuple[int, tuple[str, ...]]], int]
+#: What a worker returns: rows, the line number of each row, rejected lines with their problems, the last line number.
+Result = tuple[list[Row], list[int], list[tuple[int, tuple[str, ...]]], int]
+#: Duplicate ticket ids named on standard error before the rest are counted.
+SHOW_DUPLICATES = 20
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -67,7 +69,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Rank the tickets of a CSV or JSON Lines file under a triage policy and print the queue, "
             "best first. Bad rows are reported on standard error with their line number; the exit code "
-            "is 1 if any row was rejected (unless --skip-invalid) and 2 for a bad policy or a missing file."
+            "is 1 if any row was rejected (unless --skip-invalid) and 2 for a bad policy, a missing file or a "
+            "ticket id that occurs twice (unless --keep-last)."
         ),
     )
     parser.add_argument(
@@ -98,6 +101,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "--skip-invalid",
         action="store_true",
         help="exit 0 even if rows were rejected (they are still reported on standard error)",
+    )
+    parser.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="a ticket id that occurs on several rows (an event log, one row per update) keeps its last row; "
+        "standard error says how many rows were merged (default: a repeated id is an error, exit code 2)",
     )
     parser.add_argument("--limit", type=_positive, metavar="N", help="print only the first N tickets of the queue")
     parser.add_argument(
@@ -298,6 +307,7 @@ class _Worker:
     def _process(self, chunk: Chunk) -> Result:
         build = self.build
         tickets: list[Ticket] = []
+        numbers: list[int] = []
         errors: list[tuple[int, tuple[str, ...]]] = []
         for number, raw in _records(chunk):
             result = build(raw)
@@ -305,15 +315,18 @@ class _Worker:
                 errors.append((number, result.problems))
             else:
                 tickets.append(result)
+                numbers.append(number)
         triages = self.classify_many(tickets, self.policy, self.now)
         key, render = self.rank_key, self.render
-        rows = [(key(t, r), render(t, r)) for t, r in zip(tickets, triages, strict=True)]
-        rows.sort(key=_FIRST)  # sorted runs make the final sort a cheap merge
+        keyed = [(key(t, r), render(t, r), n) for t, r, n in zip(tickets, triages, numbers, strict=True)]
+        keyed.sort(key=_FIRST)  # sorted runs make the final sort a cheap merge
+        rows = [(k, payload) for k, payload, _ in keyed]
+        lines = [n for _, _, n in keyed]
         if isinstance(chunk, tuple):
             last = chunk[0] + chunk[1].count(b"\n") - (1 if chunk[1].endswith(b"\n") else 0)
         else:
             last = chunk[-1][0] if chunk else 0
-        return rows, errors, last
+        return rows, lines, errors, last
 
 
 #: Bits for each small field of a packed rank key.
@@ -511,6 +524,56 @@ def _write_table(rows: Sequence[Row], out: IO[str], *, explain: bool) -> None:
                 write(f"      - {reason}\n")
 
 
+class _Duplicates:
+    """Ticket ids seen so far, with the line and the place in the queue of the record each keeps.
+
+    A row's ticket id is the last field of its rank key (both `rank_key` and
+    the packed key end with it).
+    """
+
+    def __init__(self, name: str, *, keep_last: bool) -> None:
+        self.name = name
+        self.keep_last = keep_last
+        self.seen: dict[str, tuple[int, int]] = {}
+        self.dropped: set[int] = set()
+        self.problems: list[str] = []
+        self.count = 0
+
+    def add(self, rows: Sequence[Row], lines: Sequence[int], start: int) -> None:
+        """Record the ids of *rows* (read on *lines*), placed from *start* in the queue."""
+        seen = self.seen
+        for place, ((key, _), line) in enumerate(zip(rows, lines, strict=True), start=start):
+            ticket_id = key[-1]
+            earlier = seen.get(ticket_id)
+            if earlier is None:
+                seen[ticket_id] = (line, place)
+                continue
+            self.count += 1
+            first, later = min(line, earlier[0]), max(line, earlier[0])
+            if not self.keep_last:
+                if len(self.problems) < SHOW_DUPLICATES:
+                    self.problems.append(
+                        f"{self.name}:{later}: duplicate ticket id {ticket_id!r}, first on line {first}"
+                    )
+            elif line > earlier[0]:
+                self.dropped.add(earlier[1])
+                seen[ticket_id] = (line, place)
+            else:
+                self.dropped.add(place)
+
+    def check(self) -> None:
+        """Raise if an id repeated and the last record is not to be kept."""
+        if self.count and not self.keep_last:
+            problems = list(self.problems)
+            if self.count > len(problems):
+                problems.append(f"{self.name}: {self.count - len(problems):,} more duplicate ticket ids")
+            problems.append(
+                f"{self.name}: {self.count:,} rows repeat a ticket id; nothing was ranked "
+                "(--keep-last keeps the last row of each ticket, as for an event log)"
+            )
+            raise TicketError("; ".join(problems), tuple(problems))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``servicetriage triage``; return the exit code (0, or 1 if a row was rejected)."""
     policy = _load_policy(args.policy)
@@ -525,22 +588,31 @@ def run(args: argparse.Namespace) -> int:
     )
     jobs = _jobs(args.jobs, args.tickets)
     key = _FIRST
+    duplicates = _Duplicates(name, keep_last=args.keep_last)
+    keep_all = args.limit is None or args.keep_last  # merging needs every row until the end
     ranked: list[Row] = []
     ranked_count = rejected = last = 0
-    for rows, errors, last_line in _results(chunks, (policy, now, args.format, args.explain), jobs):
+    for rows, lines, errors, last_line in _results(chunks, (policy, now, args.format, args.explain), jobs):
         for number, problems in errors:
             for problem in problems:
                 print(f"servicetriage: {name}:{number}: {problem}", file=err)
         rejected += len(errors)
         ranked_count += len(rows)
         last = max(last, last_line)
-        if args.limit is not None:
-            ranked = heapq.nsmallest(args.limit, itertools.chain(ranked, rows), key=key)
-        else:
+        duplicates.add(rows, lines, len(ranked))
+        if keep_all:
             ranked.extend(rows)
+        else:
+            ranked = heapq.nsmallest(args.limit, itertools.chain(ranked, rows), key=key)
         progress.report(last, ranked_count, rejected)
     progress.report(last, ranked_count, rejected, final=True)
-    if args.limit is None:
+    duplicates.check()
+    if duplicates.dropped:
+        dropped = duplicates.dropped
+        ranked = [row for place, row in enumerate(ranked) if place not in dropped]
+    if args.limit is not None and keep_all:
+        ranked = heapq.nsmallest(args.limit, ranked, key=key)
+    elif args.limit is None:
         ranked.sort(key=key)
     out = sys.stdout
     if args.format == "table":
@@ -550,6 +622,12 @@ def run(args: argparse.Namespace) -> int:
             out.write(",".join((*COLUMNS, "reasons") if args.explain else COLUMNS) + "\n")
         out.writelines(payload for _, payload in ranked)
     out.flush()
+    if duplicates.count:
+        print(
+            f"servicetriage: merged {duplicates.count:,} rows of {name} into the last row of their ticket "
+            f"(--keep-last); {ranked_count - duplicates.count:,} tickets ranked",
+            file=err,
+        )
     if rejected:
         if args.skip_invalid:
             print(f"servicetriage: skipped {rejected:,} invalid rows of {name}", file=err)
