@@ -282,10 +282,10 @@ class _Desk:
             if needs.channel is not None:
                 reasons.append(
                     Reason(
-                    "assign.channel",
-                    f"works the {needs.channel.value} channel",
-                    evidence={"channel": needs.channel.value},
-                )
+                        "assign.channel",
+                        f"works the {needs.channel.value} channel",
+                        evidence={"channel": needs.channel.value},
+                    )
                 )
             reasons.extend(
                 Reason(

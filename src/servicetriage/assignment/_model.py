@@ -233,7 +233,8 @@ def agents_from_data(data: object, *, path: str = "agents") -> tuple[Agent, ...]
         try:
             agent = Agent(**{**record, "skills": Skills.of(record.get("skills"), f"{where}.skills")})
         except PolicyError as exc:
-            msg = f"{where}.{str(exc).removeprefix('agent.')}"
+            text = str(exc)
+            msg = f"{where}.{text.removeprefix('agent.')}" if text.startswith("agent.") else text
             raise PolicyError(msg) from None
         if agent.id in seen:
             msg = f"{where}.id: expected a unique agent id, got {agent.id!r} again"
