@@ -22,7 +22,7 @@ tickets times agents.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -153,24 +153,6 @@ def _speaks(agent: Agent, language: str) -> int:
     return levels.get(language) or levels.get(language.partition("-")[0]) or 0
 
 
-def _fit(agent: Agent, needs: Needs, tier_rank: int, need_rank: int) -> int | None:
-    """The agent's level for *needs* (lower is a closer fit), or ``None`` if the agent cannot take it."""
-    if tier_rank < need_rank:
-        return None
-    skills = agent.skills
-    if needs.language is not None and not _speaks(agent, needs.language):
-        return None
-    if needs.channel is not None and needs.channel.value not in skills.channel:
-        return None
-    if any(area not in skills.expert for area in needs.experts):
-        return None
-    if needs.category is not None:
-        level: int = skills.category.get(needs.category, 0)
-        return level if level >= needs.level else None
-    seniority = skills.seniority
-    return seniority if needs.level <= 1 or seniority >= needs.level else None
-
-
 def _missing(needs: Needs, agents: Sequence[Agent], ranks: dict[str, int]) -> str:
     """Say which need no agent at work meets, for an unassignable ticket."""
     if not agents:
@@ -202,21 +184,65 @@ class _Desk:
         self.free = [agent.free for agent in agents]
         self.pools: dict[Needs, tuple[list[tuple[int, int, int, str, int]], int]] = {}
         self._match: dict[tuple[Needs, int], tuple[Reason, ...]] = {}
+        self._tier_ranks = [ranks[agent.tier] for agent in agents]
+        self._categories = [dict(agent.skills.category) for agent in agents]
+        self._seniority = [agent.skills.seniority for agent in agents]
+        self._parts: dict[tuple[Any, ...], Reason] = {}
+        # Inverted indexes: which agents have each skill, so a set of needs scans only the candidates.
+        self._by: dict[tuple[str, str], set[int]] = {}
+        for index, agent in enumerate(agents):
+            skills = agent.skills
+            for kind, names in (
+                ("language", skills.language),
+                ("category", skills.category),
+                ("channel", skills.channel),
+                ("expert", skills.expert),
+            ):
+                for name in names:
+                    self._by.setdefault((kind, name), set()).add(index)
+
+    def _candidates(self, needs: Needs) -> Iterable[int]:
+        """The agents who have every named skill (levels and tiers are checked after)."""
+        wanted: list[set[int]] = []
+        empty: set[int] = set()
+        if needs.language is not None:
+            primary = needs.language.partition("-")[0]
+            speakers = self._by.get(("language", needs.language), empty) | self._by.get(("language", primary), empty)
+            wanted.append(speakers)
+        if needs.category is not None:
+            wanted.append(self._by.get(("category", needs.category), empty))
+        if needs.channel is not None:
+            wanted.append(self._by.get(("channel", needs.channel.value), empty))
+        wanted.extend(self._by.get(("expert", area), empty) for area in needs.experts)
+        if not wanted:
+            return range(len(self.agents))
+        wanted.sort(key=len)
+        return sorted(wanted[0].intersection(*wanted[1:]))
 
     def pool(self, needs: Needs) -> tuple[list[tuple[int, int, int, str, int]], int]:
         """The heap of able agents with a free slot, and how many agents could take the ticket at all."""
         found = self.pools.get(needs)
         if found is None:
-            need_rank = self.ranks[needs.tier]
+            need_rank, level, category = self.ranks[needs.tier], needs.level, needs.category
+            tier_ranks, free, agents = self._tier_ranks, self.free, self.agents
             heap, able = [], 0
-            for index, agent in enumerate(self.agents):
-                tier_rank = self.ranks[agent.tier]
-                fit = _fit(agent, needs, tier_rank, need_rank)
-                if fit is None:
+            # The candidates have every named skill (language, category, channel, expert areas): only the tier
+            # and the level are left to check.
+            for index in self._candidates(needs):
+                tier_rank = tier_ranks[index]
+                if tier_rank < need_rank:
                     continue
+                if category is not None:
+                    fit = self._categories[index][category]
+                    if fit < level:
+                        continue
+                else:
+                    fit = self._seniority[index]
+                    if level > 1 and fit < level:
+                        continue
                 able += 1
-                if self.free[index] > 0:
-                    heap.append((tier_rank, fit, -self.free[index], agent.id, index))
+                if free[index] > 0:
+                    heap.append((tier_rank, fit, -free[index], agents[index].id, index))
             heapq.heapify(heap)
             found = self.pools[needs] = (heap, able)
         return found
@@ -239,71 +265,96 @@ class _Desk:
     def take(self, index: int) -> None:
         self.free[index] -= 1
 
+    def _part(self, key: tuple[Any, ...], make: Callable[[], Reason]) -> Reason:
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = make()
+        return found
+
     def match_reasons(self, needs: Needs, index: int) -> tuple[Reason, ...]:
-        """Why agent *index* fits *needs*: one reason per need met, cached per pair."""
+        """Why agent *index* fits *needs*: one reason per need met (each built once per agent and value)."""
         key = (needs, index)
         found = self._match.get(key)
-        if found is None:
-            agent = self.agents[index]
-            skills = agent.skills
-            reasons = [
-                Reason(
+        if found is not None:
+            return found
+        agent = self.agents[index]
+        skills = agent.skills
+        part = self._part
+        reasons = [
+            part(
+                ("tier", index, needs.tier),
+                lambda: Reason(
                     "assign.tier",
                     f"{agent.id} holds tier {agent.tier}; the ticket needs {needs.tier} or above",
                     evidence={"agent": agent.id, "tier": agent.tier, "needed": needs.tier},
-                )
-            ]
-            if needs.language is not None:
-                level = _speaks(agent, needs.language)
-                reasons.append(
-                    Reason(
+                ),
+            )
+        ]
+        language = needs.language
+        if language is not None:
+            level = _speaks(agent, language)
+            reasons.append(
+                part(
+                    ("language", index, language),
+                    lambda: Reason(
                         "assign.language",
-                        f"speaks {needs.language} (level {level}); matched only to talk with the customer",
-                        evidence={"language": needs.language, "level": str(level)},
-                    )
+                        f"speaks {language} (level {level}); matched only to talk with the customer",
+                        evidence={"language": language, "level": str(level)},
+                    ),
                 )
-            if needs.category is not None:
-                level = skills.category[needs.category]
-                reasons.append(
-                    Reason(
+            )
+        category = needs.category
+        if category is not None:
+            has = skills.category[category]
+            reasons.append(
+                part(
+                    ("category", index, category, needs.level),
+                    lambda: Reason(
                         "assign.category",
-                        f"handles {needs.category} at level {level} (needs {needs.level})",
-                        evidence={"category": needs.category, "level": str(level), "needed": str(needs.level)},
-                    )
+                        f"handles {category} at level {has} (needs {needs.level})",
+                        evidence={"category": category, "level": str(has), "needed": str(needs.level)},
+                    ),
                 )
-            elif needs.level > 1:
-                reasons.append(
-                    Reason(
+            )
+        elif needs.level > 1:
+            reasons.append(
+                part(
+                    ("level", index, needs.level),
+                    lambda: Reason(
                         "assign.level",
                         f"experience level {skills.seniority} (needs {needs.level})",
                         evidence={"level": str(skills.seniority), "needed": str(needs.level)},
-                    )
+                    ),
                 )
-            if needs.channel is not None:
-                reasons.append(
-                    Reason(
-                        "assign.channel",
-                        f"works the {needs.channel.value} channel",
-                        evidence={"channel": needs.channel.value},
-                    )
-                )
-            reasons.extend(
-                Reason(
-                    "assign.expert",
-                    f"expert in {area} (level {skills.expert[area]})",
-                    evidence={"expert": area, "level": str(skills.expert[area])},
-                )
-                for area in sorted(needs.experts)
             )
+        channel = needs.channel
+        if channel is not None:
             reasons.append(
-                Reason(
-                    "assign.fit",
-                    "best fit among the able agents with a free slot: lowest sufficient tier and level, "
-                    "then most free slots, then id",
+                part(
+                    ("channel", channel),
+                    lambda: Reason(
+                        "assign.channel", f"works the {channel.value} channel", evidence={"channel": channel.value}
+                    ),
                 )
             )
-            found = self._match[key] = tuple(reasons)
+        reasons.extend(
+            part(("expert", index, area), _expert_reason(area, skills.expert[area])) for area in sorted(needs.experts)
+        )
+        reasons.append(_FIT)
+        found = self._match[key] = tuple(reasons)
         return found
+
+
+def _expert_reason(area: str, level: int) -> Callable[[], Reason]:
+    return lambda: Reason(
+        "assign.expert", f"expert in {area} (level {level})", evidence={"expert": area, "level": str(level)}
+    )
+
+
+_FIT = Reason(
+    "assign.fit",
+    "best fit among the able agents with a free slot: lowest sufficient tier and level, then most free slots, then id",
+)
 
 
 # --------------------------------------------------------------------------

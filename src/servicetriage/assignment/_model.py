@@ -422,7 +422,7 @@ class AssignmentPolicy:
 # Needs and results
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Needs:
     """What one ticket needs from the agent who takes it.
 
