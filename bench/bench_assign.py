@@ -31,6 +31,7 @@ import gc
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from servicetriage.assignment import Agent, AssignmentPolicy, NeedRule, Skills, assign, needs_of
 from servicetriage.model import Channel, Customer, CustomerTier, Level, Mark, Quadrant, Ticket, Triage
@@ -63,13 +64,13 @@ def make_queue(count: int, rng: random.Random) -> list[tuple[Ticket, Triage]]:
         quadrant = rng.choices(list(Quadrant), [10, 25, 25, 40])[0]
         signals: set[str] = set()
         marks: set[Mark] = set()
-        if quadrant is Quadrant.Q1 and rng.random() < 0.2:  # noqa: PLR2004
+        if quadrant is Quadrant.Q1 and rng.random() < 0.2:
             signals.add("safety")
-        if rng.random() < 0.01:  # noqa: PLR2004
+        if rng.random() < 0.01:
             signals.add("regulator")
-            if rng.random() < 0.3:  # noqa: PLR2004
+            if rng.random() < 0.3:
                 marks.add(Mark.DIRECT_TO_TOP)
-        vip = rng.random() < 0.1  # noqa: PLR2004
+        vip = rng.random() < 0.1
         ticket = Ticket(
             id=f"T{n:07d}",
             opened_at=NOW - timedelta(minutes=rng.randrange(0, 5000)),
@@ -103,7 +104,7 @@ def make_agents(count: int, rng: random.Random) -> list[Agent]:
         languages = set(rng.choices(LANGUAGES, LANGUAGE_WEIGHTS, k=rng.randint(1, 3)))
         categories = rng.sample(CATEGORIES[:-1], rng.randint(2, 5))
         channels = rng.sample(CHANNELS, rng.randint(2, 4))
-        experts = [area for area in ("safety", "regulatory") if rng.random() < 0.15]  # noqa: PLR2004
+        experts = [area for area in ("safety", "regulatory") if rng.random() < 0.15]
         capacity = rng.randint(3, 8)
         skills = Skills.of(
             {
@@ -142,12 +143,12 @@ def naive(queue: list[tuple[Ticket, Triage]], agents: list[Agent]) -> int:
     return assigned
 
 
-def best_of(rounds: int, run: object) -> tuple[float, object]:
+def best_of(rounds: int, run: Any) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(rounds):
         gc.collect()
         start = time.process_time()
-        result = run()  # type: ignore[operator]
+        result = run()
         best = min(best, time.process_time() - start)
     return best, result
 
@@ -166,8 +167,8 @@ def main() -> None:
     for n in ticket_counts:
         for m in agent_counts:
             seconds, result = best_of(3, lambda n=n, m=m: assign(queues[n], rosters[m], POLICY, NOW))
-            distinct = len({t.needs for t in result.tickets})  # type: ignore[attr-defined]
-            assigned = len(result.assigned)  # type: ignore[attr-defined]
+            distinct = len({t.needs for t in result.tickets})
+            assigned = len(result.assigned)
             times[n, m] = seconds
             print(f"{n:>8,} {m:>7,} {seconds:>9.3f} {seconds / n * 1e6:>10.1f} {distinct:>6,} {assigned:>9,}")
     print()
