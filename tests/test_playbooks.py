@@ -99,7 +99,18 @@ def test_early_signs_in_any_language_start_the_safety_plan_before_any_flag_is_se
     early = ticket(category="ride", text=text)
     found = match(early, classify(early, DEFAULT_POLICY, T0), WORKED_PLAYBOOKS)
     assert [m.playbook.id for m in found] == ["ride-safety-sos"]
-    assert found[0].reasons[0].code == "trigger.signal"
+    assert "trigger.signal" in [r.code for r in found[0].reasons]
+
+
+def test_an_sos_in_any_category_starts_the_safety_plan_and_a_stranded_flight_does_not() -> None:
+    sos = ticket(category="general", text="SOS 司机不让我下车")
+    assert [m.playbook.id for m in match(sos, classify(sos, DEFAULT_POLICY, T0), WORKED_PLAYBOOKS)] == [
+        "ride-safety-sos"
+    ]
+    stranded = ticket(category="flight", text="Flight cancelled, I am stranded at the airport with two children")
+    placed = classify(stranded, DEFAULT_POLICY, T0)
+    assert placed.quadrant is Quadrant.Q1
+    assert match(stranded, placed, WORKED_PLAYBOOKS) == ()
 
 
 def test_an_angry_customer_starts_the_seven_step_method() -> None:

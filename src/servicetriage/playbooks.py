@@ -663,7 +663,9 @@ RIDE_SAFETY_SOS = Playbook(
     triggers=(
         Trigger(flags=frozenset({Flag.SAFETY})),
         Trigger(flags=frozenset({Flag.POLICE})),
-        Trigger(signals=frozenset({"safety", "police"})),
+        # What triage found in the text, in any language: a safety or police signal on a ride, an SOS anywhere.
+        Trigger(categories=frozenset({"ride"}), signals=frozenset({"safety", "police"})),
+        Trigger(concepts=frozenset({"safety.sos"})),
     ),
     steps=(
         PlaybookStep(
