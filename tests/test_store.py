@@ -282,6 +282,7 @@ def test_a_killed_writer_loses_no_committed_version(tmp_path: Path) -> None:
         child.stdout.close()
     with Store(path) as store:
         history = store.history(Target(kind="playbook", id="p"))
+        assert store.verify() == ()  # every committed version is in the audit chain, nothing half-written
     assert verify_chain(history.versions) == ()
     assert history.head is not None
     assert history.head.number >= max(committed)
@@ -298,6 +299,7 @@ def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
         assert writer.returncode == 0
     with Store(path) as store:
         history = store.history(Target(kind="playbook", id="p"))
+        assert store.verify() == ()  # the two writers' chain entries interleave without a fork
     assert verify_chain(history.versions) == ()
     log = history.head.document["log"]  # type: ignore[union-attr]
     assert len(log) == 80
@@ -315,7 +317,7 @@ def test_schema_3_indexes_the_customer_of_reports_written_before_it(tmp_path: Pa
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert store.report("R1").customer_id == "C1"
     db = sqlite3.connect(path)
     assert db.execute("SELECT customer_id FROM reports").fetchall() == [("C1",)]
