@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_origin
 
+import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from servicetriage import _store_chain
@@ -50,6 +51,7 @@ from servicetriage.errors import (
     TransitionError,
 )
 from servicetriage.learning import Drill, LearningConfig, Penalty, PenaltyAction, PenaltyRule, penalize
+from servicetriage.ledger import DecisionKind, Record
 from servicetriage.model import Money, require_aware
 from servicetriage.review import (
     AmendmentEvent,
@@ -1067,4 +1069,67 @@ class Store:
                     note=data["note"],
                 )
             )
+        return tuple(result)
+
+    # ---- the decision ledger
+
+    def record_decision(self, record: Record) -> Record:
+        """Append a decision to the ledger (append-only, in the audit chain); return it with its ``seq``."""
+        data = record.to_data()
+        data.pop("seq")
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO decisions (kind, subject, at, input_hash, policy_hash, policy_version, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.kind.value,
+                    record.subject,
+                    record.at.isoformat(),
+                    record.input_hash,
+                    record.policy_hash,
+                    record.policy_version,
+                    _dumps(data),
+                ),
+            )
+            _store_chain.seal(db, "decisions", "seq=?", (cursor.lastrowid,))
+        return attrs.evolve(record, seq=cursor.lastrowid)
+
+    def decisions(
+        self,
+        *,
+        kind: DecisionKind | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        subject: str | None = None,
+        policy_hash: str | None = None,
+    ) -> tuple[Record, ...]:
+        """The recorded decisions, oldest first.
+
+        Only those of *kind*, at or after *since*, before *until*, about
+        *subject* or made under *policy_hash*, when given.
+        """
+        where, args = ["1=1"], []
+        if kind is not None:
+            try:
+                where.append("kind=?")
+                args.append(DecisionKind(kind).value)
+            except ValueError:
+                choices = ", ".join(repr(k.value) for k in DecisionKind)
+                msg = f"kind: expected one of {choices}, got {kind!r}"
+                raise StoreError(msg) from None
+        for name, value in (("since", since), ("until", until)):
+            if value is not None:
+                require_aware(name, value, StoreError)
+        if subject is not None:
+            where.append("subject=?")
+            args.append(subject)
+        if policy_hash is not None:
+            where.append("policy_hash=?")
+            args.append(policy_hash)
+        rows = self._run(f"SELECT seq, data FROM decisions WHERE {' AND '.join(where)} ORDER BY seq", tuple(args))  # noqa: S608
+        result = []
+        for seq, text in rows:
+            record = Record.from_data({**json.loads(text), "seq": seq})
+            if (since is None or record.at >= since) and (until is None or record.at < until):
+                result.append(record)
         return tuple(result)
