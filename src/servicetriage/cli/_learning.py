@@ -18,7 +18,7 @@ import attrs
 from servicetriage.chain import anchor_from_data, anchor_to_data
 from servicetriage.config import parse_duration, read_document
 from servicetriage.errors import PolicyError, StoreError
-from servicetriage.learning import LearningConfig, propose
+from servicetriage.learning import Drill, LearningConfig, drill_schedule, propose
 from servicetriage.review import Authority, ReportState, Subject
 from servicetriage.store import (
     Store,
@@ -372,6 +372,50 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drill(args: argparse.Namespace) -> int:
+    drill = Drill(playbook_id=args.id, at=_time(args.at, "--at"), by=args.actor, note=args.note)
+    with _store(args) as store:
+        store.record_drill(drill)
+        count = sum(1 for d in store.drills() if d.playbook_id == args.id)
+    print(f"recorded drill {count} of {args.id} at {drill.at.isoformat()} by {drill.by}")
+    return 0
+
+
+def _drills(args: argparse.Namespace) -> int:
+    from servicetriage.config import load_file  # noqa: PLC0415
+    from servicetriage.playbooks import Playbook, PlaybookSet  # noqa: PLC0415
+    from servicetriage.store import document_as  # noqa: PLC0415
+
+    now = _time(args.now, "--now")
+    with _store(args) as store:
+        if args.playbooks:
+            plans: tuple[Any, ...] = load_file(args.playbooks, PlaybookSet).playbooks
+        else:
+            heads = [store.head(t) for t in store.targets() if t.kind == "playbook"]
+            plans = tuple(document_as(v, Playbook) for v in heads if v is not None)
+        schedule = drill_schedule(plans, now, drills=store.drills(), reports=store.reports(ReportState.ACCEPTED))
+    if args.json:
+        out = [
+            {
+                "playbook": d.playbook_id,
+                "due": d.due.isoformat(),
+                "overdue": d.overdue,
+                "drills": d.drills,
+                "interval_days": d.interval.days,
+                "last_drill": _text(d.last_drill.isoformat() if d.last_drill else None),
+                "last_use": _text(d.last_use.isoformat() if d.last_use else None),
+            }
+            for d in schedule
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for due in schedule:
+            print(due)
+        if not schedule:
+            print("no playbooks")
+    return 1 if args.fail_overdue and any(d.overdue for d in schedule) else 0
+
+
 def _doc_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", help="the playbook (or policy) id")
     parser.add_argument("--kind", default="playbook", help="document kind: playbook (default) or authority")
@@ -483,6 +527,22 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     verify.add_argument("--key-file", metavar="FILE", help=f"HMAC secret for keyed anchors (default: ${KEY_ENV})")
     _add_store(verify)
     verify.set_defaults(func=_verify)
+    drill = psub.add_parser("drill", help="record a drill of a playbook")
+    drill.add_argument("id", help="the playbook id")
+    drill.add_argument("--actor", required=True, help="who ran the drill")
+    drill.add_argument("--at", metavar="ISO", help="when (aware ISO time; default: now)")
+    drill.add_argument("--note", default="", help="what was drilled, what was learned")
+    _add_store(drill)
+    drill.set_defaults(func=_drill)
+    drills = psub.add_parser("drills", help="when each playbook's next drill is due; overdue ones first")
+    drills.add_argument("--now", metavar="ISO", help="judge at this aware time (default: now)")
+    drills.add_argument(
+        "--playbooks", metavar="FILE", help="a [[playbooks]] file (default: the playbooks versioned in the store)"
+    )
+    drills.add_argument("--fail-overdue", action="store_true", help="exit 1 when a drill is overdue")
+    drills.add_argument("--json", action="store_true", help="print JSON")
+    _add_store(drills)
+    drills.set_defaults(func=_drills)
     anchor = psub.add_parser(
         "anchor", help="export the audit chain's head (and, with a key, keep a keyed anchor in the store)"
     )
