@@ -233,6 +233,7 @@ _WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime
     from servicetriage.errors import ConflictError
+    from servicetriage.ledger import Record
     from servicetriage.store import Store
     from servicetriage.versions import Target, create, Amendment, Operation, apply
 
@@ -253,6 +254,8 @@ _WRITER = textwrap.dedent(
             store.append(version)
         except ConflictError:
             continue
+        store.record_decision(Record(kind="triage", subject=f"{name}-{done}", at=at, input={"n": done},
+                                     result={"quadrant": "Q4"}, policy_hash="0" * 64))
         done += 1
         print(version.number, flush=True)
     """
@@ -282,10 +285,13 @@ def test_a_killed_writer_loses_no_committed_version(tmp_path: Path) -> None:
         child.stdout.close()
     with Store(path) as store:
         history = store.history(Target(kind="playbook", id="p"))
+        assert store.verify() == ()  # every committed version is in the audit chain, nothing half-written
+        decisions = len(store.decisions())
     assert verify_chain(history.versions) == ()
     assert history.head is not None
     assert history.head.number >= max(committed)
     assert len(history.head.document["log"]) == history.head.number - 1
+    assert history.head.number - 3 <= decisions <= history.head.number  # a kill may fall between the two writes
 
 
 def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
@@ -298,6 +304,8 @@ def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
         assert writer.returncode == 0
     with Store(path) as store:
         history = store.history(Target(kind="playbook", id="p"))
+        assert store.verify() == ()  # the two writers' chain entries interleave without a fork
+        assert len(store.decisions()) == 80
     assert verify_chain(history.versions) == ()
     log = history.head.document["log"]  # type: ignore[union-attr]
     assert len(log) == 80
@@ -315,7 +323,7 @@ def test_schema_3_indexes_the_customer_of_reports_written_before_it(tmp_path: Pa
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert store.report("R1").customer_id == "C1"
     db = sqlite3.connect(path)
     assert db.execute("SELECT customer_id FROM reports").fetchall() == [("C1",)]

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Drill",
+    "DrillDue",
     "Evidence",
     "LearningConfig",
     "Penalty",
@@ -72,6 +73,7 @@ __all__ = [
     "default_grant",
     "default_playbook",
     "default_step",
+    "drill_schedule",
     "figures",
     "penalize",
     "propose",
@@ -808,6 +810,18 @@ def stale(
     playbook and its own ``last_used``.
     """
     require_aware("now", now, PolicyError)
+    entries = _activity(playbooks, now, drills, reports, default_interval)
+    return tuple(e for e in entries if e.last_activity is None or now - e.last_activity > e.interval)
+
+
+def _activity(
+    playbooks: Iterable[Any],
+    now: datetime,
+    drills: Iterable[Drill],
+    reports: Iterable[IncidentReport],
+    default_interval: timedelta,
+) -> tuple[StaleEntry, ...]:
+    """Every playbook's last drill and last use up to *now*, by id."""
     last_drill: dict[str, datetime] = {}
     for drill in drills:
         if drill.at <= now and (drill.playbook_id not in last_drill or drill.at > last_drill[drill.playbook_id]):
@@ -824,16 +838,74 @@ def stale(
         pid, interval = _playbook_id_and_interval(item, default_interval, index)
         drilled = [t for t in (last_drill.get(pid), _recorded(item, "last_drilled")) if t is not None and t <= now]
         used = [t for t in (last_use.get(pid), _recorded(item, "last_used")) if t is not None and t <= now]
-        entry = StaleEntry(
-            playbook_id=pid,
-            interval=interval,
-            last_drill=max(drilled) if drilled else None,
-            last_use=max(used) if used else None,
+        result.append(
+            StaleEntry(
+                playbook_id=pid,
+                interval=interval,
+                last_drill=max(drilled) if drilled else None,
+                last_use=max(used) if used else None,
+            )
         )
-        last = entry.last_activity
-        if last is None or now - last > interval:
-            result.append(entry)
     return tuple(sorted(result, key=lambda e: e.playbook_id))
+
+
+@attrs.frozen(kw_only=True)
+class DrillDue:
+    """When a playbook's next drill is due, and what its drill record holds.
+
+    ``due`` is the last drill or use plus the interval (*now* when the plan
+    was never drilled nor used); ``drills`` counts the recorded drills up to
+    *now*.
+    """
+
+    playbook_id: str
+    interval: timedelta
+    due: datetime
+    overdue: bool
+    drills: int
+    last_drill: datetime | None
+    last_use: datetime | None
+
+    def __str__(self) -> str:
+        state = "overdue since" if self.overdue else "next drill due"
+        return f"{self.playbook_id}: {state} {self.due.isoformat()}; {self.drills} drill(s) recorded"
+
+
+def drill_schedule(
+    playbooks: Iterable[Any],
+    now: datetime,
+    *,
+    drills: Iterable[Drill] = (),
+    reports: Iterable[IncidentReport] = (),
+    default_interval: timedelta = timedelta(days=90),
+) -> tuple[DrillDue, ...]:
+    """The next drill of every playbook, soonest first (ties by id); the same inputs as `stale`.
+
+    A playbook is overdue when *now* is past its due time (a plan never
+    drilled nor used is due at once); `stale` lists exactly the overdue
+    ones.
+    """
+    require_aware("now", now, PolicyError)
+    recorded = [d for d in drills if d.at <= now]
+    counts: dict[str, int] = {}
+    for drill in recorded:
+        counts[drill.playbook_id] = counts.get(drill.playbook_id, 0) + 1
+    result = []
+    for entry in _activity(playbooks, now, recorded, reports, default_interval):
+        last = entry.last_activity
+        due = last + entry.interval if last is not None else now
+        result.append(
+            DrillDue(
+                playbook_id=entry.playbook_id,
+                interval=entry.interval,
+                due=due,
+                overdue=last is None or now - last > entry.interval,
+                drills=counts.get(entry.playbook_id, 0),
+                last_drill=entry.last_drill,
+                last_use=entry.last_use,
+            )
+        )
+    return tuple(sorted(result, key=lambda d: (d.due, d.playbook_id)))
 
 
 @attrs.frozen(kw_only=True)

@@ -28,19 +28,31 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from collections.abc import Callable as CallableABC
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_origin
 
+import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
+from servicetriage import _store_chain
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Usage
+from servicetriage.chain import Anchor
 from servicetriage.config import converter, load_section, problems_of, read_document, structure, unstructure
-from servicetriage.errors import ConflictError, PolicyError, ServiceTriageError, StoreError, TicketError
+from servicetriage.errors import (
+    ConflictError,
+    PolicyError,
+    ServiceTriageError,
+    StoreError,
+    TicketError,
+    TransitionError,
+)
 from servicetriage.learning import Drill, LearningConfig, Penalty, PenaltyAction, PenaltyRule, penalize
-from servicetriage.model import Money
+from servicetriage.ledger import DecisionKind, Record
+from servicetriage.model import Money, require_aware
 from servicetriage.review import (
     AmendmentEvent,
     AmendmentState,
@@ -74,7 +86,7 @@ from servicetriage.versions import (
 from servicetriage.versions import apply as apply_amendment
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 __all__ = [
     "DEFAULT_STORE",
@@ -179,7 +191,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER penalties_no_delete BEFORE DELETE ON penalties
         BEGIN SELECT RAISE(ABORT, 'penalties are append-only'); END;
     """,
+    _store_chain.SCHEMA,
 )
+
+# Python steps run after a migration's SQL, in the same transaction: the chain
+# migration seals every row already in the file.
+_AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {4: _store_chain.seal_all}
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -606,6 +623,8 @@ class Store:
             for number in range(current, SCHEMA_VERSION):
                 for statement in _statements(MIGRATIONS[number]):
                     db.execute(statement)
+                if number + 1 in _AFTER:
+                    _AFTER[number + 1](db)
                 db.execute(f"PRAGMA user_version={number + 1}")
 
     @contextmanager
@@ -671,6 +690,9 @@ class Store:
                     step.at.isoformat(),
                     step.reason,
                 ),
+            )
+            _store_chain.seal(
+                self._db, "transitions", "subject=? AND id=? AND seq=?", (review.subject.value, review.id, seq)
             )
 
     def review(self, subject: Subject | str, id: str) -> Review:
@@ -763,6 +785,7 @@ class Store:
                     report.customer_id,
                 ),
             )
+            _store_chain.seal(db, "reports", "id=?", (report.id,))
             self._insert_transitions(review, 0)
         return review
 
@@ -792,6 +815,7 @@ class Store:
                     report.id,
                 ),
             )
+            _store_chain.seal(db, "reports", "id=?", (report.id,))
 
     def report(self, id: str) -> IncidentReport:
         """The report with *id*."""
@@ -833,6 +857,7 @@ class Store:
                     _dumps(amendment_to_data(amendment)),
                 ),
             )
+            _store_chain.seal(db, "amendments", "id=?", (amendment.id,))
             self._insert_transitions(review, 0)
         return review
 
@@ -901,6 +926,7 @@ class Store:
                 _dumps(version_to_data(version)),
             ),
         )
+        _store_chain.seal(self._db, "versions", "hash=?", (version.hash,))
 
     def append(self, version: Version) -> Version:
         """Store *version* as the new head of its document.
@@ -957,12 +983,43 @@ class Store:
             self._insert_version(version)
         return version
 
-    def verify(self) -> tuple[str, ...]:
-        """Verify the hash chain of every document; return the problems (none: intact)."""
-        problems: list[str] = []
-        for target in self.targets():
-            problems.extend(f"{target}: {p}" for p in verify_chain(self.history(target).versions))
+    def verify(self, *, anchors: tuple[Anchor, ...] = (), key: bytes | None = None) -> tuple[str, ...]:
+        """Verify everything the store holds; return the problems (none: intact).
+
+        Checks the audit chain (`servicetriage.chain`) link by link, every
+        chained table row against the chain's latest entry for it (reports,
+        review transitions with their actors, amendments with their
+        provenance, versions, drills, penalties, ledger records), every
+        review trail (legal steps, no self-approval) and the hash chain of
+        every document. *anchors* (exported with `anchor`) must still hold;
+        with *key*, the keyed anchors kept in the store must too. A *key*
+        that made none of the store's keyed anchors raises `StoreError`.
+        """
+        with self._tx() as db:  # one consistent snapshot (and no writer in between)
+            chain = _store_chain.entries(db)
+            problems = list(_store_chain.verify_entries(chain))
+            problems.extend(_store_chain.check_tables(db, chain))
+            problems.extend(_store_chain.check_anchors(chain, _store_chain.stored_anchors(db), anchors, key))
+            for subject, id in db.execute("SELECT DISTINCT subject, id FROM transitions ORDER BY subject, id"):
+                try:
+                    self.review(subject, id)
+                except (TransitionError, StoreError, ValueError) as exc:
+                    problems.append(f"{subject} {id}: {exc}")
+            for target in self.targets():
+                problems.extend(f"{target}: {p}" for p in verify_chain(self.history(target).versions))
         return tuple(problems)
+
+    def anchor(self, *, at: datetime, key: bytes | None = None) -> Anchor:
+        """The chain's head as an `Anchor` to keep elsewhere; with *key*, also signed and kept in the store."""
+        require_aware("at", at, StoreError)
+        with self._tx() as db:
+            if key is not None:
+                return _store_chain.add_anchor(db, key, at)
+            seq, digest = _store_chain.head(db)
+        if digest is None:
+            msg = f"{self.path}: nothing written yet, nothing to anchor"
+            raise StoreError(msg)
+        return Anchor(seq=seq, hash=digest, at=at.isoformat())
 
     # ---- false alarms and drills
 
@@ -985,16 +1042,18 @@ class Store:
                     "INSERT INTO penalties VALUES (?, ?, ?, ?)",
                     (penalty.report_id, penalty.party, penalty.at.isoformat(), _dumps(_penalty_to_data(penalty))),
                 )
+                _store_chain.seal(db, "penalties", "report_id=?", (penalty.report_id,))
         return penalty
 
     def record_drill(self, drill: Drill) -> None:
         """Record a drill of a playbook."""
         data = {"playbook_id": drill.playbook_id, "at": drill.at.isoformat(), "by": drill.by, "note": drill.note}
         with self._tx() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO drills (playbook_id, at, data) VALUES (?, ?, ?)",
                 (drill.playbook_id, drill.at.isoformat(), _dumps(data)),
             )
+            _store_chain.seal(db, "drills", "seq=?", (cursor.lastrowid,))
 
     def drills(self) -> tuple[Drill, ...]:
         """Every recorded drill, oldest first."""
@@ -1010,4 +1069,67 @@ class Store:
                     note=data["note"],
                 )
             )
+        return tuple(result)
+
+    # ---- the decision ledger
+
+    def record_decision(self, record: Record) -> Record:
+        """Append a decision to the ledger (append-only, in the audit chain); return it with its ``seq``."""
+        data = record.to_data()
+        data.pop("seq")
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO decisions (kind, subject, at, input_hash, policy_hash, policy_version, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.kind.value,
+                    record.subject,
+                    record.at.isoformat(),
+                    record.input_hash,
+                    record.policy_hash,
+                    record.policy_version,
+                    _dumps(data),
+                ),
+            )
+            _store_chain.seal(db, "decisions", "seq=?", (cursor.lastrowid,))
+        return attrs.evolve(record, seq=cursor.lastrowid)
+
+    def decisions(
+        self,
+        *,
+        kind: DecisionKind | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        subject: str | None = None,
+        policy_hash: str | None = None,
+    ) -> tuple[Record, ...]:
+        """The recorded decisions, oldest first.
+
+        Only those of *kind*, at or after *since*, before *until*, about
+        *subject* or made under *policy_hash*, when given.
+        """
+        where, args = ["1=1"], []
+        if kind is not None:
+            try:
+                where.append("kind=?")
+                args.append(DecisionKind(kind).value)
+            except ValueError:
+                choices = ", ".join(repr(k.value) for k in DecisionKind)
+                msg = f"kind: expected one of {choices}, got {kind!r}"
+                raise StoreError(msg) from None
+        for name, value in (("since", since), ("until", until)):
+            if value is not None:
+                require_aware(name, value, StoreError)
+        if subject is not None:
+            where.append("subject=?")
+            args.append(subject)
+        if policy_hash is not None:
+            where.append("policy_hash=?")
+            args.append(policy_hash)
+        rows = self._run(f"SELECT seq, data FROM decisions WHERE {' AND '.join(where)} ORDER BY seq", tuple(args))  # noqa: S608
+        result = []
+        for seq, text in rows:
+            record = Record.from_data({**json.loads(text), "seq": seq})
+            if (since is None or record.at >= since) and (until is None or record.at < until):
+                result.append(record)
         return tuple(result)

@@ -18,14 +18,22 @@ __all__ = ["main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    from servicetriage.cli import _assign, _authority, _check, _escalation, _learning, _triage  # noqa: PLC0415
+    from servicetriage.cli import (  # noqa: PLC0415
+        _assign,
+        _authority,
+        _check,
+        _escalation,
+        _learning,
+        _ledger,
+        _triage,
+    )
 
     parser = argparse.ArgumentParser(
         prog="servicetriage",
         description="Decide what to handle first, who may approve what, when to escalate, and how to learn.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (_triage, _assign, _check, _authority, _escalation, _learning):
+    for module in (_triage, _assign, _check, _authority, _escalation, _learning, _ledger):
         module.register(sub)
     return parser
 

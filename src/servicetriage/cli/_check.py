@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from servicetriage import config
 from servicetriage.authority import AuthorityPolicy, check_authority_policy
@@ -22,6 +25,9 @@ from servicetriage.escalation import EscalationPolicy, check_escalation_policy
 from servicetriage.model import Finding, Severity
 from servicetriage.playbooks import PlaybookSet, check_playbooks
 from servicetriage.triage import TriagePolicy, check_triage_policy
+
+if TYPE_CHECKING:
+    from servicetriage.learning import Drill
 
 __all__ = ["check_file", "register"]
 
@@ -41,8 +47,25 @@ _SECTIONS: dict[str, Callable[[Any], tuple[Finding, ...]]] = {
 }
 
 
-def check_file(path: str | Path) -> tuple[Finding, ...]:
+def _drilled(playbooks: PlaybookSet, drills: Iterable[Drill]) -> PlaybookSet:
+    """The playbooks with ``last_drilled`` raised to their latest recorded drill."""
+    latest: dict[str, datetime] = {}
+    for drill in drills:
+        if drill.playbook_id not in latest or drill.at > latest[drill.playbook_id]:
+            latest[drill.playbook_id] = drill.at
+    updated = []
+    for playbook in playbooks.playbooks:
+        times = [t for t in (playbook.last_drilled, latest.get(playbook.id)) if t is not None]
+        updated.append(attrs.evolve(playbook, last_drilled=max(times) if times else None))
+    return attrs.evolve(playbooks, playbooks=tuple(updated))
+
+
+def check_file(path: str | Path, *, now: datetime | None = None, drills: Iterable[Drill] = ()) -> tuple[Finding, ...]:
     """Load every section of the policy file *path* and return all findings.
+
+    With *now*, playbooks not drilled or used within their ``drill_every``
+    give ``playbook.drill-overdue``; *drills* (recorded in a store) count as
+    drills besides each playbook's own ``last_drilled``.
 
     Raises `PolicyError` listing every problem
     (each ``file: section.path: message``) when a section cannot be loaded,
@@ -55,12 +78,23 @@ def check_file(path: str | Path) -> tuple[Finding, ...]:
         raise PolicyError(msg)
     findings: list[Finding] = []
     problems: list[str] = []
-    for section, run in _SECTIONS.items():
+    recorded = tuple(drills)
+    sections = dict(_SECTIONS)
+    if now is not None:
+        sections["playbooks"] = lambda data: check_playbooks(
+            _drilled(config.structure({"playbooks": data}, PlaybookSet), recorded), now=now
+        )
+    for section, run in sections.items():
         if section not in data:
             continue
         try:
             findings.extend(
-                Finding(code=f.code, severity=f.severity, path=f"{section}.{f.path}", message=f.message)
+                Finding(
+                    code=f.code,
+                    severity=f.severity,
+                    path=f.path if f.path.startswith(f"{section}[") else f"{section}.{f.path}",
+                    message=f.message,
+                )
                 for f in run(data[section])
             )
         except PolicyError as exc:
@@ -70,12 +104,34 @@ def check_file(path: str | Path) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
+def _time(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"{option}: expected an aware ISO 8601 time such as '2026-05-01T09:30:00+08:00', got {text!r}"
+        raise PolicyError(msg) from None
+    if value.tzinfo is None:
+        msg = f"{option}: expected an aware time (with a time zone offset), got {text!r}"
+        raise PolicyError(msg)
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
+    from servicetriage.store import Store  # noqa: PLC0415 - only with --store
+
     failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
     worst = 0
     rows: list[dict[str, str]] = []
+    now = _time(args.now, "--now") if args.now else None
+    drills: tuple[Drill, ...] = ()
+    if args.store:
+        if now is None:
+            msg = "--store: recorded drills count only with --now"
+            raise PolicyError(msg)
+        with Store(args.store) as store:
+            drills = store.drills()
     for path in args.files:
-        for finding in check_file(path):
+        for finding in check_file(path, now=now, drills=drills):
             if finding.severity in failing:
                 worst = 1
             rows.append(
@@ -113,7 +169,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="POLICY", help="TOML, JSON or YAML policy files")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument(
+        "--now", metavar="ISO", help="judge drills at this aware time: playbooks overdue for a drill are warned about"
+    )
+    parser.add_argument("--store", metavar="PATH", help="with --now: count the drills recorded in this store")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.set_defaults(func=_run)
-
-

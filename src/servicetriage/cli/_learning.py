@@ -8,14 +8,17 @@ else ``./servicetriage.db``. Times default to the current time; pass ``--at``
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage.chain import anchor_from_data, anchor_to_data
 from servicetriage.config import parse_duration, read_document
-from servicetriage.errors import PolicyError
-from servicetriage.learning import LearningConfig, propose
+from servicetriage.errors import PolicyError, StoreError
+from servicetriage.learning import Drill, LearningConfig, drill_schedule, propose
 from servicetriage.review import Authority, ReportState, Subject
 from servicetriage.store import (
     Store,
@@ -30,6 +33,9 @@ from servicetriage.versions import Target, apply_operations, create, diff, rende
 
 if TYPE_CHECKING:
     import argparse
+
+#: The environment variable holding the HMAC secret for keyed anchors.
+KEY_ENV = "SERVICETRIAGE_CHAIN_KEY"
 
 _REPORT_EVENTS = ("submit", "start", "accept", "reject", "request-changes")
 _AMENDMENT_EVENTS = ("approve", "decline")
@@ -319,15 +325,95 @@ def _amendments(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _key(args: argparse.Namespace) -> bytes | None:
+    """The HMAC secret: ``--key-file``, else ``$SERVICETRIAGE_CHAIN_KEY``, else none."""
+    if args.key_file:
+        try:
+            key = Path(args.key_file).read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            msg = f"--key-file: cannot read {args.key_file}: {exc.strerror}"
+            raise StoreError(msg) from None
+        return key
+    text = os.environ.get(KEY_ENV)
+    return text.encode() if text else None
+
+
+def _anchor(args: argparse.Namespace) -> int:
+    key = _key(args)
     with _store(args) as store:
-        problems = store.verify()
+        anchor = store.anchor(at=_time(args.at, "--at"), key=key)
+    text = json.dumps(anchor_to_data(anchor), indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"anchored {anchor} to {args.out}" + (" and in the store" if key else ""))
+    else:
+        print(text)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    anchors = []
+    for path in args.anchor or ():
+        try:
+            anchors.append(anchor_from_data(json.loads(Path(path).read_text(encoding="utf-8")), f"{path}"))
+        except (OSError, ValueError) as exc:
+            msg = f"--anchor: cannot read {path}: {exc}"
+            raise StoreError(msg) from None
+    with _store(args) as store:
+        problems = store.verify(anchors=tuple(anchors), key=_key(args))
     for problem in problems:
         print(problem)
     if problems:
         return 1
-    print("all version chains verify")
+    print(
+        "all version chains verify; the audit chain covers every row"
+        + (" and every anchor holds" if anchors or args.key_file or os.environ.get(KEY_ENV) else "")
+    )
     return 0
+
+
+def _drill(args: argparse.Namespace) -> int:
+    drill = Drill(playbook_id=args.id, at=_time(args.at, "--at"), by=args.actor, note=args.note)
+    with _store(args) as store:
+        store.record_drill(drill)
+        count = sum(1 for d in store.drills() if d.playbook_id == args.id)
+    print(f"recorded drill {count} of {args.id} at {drill.at.isoformat()} by {drill.by}")
+    return 0
+
+
+def _drills(args: argparse.Namespace) -> int:
+    from servicetriage.config import load_file  # noqa: PLC0415
+    from servicetriage.playbooks import Playbook, PlaybookSet  # noqa: PLC0415
+    from servicetriage.store import document_as  # noqa: PLC0415
+
+    now = _time(args.now, "--now")
+    with _store(args) as store:
+        if args.playbooks:
+            plans: tuple[Any, ...] = load_file(args.playbooks, PlaybookSet).playbooks
+        else:
+            heads = [store.head(t) for t in store.targets() if t.kind == "playbook"]
+            plans = tuple(document_as(v, Playbook) for v in heads if v is not None)
+        schedule = drill_schedule(plans, now, drills=store.drills(), reports=store.reports(ReportState.ACCEPTED))
+    if args.json:
+        out = [
+            {
+                "playbook": d.playbook_id,
+                "due": d.due.isoformat(),
+                "overdue": d.overdue,
+                "drills": d.drills,
+                "interval_days": d.interval.days,
+                "last_drill": _text(d.last_drill.isoformat() if d.last_drill else None),
+                "last_use": _text(d.last_use.isoformat() if d.last_use else None),
+            }
+            for d in schedule
+        ]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for due in schedule:
+            print(due)
+        if not schedule:
+            print("no playbooks")
+    return 1 if args.fail_overdue and any(d.overdue for d in schedule) else 0
 
 
 def _doc_args(parser: argparse.ArgumentParser) -> None:
@@ -432,6 +518,36 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     amendments = psub.add_parser("amendments", help="list amendments with their review state")
     _add_store(amendments)
     amendments.set_defaults(func=_amendments)
-    verify = psub.add_parser("verify", help="verify every hash chain in the store (exit 1 on tampering)")
+    verify = psub.add_parser(
+        "verify", help="verify the audit chain, every review trail and every version chain (exit 1 on tampering)"
+    )
+    verify.add_argument(
+        "--anchor", action="append", metavar="FILE", help="an anchor exported by `playbook anchor` (repeatable)"
+    )
+    verify.add_argument("--key-file", metavar="FILE", help=f"HMAC secret for keyed anchors (default: ${KEY_ENV})")
     _add_store(verify)
     verify.set_defaults(func=_verify)
+    drill = psub.add_parser("drill", help="record a drill of a playbook")
+    drill.add_argument("id", help="the playbook id")
+    drill.add_argument("--actor", required=True, help="who ran the drill")
+    drill.add_argument("--at", metavar="ISO", help="when (aware ISO time; default: now)")
+    drill.add_argument("--note", default="", help="what was drilled, what was learned")
+    _add_store(drill)
+    drill.set_defaults(func=_drill)
+    drills = psub.add_parser("drills", help="when each playbook's next drill is due; overdue ones first")
+    drills.add_argument("--now", metavar="ISO", help="judge at this aware time (default: now)")
+    drills.add_argument(
+        "--playbooks", metavar="FILE", help="a [[playbooks]] file (default: the playbooks versioned in the store)"
+    )
+    drills.add_argument("--fail-overdue", action="store_true", help="exit 1 when a drill is overdue")
+    drills.add_argument("--json", action="store_true", help="print JSON")
+    _add_store(drills)
+    drills.set_defaults(func=_drills)
+    anchor = psub.add_parser(
+        "anchor", help="export the audit chain's head (and, with a key, keep a keyed anchor in the store)"
+    )
+    anchor.add_argument("--out", metavar="FILE", help="write the anchor to FILE (default: print it)")
+    anchor.add_argument("--key-file", metavar="FILE", help=f"HMAC secret, at least 16 bytes (default: ${KEY_ENV})")
+    anchor.add_argument("--at", metavar="ISO", help="when (aware ISO time; default: now)")
+    _add_store(anchor)
+    anchor.set_defaults(func=_anchor)
