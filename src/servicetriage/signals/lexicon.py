@@ -280,9 +280,20 @@ class _Term:
     text: str  # as written, for reasons
     languages: frozenset[str]
     exclusion: bool
-    regex: re.Pattern[str]
+    form: str  # the normalised term; its expression is built and compiled on first use (most never are)
     cjk: bool
     lead: int  # how far before its anchor the term may start (0: it starts at the anchor)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The term's compiled expression."""
+        return _pattern(self.form)
+
+
+@functools.cache
+def _pattern(form: str) -> re.Pattern[str]:
+    """Build and compile one term's expression, once per process: doing all of them up front costs seconds."""
+    return re.compile(_term_source(form))
 
 
 def _is_cjk(text: str) -> bool:
@@ -304,20 +315,21 @@ def _piece(text: str, cjk: bool) -> str:
     return "".join(out)
 
 
-def _parse(path: str, term: str) -> tuple[str, str, bool, int]:
-    """Return ``(anchor, regex, free_start, lead)`` of a normalised *term*; `PolicyError` if it matches anything.
+def _parse(path: str, term: str) -> tuple[str, bool, int]:
+    """Return ``(anchor, free_start, lead)`` of a normalised *term*; `PolicyError` if it matches anything.
 
     The anchor is the literal start of the term's first part, or, in Chinese
     and Japanese, of the first part long enough to look for (``向 ... 举报``
     is looked for at 举报); ``lead`` is then how many characters before the
-    anchor the term may start.
+    anchor the term may start. The term's expression is built by
+    `_term_source` when the term is first needed.
     """
     body = term.strip()
     free_start = body.startswith("*")
     body = body.removeprefix("*").strip()
     cjk = _is_cjk(body)
     parts = [p.strip() for p in body.split(_GAP.strip())]
-    misplaced = any(
+    misplaced = "*" in body and any(
         char == "*" and (index == 0 or not _IS_WORD.match(body[index - 1]) or body[index + 1 : index + 2].strip())
         for index, char in enumerate(body)
     )
@@ -339,6 +351,20 @@ def _parse(path: str, term: str) -> tuple[str, str, bool, int]:
             "match almost everything): its first part needs two characters"
         )
         raise PolicyError(msg)
+    anchor = re.split(r"[ '*]", parts[first], maxsplit=1)[0]
+    if not anchor:
+        msg = f"{path}: the term {term!r} does not start with a letter or a character"
+        raise PolicyError(msg)
+    return anchor, free_start or lead > 0, lead
+
+
+def _term_source(term: str) -> str:
+    """The regular expression of a normalised term that `_parse` accepted (see the module documentation)."""
+    body = term.strip()
+    free_start = body.startswith("*")
+    body = body.removeprefix("*").strip()
+    cjk = _is_cjk(body)
+    parts = [p.strip() for p in body.split(_GAP.strip())]
     if cjk:
         gap = rf"[^.!?;\n。！？；]{{0,{_CJK_GAP}}}?"
     else:
@@ -348,11 +374,7 @@ def _parse(path: str, term: str) -> tuple[str, str, bool, int]:
         regex = f"(?<![{_WORD}])" + regex
     if _IS_WORD.match(body[-1]):
         regex += f"(?![{_WORD}])"
-    anchor = re.split(r"[ '*]", parts[first], maxsplit=1)[0]
-    if not anchor:
-        msg = f"{path}: the term {term!r} does not start with a letter or a character"
-        raise PolicyError(msg)
-    return anchor, regex, free_start or lead > 0, lead
+    return regex
 
 
 def _dispatch(branches: list[tuple[str, str]]) -> str:
@@ -522,10 +544,8 @@ class LexiconDetector:
         free: set[tuple[str, bool]] = set()
         for (concept_id, exclusion, normal), (written, term_languages, path) in entries.items():
             for form in chinese_variants(normal):
-                anchor, regex, free_start, lead = _parse(path, form)
-                compiled = _Term(
-                    concept_id, written, frozenset(term_languages), exclusion, re.compile(regex), _is_cjk(form), lead
-                )
+                anchor, free_start, lead = _parse(path, form)
+                compiled = _Term(concept_id, written, frozenset(term_languages), exclusion, form, _is_cjk(form), lead)
                 anchors.setdefault(anchor, []).append(compiled)
                 # Only a Latin word start is "bounded"; one trie branch per first character otherwise.
                 free.add((anchor, free_start or not _IS_WORD.match(anchor[0])))

@@ -163,6 +163,15 @@ def _regional_phrases() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs))
 
 
+@functools.cache
+def _regional_phrases_by_first_character() -> dict[str, tuple[tuple[str, str], ...]]:
+    """The regional phrase pairs, by the first character of the mainland phrase (a term looks up only its own)."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for pair in _regional_phrases():
+        index.setdefault(pair[0][0], []).append(pair)
+    return {char: tuple(pairs) for char, pairs in index.items()}
+
+
 def _traditional_forms(simplified: str) -> list[str]:
     table = _traditional_table()
     choices = [table.get(char) or (char,) for char in simplified]
@@ -195,7 +204,9 @@ def chinese_variants(term: str) -> tuple[str, ...]:
         return (term,)
     simplified = term.translate(_to_simplified_table())
     bases = [simplified]
-    for mainland, regional in _regional_phrases():
+    by_first = _regional_phrases_by_first_character()
+    candidates = {pair for char in set(simplified) for pair in by_first.get(char, ())}
+    for mainland, regional in sorted(candidates):
         if mainland in simplified:
             bases.extend(b.replace(mainland, regional) for b in list(bases) if mainland in b)
     forms = [term, *bases]
