@@ -21,8 +21,9 @@ How a term matches (the data files' own reference):
 - a Chinese or Japanese term matches anywhere;
 - an *exclusion* drops a hit of its concept that it overlaps (``kindle fire``
   is not a fire; 跟踪物流 is parcel tracking);
-- a hit is dropped when a negation cue of its language stands just before it
-  in the same clause (``not an emergency``, 没有危险, ``kein Notfall``), or a
+- a hit is dropped when a negation cue of its language (for a Chinese or
+  Japanese term: of any of the three) stands just before it in the same
+  clause (``not an emergency``, 没有危险, ``kein Notfall``), or a
   ``negation_after`` cue just after it (危険ではない), or the clause speaks
   of a long-past event (``years ago``, 去年).
 
@@ -74,6 +75,9 @@ _CLAUSE_BREAK = re.compile("[" + re.escape(_CLAUSE_END) + "]")
 _CLAUSE_REACH = 200
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af]")
 _GAP = " ... "
+#: A Chinese or Japanese term is judged with the context cues of all three: a Chinese term also finds the same
+#: word written in kanji, and Cantonese cues (冇) stand next to standard Chinese terms.
+_CJK_LANGUAGES = frozenset({"zh-Hans", "zh-Hant", "ja"})
 #: Characters a gap spans in Chinese and Japanese.
 _CJK_GAP = 6
 
@@ -436,7 +440,9 @@ def _first_char_filter(anchors: Iterable[tuple[str, bool]]) -> str:
 
 def _cue_regex(cues: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
-    for cue in sorted({normalize(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
+    # A Chinese cue counts in every script form, as Chinese terms do (没有 is also 沒有).
+    forms = {form.strip() for c in cues if c.strip() for form in chinese_variants(c)}
+    for cue in sorted(forms, key=len, reverse=True):
         piece = re.escape(cue)
         if _IS_WORD.match(cue[0]):
             piece = f"(?<![{_WORD}])" + piece
@@ -468,9 +474,10 @@ class LexiconDetector:
     ['safety.sos', 'safety.trapped']
     """
 
-    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_settings")
+    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_parts", "_settings")
     name = "lexicon"
     _settings: LexiconSettings
+    _parts: tuple[LexiconDetector, ...]
     _anchors: dict[str, tuple[_Term, ...]]
     _finditer: Callable[[str], Iterator[re.Match[str]]] | None
     _cues: dict[str, _Cues]
@@ -485,6 +492,7 @@ class LexiconDetector:
     def _build(cls, settings: LexiconSettings) -> LexiconDetector:
         self = object.__new__(cls)
         self._settings = settings
+        self._parts = ()
         known = concepts()
         defaults = default_lexicons()
         languages = settings.languages if settings.languages is not None else LANGUAGES
@@ -582,6 +590,8 @@ class LexiconDetector:
 
     def scan(self, subject: str, text: str, category: str = "") -> tuple[Detection, ...]:
         """Return every concept hit in the given field values, in order of field and position."""
+        if self._parts:
+            return _merge(*(part.scan(subject, text, category) for part in self._parts))
         finditer = self._finditer
         if finditer is None:
             return ()
@@ -660,7 +670,7 @@ class LexiconDetector:
             after_window = " ".join(after.split()[:2])
         clause = text[clause_start:clause_end]
         cues = self._cues
-        for language in term.languages:
+        for language in term.languages | _CJK_LANGUAGES if term.cjk else term.languages:
             cue = cues.get(language)
             if cue is None:
                 continue
@@ -675,4 +685,85 @@ class LexiconDetector:
 
 @functools.lru_cache(maxsize=32)
 def _compiled(settings: LexiconSettings) -> LexiconDetector:
-    return LexiconDetector._build(settings)  # noqa: SLF001 - the one constructor, shared through this cache
+    """The detector for *settings*: built once, shared; a policy that only adds terms reuses the shipped one.
+
+    Compiling the shipped lexicons takes a moment; most policies only add a
+    few terms (``[triage.keywords]``, ``add``). Such a policy gets the
+    shipped detector and a small one for its own terms (which also carries
+    the shipped exclusions of the concepts it adds to), their hits merged as
+    one detector would find them. A property test keeps the two equal.
+    """
+    build = LexiconDetector._build  # noqa: SLF001 - the one constructor, shared through this cache
+    if not _only_adds(settings):
+        return build(settings)
+    defaults = default_lexicons()
+    own = LexiconSettings(
+        use_defaults=False,
+        concepts={
+            concept_id: ConceptSettings(
+                add=change.add,
+                exclusions={
+                    language: lexicon.exclusions[concept_id]
+                    for language, lexicon in defaults.items()
+                    if lexicon.exclusions.get(concept_id)
+                },
+            )
+            for concept_id, change in settings.concepts.items()
+        },
+    )
+    combined = object.__new__(LexiconDetector)
+    combined._settings = settings
+    combined._parts = (_compiled(LexiconSettings()), build(own))
+    return combined
+
+
+def _only_adds(settings: LexiconSettings) -> bool:
+    """Whether *settings* are the shipped lexicons plus new terms, and nothing else.
+
+    A term the shipped lexicons already hold for its concept is not new: one
+    compilation gives it the context cues of both languages, so such settings
+    are compiled whole.
+    """
+    if not (
+        settings.enabled
+        and settings.use_defaults
+        and settings.languages is None
+        and settings.concepts
+        and all(not c.remove and not c.exclusions and c.fields is None for c in settings.concepts.values())
+    ):
+        return False
+    shipped = _shipped_terms()
+    return not any(
+        normalize(term).strip() in shipped.get(concept_id, ())
+        for concept_id, change in settings.concepts.items()
+        for terms in change.add.values()
+        for term in terms
+    )
+
+
+@functools.cache
+def _shipped_terms() -> dict[str, frozenset[str]]:
+    """Every shipped term of each concept, normalised, in any language."""
+    found: dict[str, set[str]] = {}
+    for lexicon in default_lexicons().values():
+        for concept_id, terms in lexicon.terms.items():
+            found.setdefault(concept_id, set()).update(normalize(t).strip() for t in terms)
+    return {concept_id: frozenset(terms) for concept_id, terms in found.items()}
+
+
+_FIELD_ORDER = {field: index for index, field in enumerate(("subject", "text", "category"))}
+
+
+def _merge(*found: tuple[Detection, ...]) -> tuple[Detection, ...]:
+    """The hits of several detectors as one would report them: by field and position, one per concept and start."""
+    merged = sorted(
+        (d for detections in found for d in detections), key=lambda d: (_FIELD_ORDER[d.field], d.start)
+    )
+    seen: set[tuple[str, str, int]] = set()
+    result = []
+    for detection in merged:
+        key = (detection.field, detection.concept, detection.start)
+        if key not in seen:
+            seen.add(key)
+            result.append(detection)
+    return tuple(result)
