@@ -359,7 +359,44 @@ def _parse(path: str, term: str) -> tuple[str, bool, int]:
     if not anchor:
         msg = f"{path}: the term {term!r} does not start with a letter or a character"
         raise PolicyError(msg)
-    return anchor, free_start or lead > 0, lead
+    if cjk:
+        return anchor, free_start or lead > 0, lead
+    return _selective_anchor(parts[0], anchor, free_start=free_start)
+
+
+#: Characters allowed for each separator between two words before a term's anchor (a run of spaces and
+#: punctuation in the text).
+_SEPARATOR_REACH = 6
+
+
+def _selective_anchor(first_part: str, anchor: str, *, free_start: bool) -> tuple[str, bool, int]:
+    """Look for a Latin term at its longest word (before any gap), not at a common first word.
+
+    "the police" or "me sigue" looked for at "the" or "me" would try the term
+    at every "the" of every text; at "police" and "sigue" it is tried where
+    it can match. The term may then start ``lead`` characters before that
+    word (the words before it, and a run of separators after each); the word
+    is still looked for at a word start. A word before it that may go on
+    (``*``), or a first word that may begin earlier, keeps the anchor on the
+    first word.
+    """
+    # Words, and the pieces after an elision (d'urgence, l'aide): each piece starts after a non-word character.
+    pieces: list[tuple[str, int, bool]] = []  # (literal piece, characters before it at most, may the next go on?)
+    reach = 0
+    for index, word in enumerate(first_part.split(" ")):
+        for position, piece in enumerate(word.split("'")):
+            core = piece.removesuffix("*")
+            pieces.append((core, reach, piece.endswith("*") or (free_start and index == 0 and position == 0)))
+            reach += len(core) + (1 if position < word.count("'") else _SEPARATOR_REACH)
+    best = 0
+    for index, (core, _, _) in enumerate(pieces):
+        if index and len(core) > len(pieces[best][0]):
+            best = index
+        if pieces[index][2]:
+            break
+    if best == 0:
+        return anchor, free_start, 0
+    return pieces[best][0], False, pieces[best][1]
 
 
 def _term_source(term: str) -> str:
