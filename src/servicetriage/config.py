@@ -416,19 +416,80 @@ def unstructure(value: object) -> Any:
 # Files
 
 
+class _DuplicateKeyError(ValueError):
+    """A key given twice in one table: the parsers' own errors do not always name it."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice (``json`` keeps the last one silently)."""
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            msg = f"duplicate key {key!r}"
+            raise _DuplicateKeyError(msg)
+        table[key] = value
+    return table
+
+
+_TOML_OVERWRITE = re.compile(r"^Cannot overwrite a value \(at line (\d+), column (\d+)\)$")
+_TOML_SIMPLE_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_TOML_KEY = re.compile(rf"^\s*({_TOML_SIMPLE_KEY}(?:\s*\.\s*{_TOML_SIMPLE_KEY})*)\s*=")
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """The TOML parser's message, naming the key when it reports a key given twice ("Cannot overwrite a value")."""
+    match = _TOML_OVERWRITE.match(str(exc))
+    if match is None:
+        return str(exc)
+    line_no = int(match.group(1))
+    lines = text.splitlines()
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    key = _TOML_KEY.match(line)
+    if key is None:
+        return str(exc)
+    return f"duplicate key {key.group(1)!r} (at line {line_no})"
+
+
 def _parse(text: str, fmt: Format, source: str) -> Any:
     try:
         if fmt == "toml":
-            return tomllib.loads(text)
+            try:
+                return tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(_toml_problem(exc, text)) from None
         if fmt == "json":
-            return json.loads(text)
-        yaml = _yaml()
-        return yaml.safe_load(text)
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        return _yaml_load(text)
     except ModuleNotFoundError:
         raise
     except Exception as exc:  # noqa: BLE001 - the three parsers raise unrelated types
         msg = f"{source}: not valid {fmt.upper()}: {exc}"
         raise PolicyError(msg) from None
+
+
+def _yaml_load(text: str) -> Any:
+    """``yaml.safe_load``, refusing a key given twice in one mapping (PyYAML keeps the last one silently)."""
+    yaml = _yaml()
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc,name-defined]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                except TypeError:
+                    continue  # an unhashable key: the constructor reports it
+                if duplicate:
+                    mark = key_node.start_mark
+                    msg = f"duplicate key {key!r} (at line {mark.line + 1}, column {mark.column + 1})"
+                    raise _DuplicateKeyError(msg)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return yaml.load(text, Loader=Loader)
 
 
 def _yaml() -> Any:
