@@ -129,7 +129,10 @@ def _now(text: str | None) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         msg = f"--now: expected a time with an offset, got naive {text!r}"
         raise TicketError(msg)
-    return now
+    try:
+        return config.check_time(now, "--now")
+    except ValueError as exc:
+        raise TicketError(str(exc)) from None
 
 
 def render_json(decision: Decision) -> str:
