@@ -698,6 +698,10 @@ def test_leaving_a_key_out_of_a_request_file_never_turns_a_refusal_into_allowed(
         if authorize(loaded, policy, now).allowed:
             return
         for where, fewer in _without_each_key(data):
+            if where == ".approver":
+                # Not a fact: without an approver the actor acts alone, and a self-approval forbidden by the
+                # separation of duties is simply not there (see `_removals`).
+                continue
             path.write_text(json.dumps(fewer))
             try:
                 decision = authorize(load_request(path), policy, now)
