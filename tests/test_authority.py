@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from servicetriage import config
 from servicetriage.authority import (
+    TICKET_FACTS,
     Actor,
     AuthorityPolicy,
     Conditions,
@@ -84,7 +86,8 @@ def request(
     person: str = "zhang.min",
     **kwargs: object,
 ) -> Request:
-    values: dict[str, object] = {"ticket": ticket()}
+    # The tickets of these cases state every fact, and the prior usage is what the case passes (none by default).
+    values: dict[str, object] = {"ticket": ticket(), "usage": (), "given": TICKET_FACTS}
     values.update(kwargs)
     return Request(
         actor=Actor(id=person, tier=tier),
@@ -480,7 +483,12 @@ def test_cli_json_output_and_exit_codes_follow_the_outcome(capsys: pytest.Captur
                 "action": "refund",
                 "amount": "100 CNY",
                 "actor": {"id": "a", "tier": "agent"},
-                "ticket": {"id": "T", "opened_at": "2026-05-01T08:00:00+08:00", "customer": {"id": "C"}},
+                "ticket": {
+                    "id": "T",
+                    "opened_at": "2026-05-01T08:00:00+08:00",
+                    "category": "flight",
+                    "customer": {"id": "C"},
+                },
             }
         )
     )
@@ -514,6 +522,7 @@ def test_the_cli_decision_matches_the_library() -> None:
     req = load_request(EXAMPLES / "request.toml")
     assert req.triage is not None
     assert req.triage.quadrant is Quadrant.Q1
+    assert req.usage is not None
     assert req.usage[0].amount == Money(Decimal(100), "CNY")
     decision = authorize(req, load_policy(EXAMPLES / "authority.toml"), NOW)
     assert decision.outcome is Outcome.NEEDS_APPROVAL
@@ -637,3 +646,165 @@ def test_the_cumulative_period_excludes_its_first_instant_and_other_customers() 
     assert authorize(request("compensation", "300", usage=[at_start, elsewhere]), policy, NOW).allowed
     inside = authorize(request("compensation", "300", usage=[just_inside]), policy, NOW)
     assert (inside.outcome, inside.lowest_tier) == (Outcome.NEEDS_APPROVAL, "supervisor")
+
+
+# -------------------------------------------------------------------------- missing facts fail closed
+
+REGULATOR_POLICY = """
+[authority]
+[[authority.grants]]
+id = "agent-refund"
+tier = "agent"
+action = "refund"
+limits = { max_amount = "500 CNY" }
+
+[[authority.guardrails]]
+id = "no-refund-to-regulator-cases"
+actions = ["refund"]
+when = { channels = ["regulator"] }
+"""
+
+
+@pytest.mark.parametrize(
+    ("channel", "code", "shown"),
+    [
+        (None, 4, "missing: ticket.channel"),
+        ("email", 0, "allowed: a (agent) refund"),
+        ("regulator", 1, "forbidden by: no-refund-to-regulator-cases"),
+    ],
+)
+def test_a_guardrail_on_the_channel_is_not_bypassed_by_leaving_the_channel_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, channel: str | None, code: int, shown: str
+) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text(REGULATOR_POLICY)
+    ticket_lines = 'id = "T"\nopened_at = "2026-05-01T08:00:00+08:00"\n'
+    if channel is not None:
+        ticket_lines += f'channel = "{channel}"\n'
+    req = tmp_path / "r.toml"
+    req.write_text(
+        f'action = "refund"\namount = "100 CNY"\n[actor]\nid = "a"\ntier = "agent"\n'
+        f'[ticket]\n{ticket_lines}[ticket.customer]\nid = "C"\n'
+    )
+    argv = ["authorize", "--policy", str(policy), "--request", str(req), "--now", "2026-05-01T09:00:00+08:00"]
+    assert main(argv) == code
+    assert shown in capsys.readouterr().out
+
+
+def _plain_request(**kwargs: object) -> Request:
+    base = Ticket(id="T-1", opened_at=NOW - timedelta(minutes=5), customer=Customer(id="C-1"))
+    values: dict[str, object] = {"actor": Actor(id="a", tier="agent"), "action": "refund", "ticket": base}
+    values.update(kwargs)
+    return Request(**values)  # type: ignore[arg-type]
+
+
+def test_a_ticket_fact_at_its_default_counts_only_when_the_request_says_it_was_given() -> None:
+    policy = config.load(REGULATOR_POLICY, dict)["authority"]
+    policy = config.structure(policy, AuthorityPolicy)
+    unstated = authorize(_plain_request(amount=cny("100")), policy, NOW)
+    assert (unstated.outcome, unstated.missing) == (Outcome.NEEDS_INFO, ("ticket.channel",))
+    assert unstated.reasons[0].message == "guardrail needs the channel: fails closed"
+    stated = _plain_request(amount=cny("100"), given={"ticket.channel"})
+    assert stated.known_ticket_facts == {"ticket.channel"}
+    assert authorize(stated, policy, NOW).allowed
+    chat = _plain_request(amount=cny("100"), ticket=attrs.evolve(_plain_request().ticket, channel="chat"))
+    assert chat.known_ticket_facts == {"ticket.channel"}
+    assert authorize(chat, policy, NOW).allowed
+    both = authorize(_plain_request(), policy, NOW)
+    assert both.missing == ("amount", "ticket.channel")
+    assert "guardrail needs the channel and the amount: fails closed" not in both.explain()
+
+
+@pytest.mark.parametrize(
+    ("when", "fact"),
+    [
+        (Conditions(customer_tiers={"standard"}), "ticket.customer.tier"),
+        (Conditions(categories={"general"}), "ticket.category"),
+        (Conditions(channels={"email"}), "ticket.channel"),
+    ],
+)
+def test_a_grant_on_a_fact_the_request_lacks_needs_it_even_when_the_default_would_satisfy_it(
+    when: Conditions, fact: str
+) -> None:
+    policy = AuthorityPolicy(grants=[Grant(id="g", tier="agent", action="refund", when=when)])
+    decision = authorize(_plain_request(), policy, NOW)
+    assert (decision.outcome, decision.missing) == (Outcome.NEEDS_INFO, (fact,))
+    assert [(r.code, r.rule) for r in decision.reasons] == [("grant.needs_info", "g")]
+    assert authorize(_plain_request(given={fact}), policy, NOW).allowed
+
+
+def test_a_guardrail_on_a_category_applies_to_a_request_whose_category_is_not_given() -> None:
+    policy = example_policy()  # no refund on award tickets; refunds up to 500 CNY for agents
+    decision = authorize(_plain_request(amount=cny("100")), policy, NOW)
+    assert (decision.outcome, decision.missing) == (Outcome.NEEDS_INFO, ("ticket.category",))
+    assert authorize(_plain_request(amount=cny("100"), given="ticket.category"), policy, NOW).allowed
+    award = attrs.evolve(_plain_request().ticket, category="award_ticket")
+    assert authorize(_plain_request(amount=cny("100"), ticket=award), policy, NOW).outcome is Outcome.FORBIDDEN
+
+
+def test_a_limit_on_prior_usage_needs_the_usage() -> None:
+    policy = AuthorityPolicy(
+        grants=[
+            Grant(id="once", tier="agent", action="rebooking", limits=Limits(max_count_per_ticket=1)),
+            Grant(
+                id="total",
+                tier="agent",
+                action="refund",
+                limits=Limits(max_total_per_customer=cny("600"), period=timedelta(days=30)),
+            ),
+        ]
+    )
+    unknown = authorize(_plain_request(action="rebooking"), policy, NOW)
+    assert (unknown.outcome, unknown.missing) == (Outcome.NEEDS_INFO, ("usage",))
+    assert authorize(_plain_request(action="rebooking", usage=()), policy, NOW).allowed
+    # A record that does not name its ticket counts against this one.
+    earlier = Usage(action="rebooking", at=NOW - timedelta(hours=1))
+    assert authorize(_plain_request(action="rebooking", usage=[earlier]), policy, NOW).outcome is (
+        Outcome.NEEDS_APPROVAL
+    )
+    no_amount = Usage(action="refund", at=NOW - timedelta(days=1))
+    lacking = authorize(_plain_request(amount=cny("100"), usage=[no_amount]), policy, NOW)
+    assert (lacking.outcome, lacking.missing) == (Outcome.NEEDS_INFO, ("usage.amount",))
+    no_usage = authorize(_plain_request(amount=cny("100")), policy, NOW)
+    assert (no_usage.outcome, no_usage.missing) == (Outcome.NEEDS_INFO, ("usage",))
+    over = authorize(_plain_request(amount=cny("700"), usage=[no_amount]), policy, NOW)
+    assert over.outcome is Outcome.NEEDS_APPROVAL
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"ticket.colour"},
+            (
+                "request.given: expected one of 'ticket.category', 'ticket.channel', "
+                "'ticket.customer.tier', got 'ticket.colour'"
+            ),
+        ),
+        (5, "request.given: expected a set of 'ticket.category', 'ticket.channel', 'ticket.customer.tier', got 5"),
+    ],
+)
+def test_given_names_only_ticket_facts(given: object, message: str) -> None:
+    with pytest.raises(TicketError) as info:
+        _plain_request(given=given)
+    assert str(info.value) == message
+
+
+def test_a_request_file_states_its_facts_by_its_keys(tmp_path: Path) -> None:
+    from servicetriage.cli._authority import load_request  # noqa: PLC0415
+
+    path = tmp_path / "r.json"
+    body = {
+        "action": "refund",
+        "actor": {"id": "a", "tier": "agent"},
+        "ticket": {"id": "T", "opened_at": "2026-05-01T08:00:00+08:00", "customer": {"id": "C", "tier": "standard"}},
+    }
+    path.write_text(json.dumps(body))
+    loaded = load_request(path)
+    assert loaded.given == {"ticket.customer.tier"}
+    assert loaded.usage is None
+    path.write_text(json.dumps({**body, "usage": [], "given": ["ticket.channel"]}))
+    with pytest.raises(TicketError, match="given: not a request file key"):
+        load_request(path)
+    path.write_text(json.dumps({**body, "usage": []}))
+    assert load_request(path).usage == ()

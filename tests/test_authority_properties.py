@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from servicetriage.authority import AuthorityPolicy, Decision, Grant, Guardrail, Request
-from servicetriage.model import Money, ObligationKind
+from servicetriage.model import Channel, CustomerTier, Money, ObligationKind
 
 SOD = "separation_of_duties"
 
@@ -46,8 +46,17 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
     action = request.action
     ticket = request.ticket
     amount = request.amount
+    usage = request.usage
     quadrant = request.triage.quadrant.name if request.triage is not None else None
     reasons: list[tuple[str, str | None]] = []
+    # A ticket fact equal to the model's default counts only when the request says it was given.
+    category = ticket.category if ticket.category != "general" or "ticket.category" in request.given else None
+    channel = ticket.channel if ticket.channel is not Channel.EMAIL or "ticket.channel" in request.given else None
+    customer_tier = (
+        ticket.customer.tier
+        if ticket.customer.tier is not CustomerTier.STANDARD or "ticket.customer.tier" in request.given
+        else None
+    )
 
     def effective(person_id: str, tier: str) -> tuple[int, str | None]:
         best_rank, best_id = rank(tier), None
@@ -79,14 +88,14 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
 
     missing: set[str] = set()
     for guard in sorted(policy.guardrails, key=lambda g: g.id):
-        if not _guard_in_scope(guard, action, ticket.category):
+        if not _guard_in_scope(guard, action, category):
             continue
         when = guard.when
         if when.quadrants and quadrant is not None and quadrant not in when.quadrants:
             continue
-        if when.customer_tiers and ticket.customer.tier not in when.customer_tiers:
+        if when.customer_tiers and customer_tier is not None and customer_tier not in when.customer_tiers:
             continue
-        if when.channels and ticket.channel not in when.channels:
+        if when.channels and channel is not None and channel not in when.channels:
             continue
         above = guard.above
         if (
@@ -99,6 +108,12 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
         needs = []
         if when.quadrants and quadrant is None:
             needs.append("triage.quadrant")
+        if when.categories and category is None:
+            needs.append("ticket.category")
+        if when.customer_tiers and customer_tier is None:
+            needs.append("ticket.customer.tier")
+        if when.channels and channel is None:
+            needs.append("ticket.channel")
         if above is not None and amount is None:
             needs.append("amount")
         if needs:
@@ -118,27 +133,39 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
     unknown: list[tuple[int, str]] = []
     allowance: Decimal | None = None
     for grant in sorted(policy.grants, key=lambda g: (rank(g.tier), g.id)):
-        if grant.action != action or (grant.when.categories and ticket.category not in grant.when.categories):
+        when, limits = grant.when, grant.limits
+        if grant.action != action or (when.categories and category is not None and category not in when.categories):
             continue
         g_rank = rank(grant.tier)
-        when, limits = grant.when, grant.limits
         needs = []
+        if when.categories and category is None:
+            needs.append("ticket.category")
         if when.quadrants:
             if quadrant is None:
                 needs.append("triage.quadrant")
             elif quadrant not in when.quadrants:
                 reasons.append(("grant.condition", grant.id))
                 continue
-        if (when.customer_tiers and ticket.customer.tier not in when.customer_tiers) or (
-            when.channels and ticket.channel not in when.channels
-        ):
-            reasons.append(("grant.condition", grant.id))
-            continue
-        if limits.max_count_per_ticket is not None:
-            used_here = [u for u in request.usage if u.action == action and u.ticket_id == ticket.id]
-            if len(used_here) + 1 > limits.max_count_per_ticket:
-                reasons.append(("grant.limit", grant.id))
+        if when.customer_tiers:
+            if customer_tier is None:
+                needs.append("ticket.customer.tier")
+            elif customer_tier not in when.customer_tiers:
+                reasons.append(("grant.condition", grant.id))
                 continue
+        if when.channels:
+            if channel is None:
+                needs.append("ticket.channel")
+            elif channel not in when.channels:
+                reasons.append(("grant.condition", grant.id))
+                continue
+        if limits.max_count_per_ticket is not None:
+            if usage is None:
+                needs.append("usage")
+            else:
+                used_here = [u for u in usage if u.action == action and u.ticket_id in (ticket.id, None)]
+                if len(used_here) + 1 > limits.max_count_per_ticket:
+                    reasons.append(("grant.limit", grant.id))
+                    continue
         left: Decimal | None = None
         if limits.currency is not None:
             if amount is None:
@@ -147,21 +174,35 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
                 reasons.append(("grant.currency", grant.id))
                 continue
             else:
+                over_max = limits.max_amount is not None and amount.amount > limits.max_amount.amount
                 rooms = []
                 if limits.max_amount is not None:
                     rooms.append(limits.max_amount.amount)
+                known_room = True
                 if limits.max_total_per_customer is not None:
-                    used = _used(request, limits.currency, limits.period, now)
+                    period = limits.period
+                    used = (Decimal(0), "usage") if usage is None else _used(request, limits.currency, period, now)
                     if used is None:
                         reasons.append(("grant.limit", grant.id))
                         continue
-                    rooms.append(limits.max_total_per_customer.amount - used)
-                left = min(rooms)
-                if g_rank <= own and (allowance is None or left > allowance):
-                    allowance = left
-                if amount.amount > left:
-                    reasons.append(("grant.limit", grant.id))
-                    continue
+                    known, lacking = used
+                    room = limits.max_total_per_customer.amount - known
+                    # Missing amounts only add to the total: over the limit already is over it whatever they are.
+                    if lacking is not None and (over_max or amount.amount > room):
+                        reasons.append(("grant.limit", grant.id))
+                        continue
+                    if lacking is not None:
+                        needs.append(lacking)
+                        known_room = False
+                    else:
+                        rooms.append(room)
+                if known_room:
+                    left = min(rooms)
+                    if g_rank <= own and (allowance is None or left > allowance):
+                        allowance = left
+                    if amount.amount > left:
+                        reasons.append(("grant.limit", grant.id))
+                        continue
         if needs:
             reasons.append(("grant.needs_info", grant.id))
             unknown.extend((g_rank, name) for name in needs)
@@ -180,7 +221,8 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
         outcome = "forbidden"
     elif missing:
         outcome = "needs_info"
-        missing_out = tuple(sorted(missing))
+        bound = lowest_satisfied if lowest_satisfied is not None else len(names)
+        missing_out = tuple(sorted(missing | {name for r, name in unknown if r < bound}))
     elif lowest_satisfied is not None and lowest_satisfied <= authority:
         outcome = "allowed"
         lowest_tier = names[lowest_satisfied]
@@ -236,25 +278,27 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
     }
 
 
-def _guard_in_scope(guard: Guardrail, action: str, category: str) -> bool:
+def _guard_in_scope(guard: Guardrail, action: str, category: str | None) -> bool:
+    """Whether the guardrail may apply: an unknown category (None) keeps every guardrail in scope."""
     return (not guard.actions or action in guard.actions) and (
-        not guard.when.categories or category in guard.when.categories
+        not guard.when.categories or category is None or category in guard.when.categories
     )
 
 
-def _used(request: Request, currency: str, period: Any, now: datetime) -> Decimal | None:
-    total = Decimal(0)
-    for usage in request.usage:
-        if usage.action != request.action or usage.amount is None:
-            continue
-        if not (now - period < usage.at <= now):
-            continue
-        if usage.customer_id is not None and usage.customer_id != request.ticket.customer.id:
-            continue
-        if usage.amount.currency != currency:
-            return None
-        total += usage.amount.amount
-    return total
+def _used(request: Request, currency: str, period: Any, now: datetime) -> tuple[Decimal, str | None] | None:
+    """The customer's known total in the period and "usage.amount" if an amount is missing; None if currencies mix."""
+    assert request.usage is not None
+    counted = [
+        u
+        for u in request.usage
+        if u.action == request.action
+        and now - period < u.at <= now
+        and (u.customer_id is None or u.customer_id == request.ticket.customer.id)
+    ]
+    if any(u.amount is not None and u.amount.currency != currency for u in counted):
+        return None
+    known = sum((u.amount.amount for u in counted if u.amount is not None), Decimal(0))
+    return known, ("usage.amount" if any(u.amount is None for u in counted) else None)
 
 
 def _merge(
@@ -278,8 +322,12 @@ def _merge(
 # Properties
 
 
+import json  # noqa: E402
 import pickle  # noqa: E402
+import tempfile  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import attrs  # noqa: E402
 import pytest  # noqa: E402
@@ -288,7 +336,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from servicetriage import config  # noqa: E402
 from servicetriage import strategies as sts  # noqa: E402
-from servicetriage.authority import Actor, Conditions, Outcome, authorize  # noqa: E402
+from servicetriage.authority import TICKET_FACTS, Actor, Conditions, Limits, Outcome, authorize  # noqa: E402
 from servicetriage.model import DEFAULT_TIERS  # noqa: E402
 
 NOW = datetime(2026, 5, 1, 9, 0).astimezone()
@@ -515,3 +563,149 @@ def test_a_guardrail_that_cannot_be_judged_never_lets_a_request_through(
     assert decision.outcome in {Outcome.NEEDS_INFO, Outcome.FORBIDDEN}
     if decision.outcome is Outcome.NEEDS_INFO:
         assert {"amount", "triage.quadrant"} <= set(decision.missing)
+
+
+# --------------------------------------------------------------------------
+# Missing facts fail closed
+
+
+def _without_ticket_fact(request: Request, fact: str) -> Request:
+    """*request* as if the ticket fact *fact* had not been given: the model's default, not named in ``given``."""
+    ticket = request.ticket
+    if fact == "ticket.category":
+        ticket = attrs.evolve(ticket, category="general")
+    elif fact == "ticket.channel":
+        ticket = attrs.evolve(ticket, channel=Channel.EMAIL)
+    else:
+        ticket = attrs.evolve(ticket, customer=attrs.evolve(ticket.customer, tier=CustomerTier.STANDARD))
+    return attrs.evolve(request, ticket=ticket, given=request.given - {fact})
+
+
+def _removals(request: Request) -> list[tuple[str, Request]]:
+    """Every request that lacks one more fact than *request*, named by the fact removed.
+
+    The approver is not a fact: without one the actor acts on their own authority (and the separation of
+    duties, which forbids a self-approval, has nothing to judge).
+    """
+    out = [
+        (name, attrs.evolve(request, **{name: None}))  # type: ignore[arg-type]
+        for name in ("amount", "triage", "usage", "department", "playbook")
+        if getattr(request, name) is not None
+    ]
+    out.extend((fact, _without_ticket_fact(request, fact)) for fact in sorted(TICKET_FACTS))
+    for index, item in enumerate(request.usage or ()):
+        for name in ("amount", "ticket_id", "customer_id"):
+            if getattr(item, name) is not None:
+                usage = list(request.usage or ())
+                usage[index] = attrs.evolve(item, **{name: None})  # type: ignore[arg-type]
+                out.append((f"usage[{index}].{name}", attrs.evolve(request, usage=tuple(usage))))
+    return out
+
+
+@given(policy=sts.authority_policies(), request=sts.requests(), now=nows)
+def test_removing_a_fact_never_turns_a_refusal_into_allowed(
+    policy: AuthorityPolicy, request: Request, now: datetime
+) -> None:
+    if authorize(request, policy, now).allowed:
+        return
+    for name, fewer in _removals(request):
+        after = authorize(fewer, policy, now)
+        note(f"without {name}: {after.explain()}")
+        assert not after.allowed, name
+        assert project(after) == reference_authorize(fewer, policy, now)
+    # And all of them at once, one after the other.
+    stripped = request
+    while True:
+        fewer_facts = _removals(stripped)
+        changed = [r for name, r in fewer_facts if r != stripped and name != "playbook"]
+        if not changed:
+            break
+        stripped = changed[0]
+        assert not authorize(stripped, policy, now).allowed
+
+
+def _bare_ticket(request: Request) -> Any:
+    """The request's ticket with every fact a condition can read set to the model's default."""
+    for fact in sorted(TICKET_FACTS):
+        request = _without_ticket_fact(request, fact)
+    return request.ticket
+
+
+@given(policy=sts.authority_policies(), request=sts.requests(), now=nows)
+def test_a_fact_that_is_not_given_makes_every_condition_on_it_fail_closed(
+    policy: AuthorityPolicy, request: Request, now: datetime
+) -> None:
+    """With every fact removed, a decision is never allowed on a grant or guardrail that reads one."""
+    bare = Request(
+        actor=request.actor, action=request.action, ticket=_bare_ticket(request), approver=request.approver
+    )
+    decision = authorize(bare, policy, now)
+    assert project(decision) == reference_authorize(bare, policy, now)
+    if decision.allowed:
+        # Allowed only on a grant that reads none of the missing facts (no condition, no limit).
+        satisfied = {r.rule for r in decision.reasons if r.code == "grant.satisfied" and r.rule is not None}
+        grants = {g.id: g for g in policy.grants}
+        assert any(grants[g].when.unconditional and grants[g].limits == Limits() for g in satisfied)
+
+
+# A request file: leaving any key out never turns a refusal into allowed.
+
+
+def _request_file(request: Request) -> dict[str, Any]:
+    """*request* as a request file states it: every fact it holds written out, the quadrant for the triage."""
+    data: dict[str, Any] = config.unstructure(request)
+    data.pop("given", None)
+    data.pop("triage", None)
+    if request.triage is not None:
+        data["quadrant"] = request.triage.quadrant.name
+    ticket, known = data["ticket"], request.known_ticket_facts
+    if "ticket.category" in known:
+        ticket["category"] = request.ticket.category
+    if "ticket.channel" in known:
+        ticket["channel"] = request.ticket.channel.value
+    if "ticket.customer.tier" in known:
+        ticket["customer"]["tier"] = request.ticket.customer.tier.value
+    return data
+
+
+def _without_each_key(data: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every copy of *data* with one key (at any depth, inside lists too) left out, named by its path."""
+    if isinstance(data, dict):
+        for key in data:
+            yield f"{path}.{key}", {k: v for k, v in data.items() if k != key}
+            for where, inner in _without_each_key(data[key], f"{path}.{key}"):
+                yield where, {**data, key: inner}
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            for where, inner in _without_each_key(item, f"{path}[{index}]"):
+                yield where, [*data[:index], inner, *data[index + 1 :]]
+
+
+@settings(max_examples=50)
+@given(policy=sts.authority_policies(), request=sts.requests(), now=nows)
+def test_leaving_a_key_out_of_a_request_file_never_turns_a_refusal_into_allowed(
+    policy: AuthorityPolicy, request: Request, now: datetime
+) -> None:
+    from servicetriage.cli._authority import load_request  # noqa: PLC0415
+    from servicetriage.errors import TicketError  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "r.json"
+        data = _request_file(request)
+        path.write_text(json.dumps(data))
+        loaded = load_request(path)
+        assert loaded.known_ticket_facts == request.known_ticket_facts
+        if authorize(loaded, policy, now).allowed:
+            return
+        for where, fewer in _without_each_key(data):
+            if where == ".approver":
+                # Not a fact: without an approver the actor acts alone, and a self-approval forbidden by the
+                # separation of duties is simply not there (see `_removals`).
+                continue
+            path.write_text(json.dumps(fewer))
+            try:
+                decision = authorize(load_request(path), policy, now)
+            except TicketError:
+                continue  # a key the file cannot do without: rejected, never decided
+            note(f"without {where}: {decision.explain()}")
+            assert not decision.allowed, where

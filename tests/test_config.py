@@ -56,9 +56,9 @@ def test_parse_duration_rejects_other_values_quoting_them(text: object) -> None:
 
 
 @settings(max_examples=300)
-@given(st.timedeltas())
+@given(st.timedeltas(min_value=-config.MAX_DURATION, max_value=config.MAX_DURATION))
 def test_duration_format_and_parse_round_trip(duration: timedelta) -> None:
-    """parse(format(d)) == d for every timedelta, microseconds included."""
+    """parse(format(d)) == d for every duration the library reads (up to 100 years), microseconds included."""
     assert config.parse_duration(config.format_duration(duration)) == duration
 
 
@@ -242,3 +242,40 @@ def test_flags_dump_as_sorted_names() -> None:
         flags={Flag.SAFETY, Flag.POLICE},
     )
     assert config.unstructure(ticket)["flags"] == ["police", "safety"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "p.toml",
+            '[authority]\n[[authority.grants]]\nid = "g"\nid = "h"\n',
+            "p.toml: not valid TOML: duplicate key 'id' (at line 4)",
+        ),
+        ("p.toml", "[x]\na.b = 1\na.b = 2\n", "p.toml: not valid TOML: duplicate key 'a.b' (at line 3)"),
+        ("p.toml", "x = { a = 1, a = 2 }\n", "p.toml: not valid TOML: Duplicate inline table key 'a'"),
+        (
+            "p.json",
+            '{"limits": {"max_amount": "100 CNY", "max_amount": "9999 CNY"}}',
+            "p.json: not valid JSON: duplicate key 'max_amount'",
+        ),
+        (
+            "p.yaml",
+            "limits:\n  max_amount: 100 CNY\n  max_amount: 9999 CNY\n",
+            "p.yaml: not valid YAML: duplicate key 'max_amount' (at line 3, column 3)",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_an_error_naming_the_key(tmp_path: Path, name: str, text: str, message: str) -> None:
+    """The parsers keep the last of two equal keys silently: a limit of 100 must never read as 9999."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        config.read_document(path)
+    assert str(info.value).startswith(str(tmp_path / message))
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("base: &b {tier: agent}\ngrant:\n  <<: *b\n  id: g\n")
+    assert config.read_document(path) == {"base": {"tier": "agent"}, "grant": {"tier": "agent", "id": "g"}}

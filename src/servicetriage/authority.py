@@ -39,6 +39,7 @@ from servicetriage.model import (
     DEFAULT_TIERS,
     ActionKind,
     Channel,
+    Customer,
     CustomerTier,
     Finding,
     FrozenMap,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
 __all__ = [
+    "TICKET_FACTS",
     "Actor",
     "AuthorityPolicy",
     "CompiledPolicy",
@@ -78,6 +80,17 @@ __all__ = [
 ]
 
 _QUADRANT_NAMES = frozenset(q.name for q in Quadrant)
+
+#: The ticket facts a grant or a guardrail reads that the ticket model fills with a default when they are
+#: not given: a request names those it was given in `Request.given`.
+TICKET_FACTS = frozenset({"ticket.category", "ticket.channel", "ticket.customer.tier"})
+_FACT_CATEGORY = "ticket.category"
+_FACT_CHANNEL = "ticket.channel"
+_FACT_CUSTOMER_TIER = "ticket.customer.tier"
+# What the model puts in place of a fact that was not given.
+_DEFAULT_CATEGORY: Any = attrs.fields(Ticket).category.default
+_DEFAULT_CHANNEL: Any = attrs.fields(Ticket).channel.default
+_DEFAULT_CUSTOMER_TIER: Any = attrs.fields(Customer).tier.default
 
 
 # --------------------------------------------------------------------------
@@ -204,10 +217,6 @@ def _to_delegations(value: Iterable[Delegation]) -> tuple[Delegation, ...]:
 
 
 def _to_obligation_rules(value: Iterable[ObligationRule]) -> tuple[ObligationRule, ...]:
-    return tuple(value)
-
-
-def _to_usage(value: Iterable[Usage]) -> tuple[Usage, ...]:
     return tuple(value)
 
 
@@ -631,18 +640,32 @@ def _check_usage_at(_instance: Usage, _attribute: attrs.Attribute[Any], value: d
     require_aware("usage.at", value)
 
 
+def _check_usage_amount(_instance: Usage, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
+    if value is not None and (not isinstance(value, Money) or value.amount < 0):
+        shown = f"'{value}'" if isinstance(value, Money) else repr(value)
+        msg = f"usage.amount: expected money >= 0 such as '500 CNY', got {shown}"
+        raise TicketError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class Usage:
     """An action already granted: what, how much, when, on which ticket, for which customer.
 
     The library stores nothing; the caller passes the usage that counts
     toward per-ticket and per-customer limits with each request.
-    ``customer_id`` ``None`` means "this request's customer".
+    ``ticket_id`` ``None`` means "this request's ticket" and ``customer_id``
+    ``None`` "this request's customer": a record that does not say where it
+    belongs counts against the request, never for it. An ``amount`` is never
+    negative. A record without an ``amount`` cannot be added to a
+    per-customer total: a grant with such a total cannot be judged until the
+    amount is supplied, unless the amounts that are known (the request's
+    own, plus those of the other records) already exceed the total, which
+    no further usage can bring back under it.
     """
 
     action: str = attrs.field(converter=_to_action, validator=_input_name)
     at: datetime = attrs.field(validator=_check_usage_at)
-    amount: Money | None = None
+    amount: Money | None = attrs.field(default=None, validator=_check_usage_amount)
     ticket_id: str | None = attrs.field(default=None, validator=_optional_name)
     customer_id: str | None = attrs.field(default=None, validator=_optional_name)
 
@@ -659,7 +682,18 @@ def _input_of(cls: type, field: str, *, optional: bool = False) -> Callable[[Any
     return check
 
 
-def _check_usage_items(_instance: Request, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+def _to_optional_usage(value: Any) -> Any:
+    if value is None or isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        return value  # the validator names it
+    return tuple(value)
+
+
+def _check_usage_items(_instance: Request, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, tuple):
+        msg = f"request.usage: expected None or a list of Usage, got {value!r}"
+        raise TicketError(msg)
     for index, item in enumerate(value):
         if not isinstance(item, Usage):
             msg = f"request.usage[{index}]: expected a Usage, got {item!r}"
@@ -673,6 +707,27 @@ def _check_request_amount(_instance: Request, _attribute: attrs.Attribute[Any], 
         raise TicketError(msg)
 
 
+def _to_given(value: Iterable[str] | str | None) -> Any:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, frozenset | set | list | tuple):
+        return frozenset(value)
+    return value  # the validator names it
+
+
+def _check_given(_instance: Request, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    choices = ", ".join(repr(f) for f in sorted(TICKET_FACTS))
+    if not isinstance(value, frozenset):
+        msg = f"request.given: expected a set of {choices}, got {value!r}"
+        raise TicketError(msg)
+    for item in sorted(value, key=repr):
+        if item not in TICKET_FACTS:
+            msg = f"request.given: expected one of {choices}, got {item!r}"
+            raise TicketError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class Request:
     """One proposed action to decide.
@@ -682,6 +737,17 @@ class Request:
     authority, and the decision says so. ``department`` names who must carry
     out a ``department_instruction``. ``approver`` is the person who approved
     the request, if any: never the requester.
+
+    A fact that is not given is never assumed. ``amount``, ``triage``,
+    ``department`` and ``usage`` are ``None`` when not given (``usage=()``
+    says "no prior usage"). The ticket's category, channel and customer tier
+    always hold a value, the model's default (``general``, ``email``,
+    ``standard``) when the caller gave none; so a value that differs from
+    the default counts as given, and a value equal to it counts as given
+    only when ``given`` names it (`TICKET_FACTS`: ``"ticket.category"``,
+    ``"ticket.channel"``, ``"ticket.customer.tier"``). A grant or a
+    guardrail whose condition reads a fact the request lacks cannot be
+    judged: the request is never allowed on it (see `authorize`).
     """
 
     actor: Actor = attrs.field(validator=_input_of(Actor, "request.actor"))
@@ -689,10 +755,26 @@ class Request:
     ticket: Ticket = attrs.field(validator=_input_of(Ticket, "request.ticket"))
     amount: Money | None = attrs.field(default=None, validator=_check_request_amount)
     triage: Triage | None = attrs.field(default=None, validator=_input_of(Triage, "request.triage", optional=True))
-    usage: tuple[Usage, ...] = attrs.field(default=(), converter=_to_usage, validator=_check_usage_items)
+    usage: tuple[Usage, ...] | None = attrs.field(
+        default=None, converter=_to_optional_usage, validator=_check_usage_items
+    )
     approver: Actor | None = attrs.field(default=None, validator=_input_of(Actor, "request.approver", optional=True))
     playbook: str | None = None
     department: str | None = None
+    given: frozenset[str] = attrs.field(factory=frozenset, converter=_to_given, validator=_check_given)
+
+    @property
+    def known_ticket_facts(self) -> frozenset[str]:
+        """The `TICKET_FACTS` this request holds: given explicitly, or different from the model's default."""
+        ticket = self.ticket
+        known = set(self.given)
+        if ticket.category != _DEFAULT_CATEGORY:
+            known.add(_FACT_CATEGORY)
+        if ticket.channel is not _DEFAULT_CHANNEL:
+            known.add(_FACT_CHANNEL)
+        if ticket.customer.tier is not _DEFAULT_CUSTOMER_TIER:
+            known.add(_FACT_CUSTOMER_TIER)
+        return frozenset(known)
 
 
 # --------------------------------------------------------------------------
@@ -916,6 +998,27 @@ _ZERO = Decimal(0)
 _NEEDS_QUADRANT = "triage.quadrant"
 _NEEDS_AMOUNT = "amount"
 _NEEDS_DEPARTMENT = "department"
+_NEEDS_USAGE = "usage"
+_NEEDS_USAGE_AMOUNT = "usage.amount"
+# How a reason names each fact a grant or a guardrail may lack.
+_FACT_WORDS = {
+    _NEEDS_QUADRANT: "the quadrant",
+    _FACT_CATEGORY: "the category",
+    _FACT_CUSTOMER_TIER: "the customer tier",
+    _FACT_CHANNEL: "the channel",
+    _NEEDS_USAGE: "the prior usage",
+    _NEEDS_USAGE_AMOUNT: "the amount of each prior usage",
+    _NEEDS_AMOUNT: "the amount",
+}
+_GRANT_NEEDS_MESSAGES = {
+    _NEEDS_QUADRANT: "grant depends on the quadrant: triage missing",
+    _FACT_CATEGORY: "grant depends on the category: ticket.category not given",
+    _FACT_CUSTOMER_TIER: "grant depends on the customer tier: ticket.customer.tier not given",
+    _FACT_CHANNEL: "grant depends on the channel: ticket.channel not given",
+    _NEEDS_USAGE: "grant counts prior usage: usage not given",
+    _NEEDS_USAGE_AMOUNT: "grant adds up prior usage: a prior usage has no amount",
+    _NEEDS_AMOUNT: "grant has an amount limit: amount missing",
+}
 _FALLBACK_REASON = _reason(
     "fallback.delegated_authority",
     "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
@@ -940,6 +1043,7 @@ class _CGrant:
     """A grant prepared for fast evaluation: sets, decimals and ready reasons."""
 
     __slots__ = (
+        "categories",
         "channels",
         "count_max",
         "currency",
@@ -963,6 +1067,7 @@ class _CGrant:
         self.id = grant.id
         self.rank = rank
         self.quadrants = _opt(grant.when.quadrants)
+        self.categories = _opt(grant.when.categories)
         self.customer_tiers = _opt(grant.when.customer_tiers)
         self.channels = _opt(grant.when.channels)
         self.currency = limits.currency
@@ -991,14 +1096,27 @@ def _grant_reasons(grant: Grant) -> dict[str, Reason]:
     reasons = {
         "ok": _reason("grant.satisfied", f"{g.tier} may decide {g.action} ({lim.describe()})", g.id, evidence),
     }
+    needs = []
     if when.quadrants:
         quadrants = ", ".join(sorted(when.quadrants))
         reasons["quadrant"] = _reason(
             "grant.condition", f"grant is for quadrants {quadrants} only", g.id, {"quadrants": quadrants}
         )
-        reasons["needs_quadrant"] = _reason(
-            "grant.needs_info", "grant depends on the quadrant: triage missing", g.id, {"missing": _NEEDS_QUADRANT}
-        )
+        needs.append(_NEEDS_QUADRANT)
+    if when.categories:
+        needs.append(_FACT_CATEGORY)
+    if when.customer_tiers:
+        needs.append(_FACT_CUSTOMER_TIER)
+    if when.channels:
+        needs.append(_FACT_CHANNEL)
+    if lim.max_count_per_ticket is not None or lim.max_total_per_customer is not None:
+        needs.append(_NEEDS_USAGE)
+    if lim.max_total_per_customer is not None:
+        needs.append(_NEEDS_USAGE_AMOUNT)
+    if lim.needs_amount:
+        needs.append(_NEEDS_AMOUNT)
+    for fact in needs:
+        reasons[f"needs:{fact}"] = _reason("grant.needs_info", _GRANT_NEEDS_MESSAGES[fact], g.id, {"missing": fact})
     if when.customer_tiers:
         shown = ", ".join(sorted(t.value for t in when.customer_tiers))
         reasons["customer_tier"] = _reason(
@@ -1010,9 +1128,6 @@ def _grant_reasons(grant: Grant) -> dict[str, Reason]:
             "grant.condition", f"grant is for channels {shown} only", g.id, {"channels": shown}
         )
     if lim.needs_amount:
-        reasons["needs_amount"] = _reason(
-            "grant.needs_info", "grant has an amount limit: amount missing", g.id, {"missing": _NEEDS_AMOUNT}
-        )
         reasons["currency"] = _reason(
             "grant.currency", f"grant limits are in {lim.currency}", g.id, {"currency": str(lim.currency)}
         )
@@ -1041,12 +1156,23 @@ def _grant_reasons(grant: Grant) -> dict[str, Reason]:
 class _CGuard:
     """A guardrail prepared for fast evaluation."""
 
-    __slots__ = ("above", "channels", "currency", "customer_tiers", "guardrail", "id", "quadrants", "reasons")
+    __slots__ = (
+        "above",
+        "categories",
+        "channels",
+        "currency",
+        "customer_tiers",
+        "guardrail",
+        "id",
+        "quadrants",
+        "reasons",
+    )
 
     def __init__(self, guardrail: Guardrail) -> None:
         self.guardrail = guardrail
         self.id = guardrail.id
         self.quadrants = _opt(guardrail.when.quadrants)
+        self.categories = _opt(guardrail.when.categories)
         self.customer_tiers = _opt(guardrail.when.customer_tiers)
         self.channels = _opt(guardrail.when.channels)
         self.above = guardrail.above.amount if guardrail.above is not None else None
@@ -1060,22 +1186,22 @@ class _CGuard:
                 guardrail.id,
                 {},
             ),
-            _NEEDS_AMOUNT: _reason(
-                "guardrail.needs_info",
-                "guardrail needs the amount: fails closed",
-                guardrail.id,
-                {"missing": _NEEDS_AMOUNT},
-            ),
-            _NEEDS_QUADRANT: _reason(
-                "guardrail.needs_info",
-                "guardrail needs the quadrant: fails closed",
-                guardrail.id,
-                {"missing": _NEEDS_QUADRANT},
-            ),
         }
+        for fact in (_NEEDS_QUADRANT, _FACT_CATEGORY, _FACT_CUSTOMER_TIER, _FACT_CHANNEL, _NEEDS_AMOUNT):
+            self.reasons[fact] = _guard_needs(guardrail.id, (fact,))
+
+    def needs(self, lacking: list[str]) -> Reason:
+        """The reason this guardrail gives when it cannot be judged without the *lacking* facts."""
+        return self.reasons[lacking[0]] if len(lacking) == 1 else _guard_needs(self.id, tuple(lacking))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_CGuard, (self.guardrail,))
+
+
+def _guard_needs(guard_id: str, lacking: tuple[str, ...]) -> Reason:
+    words = " and ".join(_FACT_WORDS[fact] for fact in lacking)
+    evidence = {"missing": ", ".join(lacking)}
+    return _reason("guardrail.needs_info", f"guardrail needs {words}: fails closed", guard_id, evidence)
 
 
 def _slices(items: list[tuple[frozenset[str], Any]], key: Any) -> tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]:
@@ -1213,6 +1339,9 @@ class CompiledPolicy:
     """
 
     __slots__ = (
+        "_all_grants",
+        "_all_guards",
+        "_all_guards_any",
         "_call_back",
         "_delegations",
         "_grants",
@@ -1262,6 +1391,15 @@ class CompiledPolicy:
             action: _slices([*items, *every], guard_key) for action, items in guard_actions.items()
         }
         self._guards_any = _slices(every, guard_key)
+        # For a request whose category is not given: every grant and guardrail of the action, whatever its category.
+        self._all_grants: dict[str, tuple[_CGrant, ...]] = {
+            action: tuple(sorted((c for _cats, c in items), key=grant_key)) for action, items in by_action.items()
+        }
+        self._all_guards: dict[str, tuple[_CGuard, ...]] = {
+            action: tuple(sorted((c for _cats, c in [*items, *every]), key=guard_key))
+            for action, items in guard_actions.items()
+        }
+        self._all_guards_any = tuple(sorted((c for _cats, c in every), key=guard_key))
         self._plain: dict[str, tuple[dict[str, _Bands | None], _Bands | None]] = {}
         names = self._names
         for action in sorted(set(self._grants) | set(self._guards)):
@@ -1370,38 +1508,55 @@ class CompiledPolicy:
         triage = request.triage
         quadrant = triage.quadrant._name_ if triage is not None else None
         amount = request.amount
-        if approver is None and amount is not None:
-            plain = self._plain.get(action)
-            if plain is not None:
-                bands = plain[0].get(category, plain[1])
+        given = request.given
+        # A category equal to the model's default may stand for "not given": then every grant and guardrail
+        # of the action is a candidate, and those with a category condition cannot be judged.
+        category_known = category != _DEFAULT_CATEGORY or _FACT_CATEGORY in given
+        plain = self._plain.get(action)
+        if approver is None and amount is not None and plain is not None and (category_known or not plain[0]):
+            bands = plain[0].get(category, plain[1])
+            if bands is not None:
+                if bands.currency != amount.currency:
+                    bands = bands.others.get(amount.currency) if bands.others is not None else None
                 if bands is not None:
-                    if bands.currency != amount.currency:
-                        bands = bands.others.get(amount.currency) if bands.others is not None else None
-                    if bands is not None:
-                        return self._decide_plain(request, now, rank, delegation_id, reasons, bands)
+                    return self._decide_plain(request, now, rank, delegation_id, reasons, bands)
         customer = ticket.customer
+        channel = ticket.channel
+        customer_tier = customer.tier
+        channel_known = channel is not _DEFAULT_CHANNEL or _FACT_CHANNEL in given
+        tier_known = customer_tier is not _DEFAULT_CUSTOMER_TIER or _FACT_CUSTOMER_TIER in given
+        usage = request.usage
         missing: set[str] | None = None
 
         # Guardrails: any match forbids; any that cannot be judged fails closed.
-        guard_table, guard_wild = self._guards.get(action) or self._guards_any
-        for guard in guard_table.get(category, guard_wild):
-            lacking: str | None = None
+        if category_known:
+            guard_table, guard_wild = self._guards.get(action) or self._guards_any
+            guard_candidates = guard_table.get(category, guard_wild)
+        else:
+            guard_candidates = self._all_guards.get(action, self._all_guards_any)
+        for guard in guard_candidates:
+            lacking: list[str] | None = None
             if guard.quadrants is not None:
                 if quadrant is None:
-                    lacking = _NEEDS_QUADRANT
+                    lacking = [_NEEDS_QUADRANT]
                 elif quadrant not in guard.quadrants:
                     continue
-            if guard.customer_tiers is not None and customer.tier not in guard.customer_tiers:
-                continue
-            if guard.channels is not None and ticket.channel not in guard.channels:
-                continue
+            if guard.categories is not None and not category_known:
+                lacking = [*lacking, _FACT_CATEGORY] if lacking else [_FACT_CATEGORY]
+            if guard.customer_tiers is not None:
+                if not tier_known:
+                    lacking = [*lacking, _FACT_CUSTOMER_TIER] if lacking else [_FACT_CUSTOMER_TIER]
+                elif customer_tier not in guard.customer_tiers:
+                    continue
+            if guard.channels is not None:
+                if not channel_known:
+                    lacking = [*lacking, _FACT_CHANNEL] if lacking else [_FACT_CHANNEL]
+                elif channel not in guard.channels:
+                    continue
             key = "match"
             if guard.above is not None:
                 if amount is None:
-                    if missing is None:
-                        missing = set()
-                    missing.add(_NEEDS_AMOUNT)
-                    lacking = lacking or _NEEDS_AMOUNT
+                    lacking = [*lacking, _NEEDS_AMOUNT] if lacking else [_NEEDS_AMOUNT]
                 elif amount.currency != guard.currency:
                     key = "currency"
                 elif amount.amount <= guard.above:
@@ -1409,8 +1564,8 @@ class CompiledPolicy:
             if lacking is not None:
                 if missing is None:
                     missing = set()
-                missing.add(lacking)
-                reasons.append(guard.reasons[lacking])
+                missing.update(lacking)
+                reasons.append(guard.needs(lacking))
                 continue
             if forbidding is None:
                 forbidding = guard.id
@@ -1431,9 +1586,12 @@ class CompiledPolicy:
         unlimited = False
         allowance: Decimal | None = None
         count_used: int | None = None
-        totals: dict[tuple[str, timedelta], Decimal | None] | None = None
-        table = self._grants.get(action)
-        candidates = () if table is None else table.get(category, self._wild_grants[action])
+        totals: dict[tuple[str, timedelta], tuple[Decimal, str | None] | None] | None = None
+        if category_known:
+            table = self._grants.get(action)
+            candidates = () if table is None else table.get(category, self._wild_grants[action])
+        else:
+            candidates = self._all_grants.get(action, ())
         if amount is not None:
             amt: Decimal | None = amount.amount
             cur: str | None = amount.currency
@@ -1443,12 +1601,14 @@ class CompiledPolicy:
             r = grant.reasons
             needs: list[str] | None = None
             limit_left: Decimal | None = None
+            if not category_known and grant.categories is not None:
+                needs = [_FACT_CATEGORY]
             if grant.plain:
                 # Only an amount per request (or no limit at all): the common case.
                 limit_left = grant.max_amount
                 if limit_left is not None:
                     if amt is None:
-                        needs = _ONLY_AMOUNT
+                        needs = [*needs, _NEEDS_AMOUNT] if needs else _ONLY_AMOUNT
                     elif cur != grant.currency:
                         reasons.append(r["currency"])
                         continue
@@ -1461,23 +1621,34 @@ class CompiledPolicy:
             else:
                 if grant.quadrants is not None:
                     if quadrant is None:
-                        needs = [_NEEDS_QUADRANT]
+                        needs = [*needs, _NEEDS_QUADRANT] if needs else [_NEEDS_QUADRANT]
                     elif quadrant not in grant.quadrants:
                         reasons.append(r["quadrant"])
                         continue
-                if grant.customer_tiers is not None and customer.tier not in grant.customer_tiers:
-                    reasons.append(r["customer_tier"])
-                    continue
-                if grant.channels is not None and ticket.channel not in grant.channels:
-                    reasons.append(r["channel"])
-                    continue
-                if grant.count_max is not None:
-                    if count_used is None:
-                        ticket_id = ticket.id
-                        count_used = sum(1 for u in request.usage if u.action == action and u.ticket_id == ticket_id)
-                    if count_used + 1 > grant.count_max:
-                        reasons.append(r["count"])
+                if grant.customer_tiers is not None:
+                    if not tier_known:
+                        needs = [*needs, _FACT_CUSTOMER_TIER] if needs else [_FACT_CUSTOMER_TIER]
+                    elif customer_tier not in grant.customer_tiers:
+                        reasons.append(r["customer_tier"])
                         continue
+                if grant.channels is not None:
+                    if not channel_known:
+                        needs = [*needs, _FACT_CHANNEL] if needs else [_FACT_CHANNEL]
+                    elif channel not in grant.channels:
+                        reasons.append(r["channel"])
+                        continue
+                if grant.count_max is not None:
+                    if usage is None:
+                        needs = [*needs, _NEEDS_USAGE] if needs else [_NEEDS_USAGE]
+                    else:
+                        if count_used is None:
+                            ticket_id = ticket.id
+                            count_used = sum(
+                                1 for u in usage if u.action == action and u.ticket_id in (ticket_id, None)
+                            )
+                        if count_used + 1 > grant.count_max:
+                            reasons.append(r["count"])
+                            continue
                 if grant.currency is not None:
                     if amt is None:
                         needs = [*needs, _NEEDS_AMOUNT] if needs else _ONLY_AMOUNT
@@ -1486,28 +1657,43 @@ class CompiledPolicy:
                         continue
                     else:
                         limit_left = grant.max_amount
+                        over_max = limit_left is not None and amt > limit_left
+                        room_known = True
                         if grant.total_max is not None:
                             assert grant.period is not None
-                            tkey = (grant.currency, grant.period)
-                            if totals is None:
-                                totals = {}
-                            if tkey not in totals:
-                                totals[tkey] = _used(request, action, customer.id, grant.currency, grant.period, now)
-                            used = totals[tkey]
+                            if usage is None:
+                                used: tuple[Decimal, str | None] | None = _NO_USAGE
+                            else:
+                                tkey = (grant.currency, grant.period)
+                                if totals is None:
+                                    totals = {}
+                                if tkey not in totals:
+                                    totals[tkey] = _used(usage, action, customer.id, grant.currency, grant.period, now)
+                                used = totals[tkey]
                             if used is None:
                                 reasons.append(r["mixed"])
                                 continue
-                            room = grant.total_max - used
-                            limit_left = room if limit_left is None else min(limit_left, room)
-                        assert limit_left is not None
-                        if grant.rank <= rank and (allowance is None or limit_left > allowance):
-                            allowance = limit_left
-                        if amt > limit_left:
-                            over_max = grant.max_amount is not None and amt > grant.max_amount
-                            reasons.append(r["amount"] if over_max else r["total"])
-                            continue
+                            known, lacking_usage = used
+                            room = grant.total_max - known
+                            if lacking_usage is not None:
+                                # What is missing only adds to the total (amounts are never negative): an amount
+                                # over the limit already is decided without it.
+                                if over_max or amt > room:
+                                    reasons.append(r["amount"] if over_max else r["total"])
+                                    continue
+                                needs = [*needs, lacking_usage] if needs else [lacking_usage]
+                                room_known = False
+                            else:
+                                limit_left = room if limit_left is None else min(limit_left, room)
+                        if room_known:
+                            assert limit_left is not None
+                            if grant.rank <= rank and (allowance is None or limit_left > allowance):
+                                allowance = limit_left
+                            if amt > limit_left:
+                                reasons.append(r["amount"] if over_max else r["total"])
+                                continue
             if needs:
-                reasons.append(r["needs_quadrant" if needs[0] == _NEEDS_QUADRANT else "needs_amount"])
+                reasons.append(r[f"needs:{needs[0]}"])
                 grant_missing.extend((grant.rank, name) for name in needs)
                 if unknown_rank is None:
                     unknown_rank = grant.rank
@@ -1524,7 +1710,6 @@ class CompiledPolicy:
                     left = limit_left - amt
                     if best_left is None or left > best_left:
                         best_left = left
-
         lowest: str | None = None
         headroom: Money | None = None
         missing_out: tuple[str, ...] = ()
@@ -1533,7 +1718,11 @@ class CompiledPolicy:
             outcome = _FORBIDDEN
             obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif missing:
+            # Ask for everything at once: the guardrails' facts and those a grant below any satisfied one needs.
             outcome = _NEEDS_INFO
+            if grant_missing:
+                bound = satisfied_rank if satisfied_rank is not None else len(names)
+                missing.update(name for grank, name in grant_missing if grank < bound)
             missing_out = tuple(sorted(missing))
             obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif satisfied_rank is not None and satisfied_rank <= authority:
@@ -1663,23 +1852,35 @@ class CompiledPolicy:
 
 
 _ONLY_AMOUNT = [_NEEDS_AMOUNT]
+_NO_USAGE: tuple[Decimal, str | None] = (_ZERO, _NEEDS_USAGE)
 
 
 def _used(  # noqa: PLR0917
-    request: Request, action: str, customer_id: str, currency: str, period: timedelta, now: datetime
-) -> Decimal | None:
-    """Add up *action* already granted to the customer within *period* before *now*; None if currencies mix."""
-    start = now - period
+    usage: tuple[Usage, ...], action: str, customer_id: str, currency: str, period: timedelta, now: datetime
+) -> tuple[Decimal, str | None] | None:
+    """Add up *action* already granted to the customer within *period* before *now*.
+
+    The total of the amounts known, and ``"usage.amount"`` if a record that counts has no amount (else
+    None): the true total is at least the known one. None if currencies mix.
+    """
+    try:
+        start = now - period
+    except OverflowError:  # a period reaching before year 1 covers every record
+        start = datetime.min.replace(tzinfo=now.tzinfo)
     total = Decimal(0)
-    for usage in request.usage:
-        if usage.action != action or usage.amount is None or not (start < usage.at <= now):
+    lacking = False
+    for item in usage:
+        if item.action != action or not (start < item.at <= now):
             continue
-        if usage.customer_id is not None and usage.customer_id != customer_id:
+        if item.customer_id is not None and item.customer_id != customer_id:
             continue
-        if usage.amount.currency != currency:
+        if item.amount is None:
+            lacking = True
+            continue
+        if item.amount.currency != currency:
             return None
-        total += usage.amount.amount
-    return total
+        total += item.amount.amount
+    return total, (_NEEDS_USAGE_AMOUNT if lacking else None)
 
 
 def _merge(obligations: list[Obligation]) -> tuple[Obligation, ...]:

@@ -19,7 +19,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
@@ -35,7 +35,13 @@ from servicetriage.matrix import PriorityMatrix, preset, preset_name
 from servicetriage.model import AttributeValue, FrozenMap, Money, Quadrant
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_DURATION",
+    "MAX_NESTING",
+    "MAX_VALUES",
     "Format",
+    "check_time",
     "converter",
     "dump",
     "dump_file",
@@ -68,9 +74,30 @@ _ISO_RE = re.compile(
 )
 
 
-def _exact_timedelta(seconds: Decimal) -> timedelta:
+#: The longest duration the library reads: 100 years. Longer ones overflow the calendar as soon as they are
+#: added to a time (``call_back_within = "999999999d"`` passed ``check`` and then broke every decision).
+MAX_DURATION = timedelta(days=36_500)
+#: The times the library reads: from 1900 to the end of 2999. With `MAX_DURATION`, no deadline computed from
+#: them can leave the calendar (which ends in 9999).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _exact_timedelta(seconds: Decimal, value: object) -> timedelta:
     # Decimal, not float: "99421d0.000001s" keeps its microsecond.
+    if abs(seconds) > MAX_DURATION.days * 86400:
+        msg = f"expected a duration of at most {MAX_DURATION.days}d (100 years), got {value!r}"
+        raise ValueError(msg)
     return timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
+
+
+def check_time(value: datetime, where: str = "") -> datetime:
+    """Return *value* if it lies between `EARLIEST` and `LATEST`, else raise ``ValueError`` naming *where*."""
+    if not EARLIEST <= value < LATEST:
+        prefix = f"{where}: " if where else ""
+        msg = f"{prefix}expected a time from 1900 to 2999, got {value.isoformat()!r}"
+        raise ValueError(msg)
+    return value
 
 
 def parse_duration(value: object) -> timedelta:
@@ -80,11 +107,17 @@ def parse_duration(value: object) -> timedelta:
     datetime.timedelta(seconds=5400)
     """
     if isinstance(value, timedelta):
+        if abs(value) > MAX_DURATION:
+            msg = f"expected a duration of at most {MAX_DURATION.days}d (100 years), got {format_duration(value)!r}"
+            raise ValueError(msg)
         return value
     if isinstance(value, bool):
         msg = f"expected a duration such as '1h30m', got {value!r}"
         raise ValueError(msg)
     if isinstance(value, int | float):
+        if not abs(value) <= MAX_DURATION.days * 86400:  # NaN too
+            msg = f"expected a duration of at most {MAX_DURATION.days}d (100 years), got {value!r}"
+            raise ValueError(msg)
         return timedelta(seconds=value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
@@ -93,12 +126,12 @@ def parse_duration(value: object) -> timedelta:
             sign, text = -1, text[1:]
         if text and _COMPACT_RE.match(text):
             seconds = sum((Decimal(n) * _UNIT_SECONDS[u] for n, u in _COMPACT_PART_RE.findall(text)), Decimal(0))
-            return sign * _exact_timedelta(seconds)
+            return sign * _exact_timedelta(seconds, value)
         match = _ISO_RE.match(text)
         if text not in ("P", "PT") and match and any(match.groupdict().values()):
             parts = {k: Decimal(v) for k, v in match.groupdict().items() if v}
             seconds = sum((parts.get(k, Decimal(0)) * _UNIT_SECONDS[k.lower()] for k in "wdhms"), Decimal(0))
-            return sign * _exact_timedelta(seconds)
+            return sign * _exact_timedelta(seconds, value)
     msg = f"expected a duration such as '1h30m', 'PT45M' or a number of seconds, got {value!r}"
     raise ValueError(msg)
 
@@ -146,7 +179,7 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if result.tzinfo is None or result.utcoffset() is None:
         msg = f"expected an aware time (with a time zone offset), got naive {value!r}"
         raise ValueError(msg)
-    return result
+    return check_time(result)
 
 
 def _structure_date(value: Any, _: type) -> date:
@@ -416,19 +449,126 @@ def unstructure(value: object) -> Any:
 # Files
 
 
+class _DuplicateKeyError(ValueError):
+    """A key given twice in one table: the parsers' own errors do not always name it."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice (``json`` keeps the last one silently)."""
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            msg = f"duplicate key {key!r}"
+            raise _DuplicateKeyError(msg)
+        table[key] = value
+    return table
+
+
+_TOML_OVERWRITE = re.compile(r"^Cannot overwrite a value \(at line (\d+), column (\d+)\)$")
+_TOML_SIMPLE_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_TOML_KEY = re.compile(rf"^\s*({_TOML_SIMPLE_KEY}(?:\s*\.\s*{_TOML_SIMPLE_KEY})*)\s*=")
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """The TOML parser's message, naming the key when it reports a key given twice ("Cannot overwrite a value")."""
+    match = _TOML_OVERWRITE.match(str(exc))
+    if match is None:
+        return str(exc)
+    line_no = int(match.group(1))
+    lines = text.splitlines()
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    key = _TOML_KEY.match(line)
+    if key is None:
+        return str(exc)
+    return f"duplicate key {key.group(1)!r} (at line {line_no})"
+
+
+#: How deep a document may nest tables and lists. Deeper ones are rejected before anything walks them.
+MAX_NESTING = 64
+#: How many values (tables, lists and scalars) a document may hold once YAML aliases are expanded: a chain of
+#: aliases a few hundred bytes long can stand for billions of values.
+MAX_VALUES = 1_000_000
+
+
+def _bounded(data: Any) -> Any:
+    """Return *data* if it is small enough to walk; else raise ``ValueError``.
+
+    At most `MAX_NESTING` levels deep and `MAX_VALUES` values, each alias counted as often as it is used;
+    a value that contains itself is refused.
+    """
+    sizes: dict[int, int] = {}  # a shared (aliased) value is measured once
+    open_ids: set[int] = set()
+
+    def size(value: Any, depth: int) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if depth >= MAX_NESTING:
+            msg = f"nested more than {MAX_NESTING} levels deep"
+            raise ValueError(msg)
+        if key in open_ids:
+            msg = "a value contains itself (a recursive YAML alias)"
+            raise ValueError(msg)
+        open_ids.add(key)
+        total = 1
+        for child in value.values() if isinstance(value, dict) else value:
+            total += size(child, depth + 1)
+            if total > MAX_VALUES:
+                msg = f"more than {MAX_VALUES:,} values (are YAML aliases expanding?)"
+                raise ValueError(msg)
+        open_ids.discard(key)
+        sizes[key] = total
+        return total
+
+    size(data, 0)
+    return data
+
+
 def _parse(text: str, fmt: Format, source: str) -> Any:
     try:
         if fmt == "toml":
-            return tomllib.loads(text)
+            try:
+                return _bounded(tomllib.loads(text))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(_toml_problem(exc, text)) from None
         if fmt == "json":
-            return json.loads(text)
-        yaml = _yaml()
-        return yaml.safe_load(text)
+            return _bounded(json.loads(text, object_pairs_hook=_unique_pairs))
+        return _bounded(_yaml_load(text))
     except ModuleNotFoundError:
         raise
+    except RecursionError:
+        msg = f"{source}: not valid {fmt.upper()}: nested more than {MAX_NESTING} levels deep"
+        raise PolicyError(msg) from None
     except Exception as exc:  # noqa: BLE001 - the three parsers raise unrelated types
         msg = f"{source}: not valid {fmt.upper()}: {exc}"
         raise PolicyError(msg) from None
+
+
+def _yaml_load(text: str) -> Any:
+    """``yaml.safe_load``, refusing a key given twice in one mapping (PyYAML keeps the last one silently)."""
+    yaml = _yaml()
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc,name-defined]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                except TypeError:
+                    continue  # an unhashable key: the constructor reports it
+                if duplicate:
+                    mark = key_node.start_mark
+                    msg = f"duplicate key {key!r} (at line {mark.line + 1}, column {mark.column + 1})"
+                    raise _DuplicateKeyError(msg)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return yaml.load(text, Loader=Loader)
 
 
 def _yaml() -> Any:
@@ -506,9 +646,12 @@ def read_document(path: str | Path, *, error: type[PolicyError | TicketError] = 
     try:
         fmt = format_of(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_text(encoding="utf-8-sig")
         except OSError as exc:
             msg = f"{path}: cannot read: {exc.strerror or exc}"
+            raise PolicyError(msg) from None
+        except UnicodeDecodeError as exc:
+            msg = f"{path}: not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}"
             raise PolicyError(msg) from None
         return _parse(text, fmt, str(path))
     except PolicyError as exc:

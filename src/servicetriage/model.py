@@ -401,9 +401,22 @@ def _to_decimal(value: Any) -> Decimal:
         raise PolicyError(msg) from None
 
 
+#: The largest amount of money the library accepts (in magnitude): 10^18 units of any currency. Far larger
+#: amounts only overflow decimal arithmetic later, in a sum or a comparison.
+MAX_AMOUNT_DIGITS = 18
+
+
 def _check_amount(_instance: Money, _attribute: attrs.Attribute[Any], value: Decimal) -> None:
     if not value.is_finite():
         msg = f"money.amount: expected a finite amount, got {value!r}"
+        raise PolicyError(msg)
+    exponent = value.as_tuple().exponent
+    too_fine = isinstance(exponent, int) and exponent < -MAX_AMOUNT_DIGITS
+    if value and (value.adjusted() >= MAX_AMOUNT_DIGITS or too_fine):
+        msg = (
+            f"money.amount: expected an amount below 10^{MAX_AMOUNT_DIGITS} with at most "
+            f"{MAX_AMOUNT_DIGITS} decimals, got {value!r}"
+        )
         raise PolicyError(msg)
 
 

@@ -416,8 +416,8 @@ def deviation_request(
     customer with the report's ``customer_id`` and ``customer_tier``; the
     triage holds the report's ``quadrant`` (none when not recorded); the
     playbook is the report's playbook id. *quadrant* and *channel* stand in
-    for facts the report does not record (without either, the ticket's
-    channel is the model's default, email). The usage is the deviations
+    for facts the report does not record (without a channel, the request
+    does not give one: a grant or guardrail that reads it cannot be judged). The usage is the deviations
     listed before this one in the same report (same ticket, same customer)
     followed by *usage* (earlier deviations for the same customer in other
     reports, which only the caller can know).
@@ -440,6 +440,11 @@ def deviation_request(
         Usage(action=d.kind, at=d.at or report.opened_at, amount=d.amount, ticket_id=report.ticket_id)
         for d in report.deviations[:index]
     )
+    # The report records its category and customer tier (standard unless it says otherwise); the channel only
+    # when the report or the caller names one.
+    given = {"ticket.category", "ticket.customer.tier"}
+    if channel is not None:
+        given.add("ticket.channel")
     return Request(
         actor=Actor(id=deviation.authorized_by, tier=deviation.tier),
         action=deviation.kind,
@@ -448,6 +453,7 @@ def deviation_request(
         triage=_recorded_triage(report, quadrant) if quadrant is not None else None,
         usage=(*prior, *usage),
         playbook=report.playbook.id if report.playbook is not None else None,
+        given=frozenset(given),
     )
 
 

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from servicetriage import config
 from servicetriage.authority import AuthorityPolicy, Decision, Outcome, Request, authorize
 from servicetriage.errors import TicketError
@@ -63,13 +65,34 @@ def load_policy(path: Path) -> AuthorityPolicy:
     return policy
 
 
+def _given_facts(data: dict[str, Any]) -> frozenset[str]:
+    """The ticket facts (`TICKET_FACTS`) the file states: a key that is absent was not given."""
+    ticket = data.get("ticket")
+    if not isinstance(ticket, dict):
+        return frozenset()
+    given = {f"ticket.{key}" for key in ("category", "channel") if ticket.get(key) is not None}
+    customer = ticket.get("customer")
+    if isinstance(customer, dict) and customer.get("tier") is not None:
+        given.add("ticket.customer.tier")
+    return frozenset(given)
+
+
 def load_request(path: Path) -> Request:
-    """Load a request file; a top-level ``quadrant = "Q1"`` stands for a triage placing the ticket there."""
+    """Load a request file; a top-level ``quadrant = "Q1"`` stands for a triage placing the ticket there.
+
+    A fact the file leaves out is not given, whatever default the model would fill in: the ticket's
+    ``category``, ``channel`` and ``customer.tier`` (see `Request.given`), the ``amount``, the quadrant,
+    the ``usage`` (write ``usage = []`` for "no prior usage") and the ``department``.
+    """
     data = config.read_document(path, error=TicketError)
     if not isinstance(data, dict):
         msg = f"{path}: expected a table of request fields, got {type(data).__name__}"
         raise TicketError(msg)
+    if "given" in data:
+        msg = f"{path}: given: not a request file key; a ticket fact is given when the file states it"
+        raise TicketError(msg)
     quadrant = data.pop("quadrant", None)
+    data["given"] = sorted(_given_facts(data))
     try:
         request = config.structure(data, Request, error=TicketError)
     except TicketError as exc:
@@ -91,17 +114,7 @@ def load_request(path: Path) -> Request:
             due=None,
             reasons=(),
         )
-        request = Request(
-            actor=request.actor,
-            action=request.action,
-            ticket=request.ticket,
-            amount=request.amount,
-            triage=triage,
-            usage=request.usage,
-            approver=request.approver,
-            playbook=request.playbook,
-            department=request.department,
-        )
+        request = attrs.evolve(request, triage=triage)
     return request
 
 
@@ -116,7 +129,10 @@ def _now(text: str | None) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         msg = f"--now: expected a time with an offset, got naive {text!r}"
         raise TicketError(msg)
-    return now
+    try:
+        return config.check_time(now, "--now")
+    except ValueError as exc:
+        raise TicketError(str(exc)) from None
 
 
 def render_json(decision: Decision) -> str:

@@ -14,7 +14,7 @@ join the timeline.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +128,10 @@ def _describe_step(step: PlannedStep) -> dict[str, Any]:
     }
 
 
+#: The longest span a simulation covers: progress reports every few minutes over centuries would never end.
+MAX_SPAN = timedelta(days=366)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the simulation and print the timeline."""
     if not args.simulate:
@@ -148,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
         end = begin + span
     if end < begin:
         msg = f"--until: expected a time at or after the start {begin.isoformat()}, got {end.isoformat()}"
+        raise TicketError(msg)
+    if end - begin > MAX_SPAN:
+        option = "--until" if args.until else "--for"
+        span_text = config.format_duration(end - begin)
+        msg = f"{option}: expected a simulated span of at most {MAX_SPAN.days}d, got {span_text}"
         raise TicketError(msg)
     events = []
     if args.ack_at:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage.chain import anchor_from_data, anchor_to_data
-from servicetriage.config import parse_duration, read_document
+from servicetriage.config import check_time, parse_duration, read_document
 from servicetriage.errors import PolicyError, StoreError
 from servicetriage.learning import Drill, LearningConfig, drill_schedule, propose
 from servicetriage.review import Authority, ReportState, Subject
@@ -53,7 +53,10 @@ def _time(text: str | None, option: str) -> datetime:
     if value.tzinfo is None:
         msg = f"{option}: expected an aware time (with a time zone offset), got {text!r}"
         raise PolicyError(msg)
-    return value
+    try:
+        return check_time(value, option)
+    except ValueError as exc:
+        raise PolicyError(str(exc)) from None
 
 
 def _store(args: argparse.Namespace) -> Store:

@@ -119,7 +119,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="worker processes to classify with (default 0: one per CPU, up to 4, for files over 16 MiB)",
+        help=(
+            "worker processes to classify with, at most one per CPU"
+            " (default 0: one per CPU, up to 4, for files over 16 MiB)"
+        ),
     )
     parser.set_defaults(func=run)
 
@@ -134,7 +137,10 @@ def parse_now(text: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         msg = f"expected a time with a UTC offset (such as +08:00 or Z), got naive {text!r}"
         raise argparse.ArgumentTypeError(msg)
-    return value
+    try:
+        return config.check_time(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:
@@ -477,7 +483,7 @@ def _blocks(source: str, size: int) -> Iterator[Chunk]:
 
 def _jobs(requested: int, source: str) -> int:
     if requested > 0:
-        return requested
+        return min(requested, os.cpu_count() or 1)  # more workers than CPUs only cost memory
     if source == "-":
         return 1
     try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from servicetriage.authority import (
+    TICKET_FACTS,
     Actor,
     AuthorityPolicy,
     Conditions,
@@ -244,13 +245,20 @@ def requests(
 ) -> st.SearchStrategy[Request]:
     """Draw requests that policies from `authority_policies` (same arguments) can judge.
 
-    Some lack an amount or a triage, some carry an approver (sometimes the
-    requester) and prior usage within the last 40 days before *now*.
+    Some lack an amount, a triage or the prior usage, some carry an approver
+    (sometimes the requester) and prior usage within the last 40 days before
+    *now* (some of it without a ticket id or an amount). The ticket's
+    category is sometimes the model's default (``general``), and the
+    channel and customer tier are often their defaults; ``given`` names a
+    random part of `TICKET_FACTS`, so
+    some defaults stand for facts that were given and some for facts that
+    were not.
     """
     customer_ids = st.sampled_from(["C1", "C2"])
     ticket_ids = st.sampled_from(["T1", "T2"])
     customer_tiers = st.sampled_from(CustomerTier)
-    category_choice = st.sampled_from(categories)
+    category_choice = st.sampled_from((*categories, "general"))
+    given_facts = st.frozensets(st.sampled_from(sorted(TICKET_FACTS)))
     channels = st.sampled_from([Channel.PHONE, Channel.CHAT, Channel.EMAIL])
     quadrants = st.none() | st.sampled_from(Quadrant)
     action_choice = st.sampled_from(actions)
@@ -261,11 +269,12 @@ def requests(
             action=action_choice,
             at=st.integers(0, 40 * 24 * 60).map(lambda m: now - timedelta(minutes=m)),
             amount=amounts,
-            ticket_id=ticket_ids,
+            ticket_id=ticket_ids | st.none(),
             customer_id=st.none() | customer_ids,
         ),
         max_size=3,
     ).map(tuple)
+    usages = usage_lists | st.none()
     actors = st.builds(Actor, id=st.sampled_from(_PEOPLE), tier=st.sampled_from(tiers))
     approvers = st.none() | actors
     playbooks = st.none() | st.just("seven-steps")
@@ -300,10 +309,11 @@ def requests(
             ticket=ticket,
             amount=draw(amounts),
             triage=triage,
-            usage=draw(usage_lists),
+            usage=draw(usages),
             approver=draw(approvers),
             playbook=draw(playbooks),
             department=draw(departments),
+            given=draw(given_facts),
         )
 
     return draw_request()
