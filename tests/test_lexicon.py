@@ -296,7 +296,7 @@ _ADDING = [
     ),
     LexiconSettings(concepts={"police": ConceptSettings(add={"de": ("bullen",), "any": ("amber alert", "110")})}),
 ]
-_WORDS = st.sampled_from(
+_MIXED_WORDS = st.sampled_from(
     ["mayday", "求救", "code red", "fire", "kindle fire", "not", "no", "help!", "SOS", "救命", "紧急联系人", "the",
      "driver", "won't let me out", "fire drill", "amber alert", "years ago", ",", ".", "我", "没有危险", "refund",
      "to my friend", "bullen", "110", "call"]
@@ -309,7 +309,7 @@ def _whole(index: int) -> LexiconDetector:
 
 
 @settings(max_examples=150)
-@given(st.sampled_from(range(len(_ADDING))), st.lists(_WORDS, max_size=14).map(" ".join))
+@given(st.sampled_from(range(len(_ADDING))), st.lists(_MIXED_WORDS, max_size=14).map(" ".join))
 def test_a_policy_that_only_adds_terms_finds_what_one_full_compilation_finds(index: int, text: str) -> None:
     """The shared shipped detector plus a small one for the added terms equals compiling everything at once."""
 
