@@ -165,7 +165,7 @@ def parse_time(system: str, value: object, field: str, zone: tzinfo | None = Non
         raise fail(system, field, f"expected an ISO 8601 time, got {value!r}") from None
     if parsed.tzinfo is None:
         if zone is None:
-            msg = f"expected a time with a UTC offset, got {value!r}; pass zone= with the system's time zone"
+            msg = f"expected a time with a UTC offset, got {value!r}; give the system's time zone (zone=, or --zone)"
             raise fail(system, field, msg)
         parsed = parsed.replace(tzinfo=zone)
     return parsed

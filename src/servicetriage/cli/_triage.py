@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from servicetriage import config, ingest
+from servicetriage.cli import _payloads
 from servicetriage.errors import TicketError
 from servicetriage.model import TicketStatus
 
@@ -95,6 +96,18 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         choices=("csv", "jsonl"),
         default=None,
         help="the format of TICKETS (default: from the suffix, else from the first line)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="source_system",
+        choices=_payloads.SYSTEMS,
+        metavar="SYSTEM",
+        help=f"TICKETS holds this helpdesk's payloads ({', '.join(_payloads.SYSTEMS)}), as JSON Lines or a JSON array",
+    )
+    parser.add_argument(
+        "--zone",
+        metavar="ZONE",
+        help="with --from: the time zone of times written without an offset, e.g. Asia/Kolkata (Frappe)",
     )
     parser.add_argument("--explain", action="store_true", help="show the reasons of every placement")
     parser.add_argument(
@@ -223,7 +236,14 @@ class _Worker:
     ``--jobs 1``); it keeps only caches, never tickets.
     """
 
-    def __init__(self, policy: TriagePolicy, now: datetime, fmt: str, explain: bool) -> None:
+    def __init__(
+        self,
+        policy: TriagePolicy,
+        now: datetime,
+        fmt: str,
+        explain: bool,
+        source: tuple[str, str | None] | None = None,
+    ) -> None:
         from servicetriage.triage import classify_many, rank_key  # noqa: PLC0415
 
         self.policy = policy
@@ -232,7 +252,11 @@ class _Worker:
         self.explain = explain
         self.classify_many = classify_many
         self.rank_key = _packed_key(policy) or rank_key
-        self.build = ingest._Builder()  # noqa: SLF001 - the module's own fast path, shared with the CLI
+        self.build: Callable[[Any], Ticket | TicketError] = (
+            ingest._Builder()  # noqa: SLF001 - the module's own fast path, shared with the CLI
+            if source is None
+            else _payloads.PayloadBuilder(*source)
+        )
         self.sink = _Sink()
         self.csv = csv.writer(self.sink, lineterminator="\n")
         self.json_names: dict[str, str] = {}
@@ -399,9 +423,9 @@ _OPEN_STATUSES = frozenset(s.value for s in TicketStatus if s.is_open)
 _WORKER: _Worker | None = None
 
 
-def _init_worker(policy: TriagePolicy, now: datetime, fmt: str, explain: bool) -> None:
+def _init_worker(*args: Any) -> None:
     global _WORKER  # noqa: PLW0603 - one worker object per process
-    _WORKER = _Worker(policy, now, fmt, explain)
+    _WORKER = _Worker(*args)
     gc.freeze()  # the policy and the modules live as long as the process: keep them out of collections
 
 
@@ -587,18 +611,27 @@ def run(args: argparse.Namespace) -> int:
     err = sys.stderr
     progress = _Progress(bool(args.progress or err.isatty()), err)
     name = "<stdin>" if args.tickets == "-" else args.tickets
-    chunks = (
-        _blocks(args.tickets, BLOCK)
-        if _is_jsonl(args.tickets, args.input_format)
-        else _chunks(ingest._iter_raw(args.tickets, args.input_format), CHUNK)  # noqa: SLF001
-    )
+    system: str | None = args.source_system
+    zone: str | None = None if args.zone is None else _payloads.parse_zone(args.zone)
+    if zone is not None and system is None:
+        raise TicketError("--zone: applies to payloads read with --from SYSTEM")
+    source = None if system is None else (system, zone)
+    if source is not None:
+        _payloads.PayloadBuilder(*source)  # check the options here, once, before any worker starts
+    chunks: Iterator[Chunk]
+    if system is not None and _payloads.is_array(args.tickets):
+        chunks = _chunks(_payloads.read_array(args.tickets), CHUNK)
+    elif system is not None or _is_jsonl(args.tickets, args.input_format):
+        chunks = _blocks(args.tickets, BLOCK)
+    else:
+        chunks = _chunks(ingest._iter_raw(args.tickets, args.input_format), CHUNK)  # noqa: SLF001
     jobs = _jobs(args.jobs, args.tickets)
     key = _FIRST
     duplicates = _Duplicates(name, keep_last=args.keep_last)
     keep_all = args.limit is None or args.keep_last  # merging needs every row until the end
     ranked: list[Row] = []
     ranked_count = rejected = last = 0
-    for rows, lines, errors, last_line in _results(chunks, (policy, now, args.format, args.explain), jobs):
+    for rows, lines, errors, last_line in _results(chunks, (policy, now, args.format, args.explain, source), jobs):
         for number, problems in errors:
             for problem in problems:
                 print(f"servicetriage: {name}:{number}: {problem}", file=err)
