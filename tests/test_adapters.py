@@ -405,3 +405,12 @@ def test_adapters_import_no_cattrs_and_no_shell_module() -> None:
     loaded = json.loads(result.stdout)
     forbidden = ("cattrs", "servicetriage.config", "servicetriage.store", "servicetriage.cli")
     assert [name for name in loaded if name.startswith(forbidden)] == []
+
+
+def test_frappe_document_from_a_hook_with_datetime_objects() -> None:
+    """``doc.as_dict()`` in a hook holds naive datetimes, not text: they take the site's zone too."""
+    doc = {**payloads("frappe")[0], "creation": datetime(2026, 3, 2, 7, 45), "resolution_by": None}
+    ticket = frappe.to_ticket(doc, zone=KOLKATA)
+    assert ticket.opened_at == datetime(2026, 3, 2, 7, 45, tzinfo=KOLKATA)
+    with pytest.raises(TicketError, match=r"frappe: creation: expected a time with a UTC offset"):
+        frappe.to_ticket(doc)

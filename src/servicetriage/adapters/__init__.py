@@ -11,7 +11,8 @@ Each module has two pure functions, with no network and no vendor SDK:
 Each module's ``PRIORITY`` table maps the system's priority scale to ours
 explicitly, both ways; an unknown value raises
 `servicetriage.errors.TicketError` naming the system, the field and the
-value. The field mappings are tabled in the reference.
+value. The field mappings are tabled in the reference. `html_to_text`
+turns an HTML body into safe plain text, for mappings of your own.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from servicetriage.adapters._common import UNKNOWN_REQUESTER, html_to_text
 from servicetriage.errors import TicketError
 from servicetriage.model import Ticket
 
-__all__ = ["SYSTEMS", "adapter", "reader"]
+__all__ = ["SYSTEMS", "UNKNOWN_REQUESTER", "adapter", "html_to_text", "reader"]
 
 #: The systems with an adapter, by module name.
 SYSTEMS: tuple[str, ...] = ("zendesk", "servicenow", "jira", "freshdesk", "zammad", "salesforce", "frappe")

@@ -151,18 +151,21 @@ def customer(requester: str | None) -> tuple[Customer, dict[str, AttributeValue]
 
 
 def parse_time(system: str, value: object, field: str, zone: tzinfo | None = None) -> datetime:
-    """Parse an ISO 8601 time (``Z``, ``+01:00`` and ``+0100`` offsets; a space for the ``T``).
+    """Parse an ISO 8601 time (``Z``, ``+01:00`` and ``+0100`` offsets; a space for the ``T``), or take a datetime.
 
     A time without an offset takes *zone* (the system's documented zone,
     such as UTC for ServiceNow's Table API, or the site's zone the caller
     passes); without *zone* it is refused, naming *field*.
     """
-    if not isinstance(value, str) or not value.strip():
+    if isinstance(value, datetime):  # a document handed over in-process (a Frappe or Odoo hook)
+        parsed = value
+    elif not isinstance(value, str) or not value.strip():
         raise fail(system, field, f"expected an ISO 8601 time, got {_short(value)}")
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise fail(system, field, f"expected an ISO 8601 time, got {value!r}") from None
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise fail(system, field, f"expected an ISO 8601 time, got {value!r}") from None
     if parsed.tzinfo is None:
         if zone is None:
             msg = f"expected a time with a UTC offset, got {value!r}; give the system's time zone (zone=, or --zone)"
