@@ -8,8 +8,10 @@ not a valid ticket gives a row whose ``error`` names the field and the
 value, and whose other fields are empty, so a batch never fails on one bad
 record and nothing is dropped silently.
 
-Every row carries ``policy_hash``, the SHA-256 of the policy's content (see
-`policy_hash`), so a stored result always says which policy placed it.
+Every row carries ``policy_hash``, the SHA-256 of the policy's content: the
+decision ledger's `servicetriage.ledger.policy_hash`, equal to the hash of
+the document a store version of the policy holds, so a stored result can
+be traced to the policy version that placed it.
 
 Records are our ticket records, flat or nested (as `servicetriage.ingest`
 reads them), or, with ``source="zendesk"`` (or another system), that
@@ -22,12 +24,9 @@ it until `BatchTriage.arrow` is called.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +34,9 @@ import attrs
 
 from servicetriage import config, ingest
 from servicetriage.errors import ServiceTriageError, TicketError
+from servicetriage.ledger import policy_hash
 from servicetriage.model import Ticket, Triage, require_aware
 from servicetriage.triage import DEFAULT_POLICY, TriagePolicy
-from servicetriage.versions import canonical_json
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,47 +57,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "policy_hash",
     "error",
 )
-
-
-def _library_version() -> str:
-    try:
-        return version("servicetriage")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
-        return "unknown"
-
-
-def _shipped_lexicon() -> str:
-    """The text of the lexicon files shipped in the package: triage results depend on them too."""
-    data = resources.files("servicetriage.signals").joinpath("data")
-    parts: list[str] = []
-    for entry in sorted(data.iterdir(), key=lambda e: e.name):
-        if entry.is_dir():
-            items = sorted(entry.iterdir(), key=lambda e: e.name)
-            parts.extend(f"{entry.name}/{item.name}\n{item.read_text(encoding='utf-8')}" for item in items)
-        elif entry.name.endswith(".toml"):
-            parts.append(f"{entry.name}\n{entry.read_text(encoding='utf-8')}")
-    return "\n".join(parts)
-
-
-def policy_hash(policy: TriagePolicy) -> str:
-    """The SHA-256 (hex) of everything that decides a placement under *policy*.
-
-    It covers every field of the policy, defaults included, the names of its
-    detectors (their code is not hashed), the library's version and the
-    lexicon files the library ships. Two workers with equal policies on the
-    same library version give the same hash; any change of a rule, a level,
-    a term or a default gives another.
-    """
-    fields = {
-        f.name: config.unstructure(getattr(policy, f.name))
-        for f in attrs.fields(TriagePolicy)
-        if f.init and f.name != "detectors"
-    }
-    fields["detectors"] = [
-        f"{type(d).__module__}.{type(d).__qualname__}:{getattr(d, 'name', '')}" for d in policy.detectors
-    ]
-    envelope = {"policy": fields, "library": _library_version(), "lexicon": _shipped_lexicon()}
-    return hashlib.sha256(canonical_json(envelope).encode("utf-8")).hexdigest()
 
 
 def result_row(ticket: Ticket, triage: Triage, digest: str, *, explain: bool = False) -> dict[str, Any]:
