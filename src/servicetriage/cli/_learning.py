@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage.chain import anchor_from_data, anchor_to_data
+from servicetriage.cli._effect import register as register_effect
 from servicetriage.config import check_time, parse_duration, read_document
 from servicetriage.errors import PolicyError, StoreError
 from servicetriage.learning import Drill, LearningConfig, drill_schedule, propose
@@ -546,6 +547,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     drills.add_argument("--json", action="store_true", help="print JSON")
     _add_store(drills)
     drills.set_defaults(func=_drills)
+    register_effect(psub)
     anchor = psub.add_parser(
         "anchor", help="export the audit chain's head (and, with a key, keep a keyed anchor in the store)"
     )
