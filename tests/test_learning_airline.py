@@ -74,14 +74,24 @@ def _case(n: int, amount: str) -> IncidentReport:
     )
 
 
-def _next_request(amount: str, at: datetime) -> Request:
+def _next_request(amount: str, at: datetime, quadrant: Quadrant = Quadrant.Q1) -> Request:
     ticket = Ticket(
         id="T-next",
         opened_at=at,
         customer=Customer(id="C-next"),
         category="flight_disruption",
     )
-    return Request(actor=Actor(id="agent.li", tier="agent"), action="rebooking", ticket=ticket, amount=CNY(amount))
+    level = Level(0, "as placed")
+    triage = Triage(
+        ticket_id=ticket.id, quadrant=quadrant, priority=1, urgency=level, importance=level, due=None, reasons=()
+    )
+    return Request(
+        actor=Actor(id="agent.li", tier="agent"),
+        action="rebooking",
+        ticket=ticket,
+        amount=CNY(amount),
+        triage=triage,
+    )
 
 
 def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Path) -> None:
@@ -103,13 +113,24 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             store.advance("report", report.id, "start", actor="sup.zhao", at=at, reason="weekly review")
             store.advance("report", report.id, "accept", actor="sup.zhao", at=at, reason="typical case")
 
-        proposals = propose(store.reports("accepted"), LearningConfig(min_count=3), now)
+        proposals = propose(store.reports("accepted"), LearningConfig(min_count=3), now, authority=POLICY_V1)
         by_kind = {p.kind: p for p in proposals}
         assert set(by_kind) == {ProposalKind.PLAYBOOK_STEP, ProposalKind.DELEGATE_AUTHORITY}
         delegation = by_kind[ProposalKind.DELEGATE_AUTHORITY]
         assert delegation.tier == "agent"
         assert delegation.evidence.incidents == ("R-0", "R-1", "R-2")
         assert delegation.evidence.max_amount == CNY("620 CNY")
+        # No broader than its evidence: three Q1 rebookings for standard customers, in one category.
+        assert delegation.item["when"] == {
+            "categories": ("flight_disruption",),
+            "quadrants": ("Q1",),
+            "customer_tiers": ("standard",),
+        }
+        assert delegation.notes == (
+            "narrower than grant 'supervisor-rebooking' (supervisor): quadrants Q1 (the grant: any); "
+            "customer tiers standard (the grant: any); up to 620 CNY (the grant: 2000 CNY)",
+            "not limited by channel: some reports do not record it",
+        )
 
         ids = []
         for proposal in proposals:
@@ -130,6 +151,9 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
         assert store.verify() == ()
         policy = structure(authority_v2.document, AuthorityPolicy)
         playbook = structure(playbook_v2.document, Playbook)
+        # Under version 2 the same evidence proposes no delegation: the policy in force allows it already.
+        again = propose(store.reports("accepted"), LearningConfig(min_count=3), now, authority=policy)
+        assert [p.kind for p in again] == [ProposalKind.PLAYBOOK_STEP]
 
     # The next identical case is allowed at agent tier, by procedure, under the new version ...
     later = now + timedelta(days=1)
@@ -138,6 +162,10 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
     assert decision.lowest_tier == "agent"
     # ... within the limit the evidence supports, and only for the incidents' category.
     assert authorize(_next_request("621 CNY", later), policy, later).outcome is DecisionOutcome.NEEDS_APPROVAL
+    # ... in the quadrant the evidence shows: a Q3 rebooking still needs the supervisor ...
+    q3 = authorize(_next_request("300 CNY", later, Quadrant.Q3), policy, later)
+    assert q3.outcome is DecisionOutcome.NEEDS_APPROVAL
+    assert q3.lowest_tier == "supervisor"
     elsewhere = attrs.evolve(
         _next_request("300 CNY", later), ticket=attrs.evolve(_next_request("1 CNY", later).ticket, category="hotel")
     )
