@@ -6,16 +6,14 @@ follows another one with reports, `effect` compares the reports handled
 under the earlier version (*before*) with those handled under the later one
 (*after*) on six measures:
 
-============  ==========  ==============================================  ======
-measure       kind        per report                                       better
-============  ==========  ==============================================  ======
-complaints    proportion  the outcome was ``complaint``                    lower
-escalations   proportion  ``escalated`` (reports that record it)           lower
-sla_breaches  proportion  ``sla_breached`` (reports that record it)        lower
-satisfied     proportion  ``satisfaction_after`` is 4 or 5                 higher
-satisfaction  mean        ``satisfaction_after`` on the 1-5 scale          higher
-reuse         proportion  ``reused``: the customer came back (if recorded) higher
-============  ==========  ==============================================  ======
+| measure | kind | per report | better |
+|---|---|---|---|
+| complaints | proportion | the outcome was ``complaint`` | lower |
+| escalations | proportion | ``escalated`` (reports that record it) | lower |
+| sla_breaches | proportion | ``sla_breached`` (reports that record it) | lower |
+| satisfied | proportion | ``satisfaction_after`` is 4 or 5 | higher |
+| satisfaction | mean | ``satisfaction_after`` on the 1-5 scale | higher |
+| reuse | proportion | ``reused``: the customer came back (if recorded) | higher |
 
 A report that leaves a figure out is left out of that measure only; ``n``
 says how many reports each side holds.

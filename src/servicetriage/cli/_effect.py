@@ -129,7 +129,8 @@ def register(psub: argparse._SubParsersAction[Any]) -> None:
         "--state",
         default=ReportState.ACCEPTED.value,
         choices=[*(s.value for s in ReportState), "all"],
-        help="count reports in this review state (default: accepted)",
+        metavar="STATE",
+        help="count reports in this review state, or all (default: accepted)",
     )
     parser.add_argument("--confidence", default="0.95", help="the intervals' confidence level (0.95)")
     parser.add_argument("--json", action="store_true", help="print JSON")
