@@ -127,8 +127,10 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             "customer_tiers": ("standard",),
         }
         assert delegation.notes == (
-            "narrower than grant 'supervisor-rebooking' (supervisor): quadrants Q1 (the grant: any); "
-            "customer tiers standard (the grant: any); up to 620 CNY (the grant: 2000 CNY)",
+            (
+                "narrower than grant 'supervisor-rebooking' (supervisor): quadrants Q1 (the grant: any); "
+                "customer tiers standard (the grant: any); up to 620 CNY (the grant: 2000 CNY)"
+            ),
             "not limited by channel: some reports do not record it",
         )
 
