@@ -42,31 +42,31 @@ def _delegation(reports: list[IncidentReport], authority: AuthorityPolicy | None
 
 
 def test_three_supervisor_rebookings_in_q1_delegate_rebooking_in_q1_only() -> None:
-    """The evidence is three Q1 rebookings by phone for standard customers: so is the grant."""
-    reports = [_rebooking(n, channel=Channel.PHONE) for n in range(3)]
+    """The evidence is three Q1 rebookings by phone for business VIPs: so is the grant."""
+    reports = [_rebooking(n, channel=Channel.PHONE, customer_tier=CustomerTier.VIP_BUSINESS) for n in range(3)]
     proposal = _delegation(reports)
     assert proposal is not None
     assert proposal.item["when"] == {
         "categories": ("flight_disruption",),
         "quadrants": ("Q1",),
-        "customer_tiers": ("standard",),
+        "customer_tiers": ("vip_business",),
         "channels": ("phone",),
     }
-    assert "for flight_disruption; quadrants Q1; customer tiers standard; channels phone" in proposal.summary
+    assert "for flight_disruption; quadrants Q1; customer tiers vip_business; channels phone" in proposal.summary
     assert proposal.notes == ()
 
 
 def test_the_grant_holds_for_every_quadrant_and_tier_seen_and_no_other() -> None:
-    """Rebookings in Q1 and Q2, for a VIP and a standard customer: the grant names those values only."""
+    """Rebookings in Q1 and Q2, for business and private VIPs: the grant names those values only."""
     reports = [
-        _rebooking(0),
-        _rebooking(1, quadrant=Quadrant.Q2),
+        _rebooking(0, customer_tier=CustomerTier.VIP_PRIVATE),
+        _rebooking(1, quadrant=Quadrant.Q2, customer_tier=CustomerTier.VIP_PRIVATE),
         _rebooking(2, customer_tier=CustomerTier.VIP_BUSINESS),
     ]
     proposal = _delegation(reports)
     assert proposal is not None
     assert proposal.item["when"]["quadrants"] == ("Q1", "Q2")
-    assert proposal.item["when"]["customer_tiers"] == ("standard", "vip_business")
+    assert proposal.item["when"]["customer_tiers"] == ("vip_business", "vip_private")
 
 
 def test_a_fact_some_report_leaves_out_is_no_condition_and_the_proposal_says_so() -> None:
@@ -75,7 +75,15 @@ def test_a_fact_some_report_leaves_out_is_no_condition_and_the_proposal_says_so(
     proposal = _delegation(reports)
     assert proposal is not None
     assert "quadrants" not in proposal.item["when"]
-    assert "not limited by quadrant or channel: some reports do not record it" in proposal.notes
+    assert "not limited by quadrant or customer tier or channel: some reports do not record it" in proposal.notes
+
+
+def test_a_default_customer_tier_is_not_taken_for_a_recorded_one() -> None:
+    """Standard is the tier a report holds when none was given: it makes no condition, as in authorize."""
+    proposal = _delegation([_rebooking(n) for n in range(3)])
+    assert proposal is not None
+    assert "customer_tiers" not in proposal.item["when"]
+    assert proposal.evidence.scope.unrecorded == ("customer tier", "channel")
 
 
 def test_a_delegation_the_policy_already_allows_is_not_proposed() -> None:
@@ -168,13 +176,15 @@ def test_a_proposal_holds_for_its_evidence_and_never_widens_beyond_it(
         assert all(scope.holds_for(r) for r in evidence)
         assert set(scope.quadrants) <= {r.quadrant.name for r in evidence if r.quadrant is not None}
         assert set(scope.channels) <= {r.channel.value for r in evidence if r.channel is not None}
-        assert set(scope.customer_tiers) == {r.customer_tier.value for r in evidence}
-        assert set(scope.categories) == {r.category for r in evidence}
+        assert set(scope.customer_tiers) <= {r.customer_tier.value for r in evidence}
+        assert set(scope.categories) == {r.category for r in evidence}  # never the default 'general' here
         # A fact every report records is always kept as a condition.
         if all(r.quadrant is not None for r in evidence):
             assert scope.quadrants
         if all(r.channel is not None for r in evidence):
             assert scope.channels
+        if all(r.customer_tier is not CustomerTier.STANDARD for r in evidence):
+            assert scope.customer_tiers
         if proposal.kind is ProposalKind.DELEGATE_AUTHORITY:
             assert {k: list(v) for k, v in proposal.item["when"].items()} == scope.when()
             if policy is not None:

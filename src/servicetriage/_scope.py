@@ -6,7 +6,11 @@ quadrant, customer tier, channel) and keeps, for each, the values the
 reports show: three rebookings all in Q1 make a grant for Q1 only. A fact
 that some report leaves out (no quadrant, no channel recorded) cannot be a
 condition that holds for that report: the scope leaves it open and names it
-in ``unrecorded``, so the proposal says so.
+in ``unrecorded``, so the proposal says so. A report's category and
+customer tier always hold a value, the model's default (``general``,
+``standard``) when none was given; as in `servicetriage.authority`, where
+a fact equal to its default is not assumed to be known, the default counts
+as not recorded.
 
 `against` compares a proposed grant with the grants in force for the same
 action: one at the same or a lower tier that already admits everything the
@@ -25,12 +29,15 @@ import attrs
 
 from servicetriage.authority import AuthorityPolicy, Conditions, Grant
 from servicetriage.errors import PolicyError
+from servicetriage.review import IncidentReport
 
 if TYPE_CHECKING:
     from servicetriage.model import Money
-    from servicetriage.review import IncidentReport
 
 __all__ = ["Relation", "Scope", "against"]
+
+_DEFAULT_CATEGORY: Any = attrs.fields(IncidentReport).category.default
+_DEFAULT_TIER: Any = attrs.fields(IncidentReport).customer_tier.default
 
 _DIMENSIONS = ("categories", "quadrants", "customer_tiers", "channels")
 
@@ -39,8 +46,9 @@ _DIMENSIONS = ("categories", "quadrants", "customer_tiers", "channels")
 class Scope:
     """The conditions every report of a proposal's evidence meets; an empty tuple means "any".
 
-    ``unrecorded`` names the facts (``quadrant``, ``channel``) some report
-    leaves out, which therefore cannot be conditions.
+    ``unrecorded`` names the facts (``category``, ``quadrant``, ``customer
+    tier``, ``channel``) some report leaves out (or holds at its default),
+    which therefore cannot be conditions.
     """
 
     categories: tuple[str, ...] = ()
@@ -53,16 +61,23 @@ class Scope:
     def of(cls, reports: Iterable[IncidentReport]) -> Scope:
         """The scope *reports* share: for each condition, the values seen, if every report records one."""
         items = list(reports)
-        quadrants = [r.quadrant.name if r.quadrant is not None else None for r in items]
-        channels = [r.channel.value if r.channel is not None else None for r in items]
-        unrecorded = tuple(
-            name for name, values in (("quadrant", quadrants), ("channel", channels)) if None in values and items
-        )
+        facts = {
+            "category": [r.category if r.category != _DEFAULT_CATEGORY else None for r in items],
+            "quadrant": [r.quadrant.name if r.quadrant is not None else None for r in items],
+            "customer tier": [r.customer_tier.value if r.customer_tier is not _DEFAULT_TIER else None for r in items],
+            "channel": [r.channel.value if r.channel is not None else None for r in items],
+        }
+        unrecorded = tuple(name for name, values in facts.items() if None in values)
+
+        def seen(name: str) -> tuple[str, ...]:
+            values = facts[name]
+            return () if None in values else tuple(sorted({v for v in values if v is not None}))
+
         return cls(
-            categories=tuple(sorted({r.category for r in items})),
-            quadrants=() if None in quadrants else tuple(sorted({q for q in quadrants if q is not None})),
-            customer_tiers=tuple(sorted({r.customer_tier.value for r in items})),
-            channels=() if None in channels else tuple(sorted({c for c in channels if c is not None})),
+            categories=seen("category"),
+            quadrants=seen("quadrant"),
+            customer_tiers=seen("customer tier"),
+            channels=seen("channel"),
             unrecorded=unrecorded,
         )
 
