@@ -19,6 +19,7 @@ CORE = (
     "playbooks",
     "review",
     "learning",
+    "effect",
 )
 FORBIDDEN = ("cattrs", "servicetriage.config", "servicetriage.store", "servicetriage.cli")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -11,11 +12,12 @@ import pytest
 from servicetriage.authority import Actor, AuthorityPolicy, Conditions, Grant, Limits, Request, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
 from servicetriage.config import structure, unstructure
+from servicetriage.effect import effect
 from servicetriage.errors import TicketError, TransitionError
 from servicetriage.learning import LearningConfig, ProposalKind, propose
 from servicetriage.model import Customer, Level, Money, Quadrant, Ticket, Triage
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger, match
-from servicetriage.review import Deviation, IncidentReport, PlaybookRef, validate_report
+from servicetriage.review import Deviation, IncidentReport, Outcome, PlaybookRef, validate_report
 from servicetriage.store import Store
 from servicetriage.versions import Target
 
@@ -72,14 +74,24 @@ def _case(n: int, amount: str) -> IncidentReport:
     )
 
 
-def _next_request(amount: str, at: datetime) -> Request:
+def _next_request(amount: str, at: datetime, quadrant: Quadrant = Quadrant.Q1) -> Request:
     ticket = Ticket(
         id="T-next",
         opened_at=at,
         customer=Customer(id="C-next"),
         category="flight_disruption",
     )
-    return Request(actor=Actor(id="agent.li", tier="agent"), action="rebooking", ticket=ticket, amount=CNY(amount))
+    level = Level(0, "as placed")
+    triage = Triage(
+        ticket_id=ticket.id, quadrant=quadrant, priority=1, urgency=level, importance=level, due=None, reasons=()
+    )
+    return Request(
+        actor=Actor(id="agent.li", tier="agent"),
+        action="rebooking",
+        ticket=ticket,
+        amount=CNY(amount),
+        triage=triage,
+    )
 
 
 def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Path) -> None:
@@ -101,13 +113,22 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             store.advance("report", report.id, "start", actor="sup.zhao", at=at, reason="weekly review")
             store.advance("report", report.id, "accept", actor="sup.zhao", at=at, reason="typical case")
 
-        proposals = propose(store.reports("accepted"), LearningConfig(min_count=3), now)
+        proposals = propose(store.reports("accepted"), LearningConfig(min_count=3), now, authority=POLICY_V1)
         by_kind = {p.kind: p for p in proposals}
         assert set(by_kind) == {ProposalKind.PLAYBOOK_STEP, ProposalKind.DELEGATE_AUTHORITY}
         delegation = by_kind[ProposalKind.DELEGATE_AUTHORITY]
         assert delegation.tier == "agent"
         assert delegation.evidence.incidents == ("R-0", "R-1", "R-2")
         assert delegation.evidence.max_amount == CNY("620 CNY")
+        # No broader than its evidence: three Q1 rebookings in one category.
+        assert delegation.item["when"] == {"categories": ("flight_disruption",), "quadrants": ("Q1",)}
+        assert delegation.notes == (
+            (
+                "narrower than grant 'supervisor-rebooking' (supervisor): quadrants Q1 (the grant: any); "
+                "up to 620 CNY (the grant: 2000 CNY)"
+            ),
+            "not limited by customer tier or channel: some reports do not record it",
+        )
 
         ids = []
         for proposal in proposals:
@@ -128,6 +149,9 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
         assert store.verify() == ()
         policy = structure(authority_v2.document, AuthorityPolicy)
         playbook = structure(playbook_v2.document, Playbook)
+        # Under version 2 the same evidence proposes no delegation: the policy in force allows it already.
+        again = propose(store.reports("accepted"), LearningConfig(min_count=3), now, authority=policy)
+        assert [p.kind for p in again] == [ProposalKind.PLAYBOOK_STEP]
 
     # The next identical case is allowed at agent tier, by procedure, under the new version ...
     later = now + timedelta(days=1)
@@ -136,6 +160,10 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
     assert decision.lowest_tier == "agent"
     # ... within the limit the evidence supports, and only for the incidents' category.
     assert authorize(_next_request("621 CNY", later), policy, later).outcome is DecisionOutcome.NEEDS_APPROVAL
+    # ... in the quadrant the evidence shows: a Q3 rebooking still needs the supervisor ...
+    q3 = authorize(_next_request("300 CNY", later, Quadrant.Q3), policy, later)
+    assert q3.outcome is DecisionOutcome.NEEDS_APPROVAL
+    assert q3.lowest_tier == "supervisor"
     elsewhere = attrs.evolve(
         _next_request("300 CNY", later), ticket=attrs.evolve(_next_request("1 CNY", later).ticket, category="hotel")
     )
@@ -160,3 +188,65 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
     assert validate_report(next_report, policy) is next_report
     with pytest.raises(TicketError, match="lacked the authority"):
         validate_report(next_report, POLICY_V1)
+
+
+def _year_of_reports(version: int, n: int, *, satisfied: int, complaints: int) -> list[IncidentReport]:
+    """A year of hotline incidents handled under one playbook version: *satisfied* and *complaints* in percent."""
+    start = T0 + timedelta(days=365 * (version - 1))
+    happy, unhappy = n * satisfied // 100, n * complaints // 100
+    return [
+        IncidentReport(
+            id=f"Y{version}-{i}",
+            ticket_id=f"TY{version}-{i}",
+            owner="agent.li",
+            opened_at=start + timedelta(hours=2 * i),
+            category="flight_disruption",
+            quadrant=Quadrant.Q1,
+            playbook=PlaybookRef(id="flight_disruption", version=version),
+            outcome=Outcome.COMPLAINT if i >= n - unhappy else Outcome.RESOLVED,
+            satisfaction_before=2,
+            satisfaction_after=(5 if i % 2 else 4) if i < happy else 3,
+            escalated=i >= n - 2 * unhappy,
+        )
+        for i in range(n)
+    ]
+
+
+def test_the_airline_satisfaction_rose_three_points_after_the_amendment() -> None:
+    """A year under playbook v1 against a year under v2: satisfied travellers 88% -> 91%, complaints 5% -> 2%.
+
+    The method's own evidence: after the typical deviations became procedure,
+    complaints fell and satisfaction rose three points on the year before.
+    With a year of incidents on each side the rise is beyond chance.
+    """
+    before = _year_of_reports(1, 3000, satisfied=88, complaints=5)
+    after = _year_of_reports(2, 3000, satisfied=91, complaints=2)
+    (found,) = effect([*before, *after], playbook="flight_disruption")
+    assert (found.previous, found.version, found.uses_before, found.uses_after) == (1, 2, 3000, 3000)
+    satisfied = found.comparison("satisfied")
+    assert (satisfied.before.value, satisfied.after.value) == (Decimal("0.88"), Decimal("0.91"))
+    assert satisfied.difference == Decimal("0.03")
+    assert satisfied.low is not None
+    assert satisfied.high is not None
+    assert Decimal("0.01") < satisfied.low < satisfied.difference < satisfied.high < Decimal("0.05")
+    assert satisfied.verdict == "better"
+    complaints = found.comparison("complaints")
+    assert complaints.difference == Decimal("-0.03")
+    assert complaints.verdict == "better"
+    assert found.comparison("escalations").verdict == "better"
+    assert found.comparison("satisfaction").verdict == "better"
+    # Nothing was recorded about SLA breaches or reuse: nothing is claimed about them.
+    assert found.comparison("reuse").before.n == 0
+    assert found.comparison("reuse").verdict == "unclear"
+
+
+def test_three_points_on_a_month_of_incidents_is_not_yet_evidence() -> None:
+    """The same three-point rise over 300 incidents a side: the interval spans zero, so the verdict is unclear."""
+    before = _year_of_reports(1, 300, satisfied=88, complaints=5)
+    after = _year_of_reports(2, 300, satisfied=91, complaints=2)
+    (found,) = effect([*before, *after])
+    satisfied = found.comparison("satisfied")
+    assert satisfied.difference == Decimal("0.03")
+    assert satisfied.low is not None
+    assert satisfied.low < 0 < Decimal("0.03") < (satisfied.high or 0)
+    assert satisfied.verdict == "unclear"

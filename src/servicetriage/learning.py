@@ -11,7 +11,11 @@ deviations and proposes amendments:
   (or a new playbook for a category that has none);
 - deviations that tier *T* keeps authorizing for the same kind (and
   currency) become a proposal to delegate that kind to the tier below, up to
-  the largest amount seen.
+  the largest amount seen, and no broader than the evidence: the grant holds
+  only for the categories, quadrants, customer tiers and channels its
+  reports show (`Scope`). Given the authority policy in force, a
+  delegation it already allows is not proposed, and the others say how they
+  relate to the grants in force (``Proposal.notes``).
 
 Every `Proposal` carries its provenance (the incident ids) and its
 `Evidence` (counts, outcomes, satisfaction before and after). A
@@ -36,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._scope import Relation, Scope, against
 from servicetriage._validators import check_non_empty, check_whole_number, to_tuple
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import DEFAULT_TIERS, FrozenMap, Money, require_aware
@@ -54,6 +59,7 @@ from servicetriage.versions import (
 )
 
 if TYPE_CHECKING:
+    from servicetriage.authority import AuthorityPolicy
     from servicetriage.review import IncidentReport
 
 __all__ = [
@@ -68,6 +74,8 @@ __all__ = [
     "PlaybookFigures",
     "Proposal",
     "ProposalKind",
+    "Relation",
+    "Scope",
     "Signature",
     "StaleEntry",
     "default_grant",
@@ -121,7 +129,8 @@ class Evidence:
     are means on the 1-5 scale (``None`` when no report gave one);
     ``max_amount`` is the largest amount granted (per the proposal's currency);
     ``tiers`` counts the deviations by the tier that authorized them;
-    ``categories`` lists the incidents' categories.
+    ``categories`` lists the incidents' categories; ``scope`` holds the
+    conditions every incident meets.
     """
 
     count: int
@@ -136,6 +145,7 @@ class Evidence:
     max_amount: Money | None = None
     tiers: FrozenMap[str, int] = attrs.field(factory=FrozenMap)
     categories: tuple[str, ...] = ()
+    scope: Scope = attrs.field(factory=Scope)
 
     def describe(self) -> str:
         """The evidence in one readable line."""
@@ -195,8 +205,9 @@ def default_playbook(playbook_id: str, signature: Signature, step: Document) -> 
 def default_grant(tier: str, signature: Signature, limit: Money | None, evidence: Evidence) -> Document:
     """The authority grant a delegation proposal adds (plain data, in the shape of a ``Grant``).
 
-    It is no broader than its evidence: it holds for the incidents'
-    categories only, up to the largest amount granted.
+    It is no broader than its evidence: it holds for the categories,
+    quadrants, customer tiers and channels of its incidents only
+    (``evidence.scope``), up to the largest amount granted.
     """
     grant: dict[str, Any] = {
         "id": f"delegated-{signature.kind}-{tier}" + (f"-{limit.currency.lower()}" if limit is not None else ""),
@@ -204,8 +215,9 @@ def default_grant(tier: str, signature: Signature, limit: Money | None, evidence
         "action": signature.kind,
         "note": f"delegated after {evidence.count} approvals above; learned from {', '.join(evidence.incidents)}",
     }
-    if evidence.categories:
-        grant["when"] = {"categories": list(evidence.categories)}
+    when = evidence.scope.when() if evidence.scope != Scope() else {"categories": list(evidence.categories)}
+    if when:
+        grant["when"] = when
     if limit is not None:
         grant["limits"] = {"max_amount": str(limit)}
     return grant
@@ -340,7 +352,9 @@ class Proposal:
     ``trigger`` is ``"recurring"`` (the signature recurred often enough) or
     ``"exemplary"`` (a report was marked exemplary). ``item`` is the
     plain-data step or grant to insert; `amendment` turns the proposal
-    into an `Amendment` on a given version.
+    into an `Amendment` on a given version. ``notes`` say how a delegation
+    relates to the grants in force (``narrower than grant ...``,
+    ``extends grant ...``) and which facts its evidence does not record.
     """
 
     id: str
@@ -354,6 +368,7 @@ class Proposal:
     path: Path = ("steps",)
     new_document: Document = attrs.field(default=None, converter=freeze)
     tier: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def provenance(self) -> Provenance:
@@ -485,6 +500,7 @@ class _Group:
             max_amount=max_amount,
             tiers=FrozenMap(sorted(self.tiers.items())),
             categories=tuple(sorted({r.category for r in reports})),
+            scope=Scope.of(reports),
         )
 
 
@@ -499,12 +515,21 @@ def _proposal_id(kind: ProposalKind, target: Target, key: str) -> str:
     return f"P-{digest[:10]}"
 
 
-def propose(reports: Iterable[IncidentReport], config: LearningConfig, now: datetime) -> tuple[Proposal, ...]:
+def propose(
+    reports: Iterable[IncidentReport],
+    config: LearningConfig,
+    now: datetime,
+    *,
+    authority: AuthorityPolicy | None = None,
+) -> tuple[Proposal, ...]:
     """Propose amendments from the accepted *reports*: deterministic, in a stable order.
 
     Pass only the reports whose review was accepted. Reports opened within
-    ``config.window`` before *now* count; false alarms never do. See the
-    module documentation for the rules.
+    ``config.window`` before *now* count; false alarms never do. With
+    *authority*, the policy in force, a delegation that a grant at the
+    target tier (or below) already allows is left out, and the others note
+    the grants they extend or are narrower than. See the module
+    documentation for the rules.
     """
     require_aware("now", now, PolicyError)
     since = now - config.window
@@ -528,7 +553,7 @@ def propose(reports: Iterable[IncidentReport], config: LearningConfig, now: date
                 if agroup is None:
                     agroup = by_authority[akey] = _Group()
                 agroup.add(report, deviation.amount, deviation.tier)
-    proposals = [*_playbook_proposals(by_signature, config), *_delegations(by_authority, config)]
+    proposals = [*_playbook_proposals(by_signature, config), *_delegations(by_authority, config, authority)]
     proposals.sort(key=lambda p: (p.kind.value, str(p.target), p.signature.key, p.tier or ""))
     return tuple(proposals)
 
@@ -567,7 +592,9 @@ def _playbook_proposals(groups: dict[Signature, _Group], config: LearningConfig)
     return result
 
 
-def _delegations(groups: dict[tuple[str, str, str], _Group], config: LearningConfig) -> list[Proposal]:
+def _delegations(
+    groups: dict[tuple[str, str, str], _Group], config: LearningConfig, authority: AuthorityPolicy | None
+) -> list[Proposal]:
     result = []
     target = Target(kind="authority", id=config.authority_id)
     for kind, tier, currency in sorted(groups):
@@ -580,9 +607,18 @@ def _delegations(groups: dict[tuple[str, str, str], _Group], config: LearningCon
         below = config.tiers[config.tiers.index(tier) - 1]
         signature = Signature(category="*", kind=kind, conditions=(("currency", currency),) if currency else ())
         limit = evidence.max_amount
+        relation = Relation()
+        if authority is not None:
+            relation = against(authority, action=kind, tier=below, scope=evidence.scope, limit=limit)
+            if relation.covered_by is not None:
+                continue  # the policy in force already allows it
+        notes = relation.notes
+        if evidence.scope.unrecorded:
+            missing = " or ".join(evidence.scope.unrecorded)
+            notes = (*notes, f"not limited by {missing}: some reports do not record it")
         summary = (
             f"delegate {kind}" + (f" up to {limit}" if limit is not None else "") + f" from {tier} to {below} "
-            f"({evidence.describe()})"
+            f"for {evidence.scope.describe()} ({evidence.describe()})"
         )
         result.append(
             Proposal(
@@ -596,6 +632,7 @@ def _delegations(groups: dict[tuple[str, str, str], _Group], config: LearningCon
                 summary=summary,
                 path=config.grants_path,
                 tier=below,
+                notes=notes,
             )
         )
     return result

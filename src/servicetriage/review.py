@@ -117,6 +117,12 @@ def _score(_instance: Any, attribute: attrs.Attribute[Any], value: int | None) -
         raise TicketError(msg)
 
 
+def _optional_flag(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        msg = f"report.{attribute.name}: expected true, false or nothing (not recorded), got {value!r}"
+        raise TicketError(msg)
+
+
 def _optional_text(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -280,7 +286,11 @@ class IncidentReport:
     it ended. ``reporter`` is who raised the alarm (a customer id), used by
     the false-alarm penalty rule. ``customer_id`` and ``channel``, when
     recorded, let `check_deviations` judge grants and guardrails that
-    read them (per-customer totals, channel conditions).
+    read them (per-customer totals, channel conditions). ``escalated``,
+    ``sla_breached`` and ``reused`` (the customer used the service again
+    afterwards) are ``None`` when not recorded; `servicetriage.effect`
+    compares them, with the outcome and the satisfaction, across playbook
+    versions.
     """
 
     id: str = attrs.field(validator=_text("report"))
@@ -306,6 +316,9 @@ class IncidentReport:
     lessons: tuple[str, ...] = attrs.field(default=(), converter=to_tuple)
     exemplary: bool = attrs.field(default=False, validator=_flag("report"))
     conditions: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=_conditions)
+    escalated: bool | None = attrs.field(default=None, validator=_optional_flag)
+    sla_breached: bool | None = attrs.field(default=None, validator=_optional_flag)
+    reused: bool | None = attrs.field(default=None, validator=_optional_flag)
 
     def __attrs_post_init__(self) -> None:
         problems = _impossibilities(self)

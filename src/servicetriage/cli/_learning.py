@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage.authority import AuthorityPolicy
 from servicetriage.chain import anchor_from_data, anchor_to_data
+from servicetriage.cli._effect import register as register_effect
 from servicetriage.config import check_time, parse_duration, read_document
 from servicetriage.errors import PolicyError, StoreError
 from servicetriage.learning import Drill, LearningConfig, drill_schedule, propose
@@ -24,6 +26,7 @@ from servicetriage.store import (
     Store,
     authority_check,
     default_store_path,
+    document_as,
     load_learning_config,
     load_reports,
     typed_check,
@@ -160,7 +163,9 @@ def _learn(args: argparse.Namespace) -> int:
         changes["authority_id"] = args.authority
     config = attrs.evolve(config, **changes)
     with _store(args) as store:
-        proposals = propose(store.reports(ReportState.ACCEPTED), config, now)
+        in_force = store.head(Target(kind="authority", id=config.authority_id))
+        policy = document_as(in_force, AuthorityPolicy) if in_force is not None else None
+        proposals = propose(store.reports(ReportState.ACCEPTED), config, now, authority=policy)
         saved = []
         for proposal in proposals:
             if args.save:
@@ -200,6 +205,7 @@ def _learn(args: argparse.Namespace) -> int:
                     "exemplary": list(p.evidence.exemplary),
                 },
                 "item": _plain(p.item),
+                "notes": list(p.notes),
             }
             for p in proposals
         ]
@@ -210,6 +216,8 @@ def _learn(args: argparse.Namespace) -> int:
         for p in proposals:
             print(f"{p.id} {p.kind.value} {p.target}: {p.summary}")
             print(f"  incidents: {', '.join(p.evidence.incidents)}")
+            for note in p.notes:
+                print(f"  {note}")
         for amendment_id in saved:
             print(f"proposed amendment {amendment_id}")
     return 0
@@ -546,6 +554,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     drills.add_argument("--json", action="store_true", help="print JSON")
     _add_store(drills)
     drills.set_defaults(func=_drills)
+    register_effect(psub)
     anchor = psub.add_parser(
         "anchor", help="export the audit chain's head (and, with a key, keep a keyed anchor in the store)"
     )

@@ -50,7 +50,8 @@ def incident_reports(
     """Valid incident reports: a timeline in order, resolved after opened, 0 to *max_deviations* deviations.
 
     Deviations come from `deviations` unless *deviations* is given; the
-    customer id and the channel are sometimes left out, as real reports do.
+    customer id, the channel and the escalation, SLA and reuse flags are
+    sometimes left out, as real reports do.
     """
     opened = draw(opened_at if opened_at is not None else aware_datetimes())
     offsets = sorted(draw(st.lists(st.integers(0, 24 * 60), max_size=4)))
@@ -88,6 +89,9 @@ def incident_reports(
         false_alarm=draw(false_alarm if false_alarm is not None else st.booleans()),
         lessons=tuple(draw(st.lists(st.sampled_from(["act early", "call back"]), max_size=2))),
         exemplary=draw(exemplary if exemplary is not None else st.booleans()),
+        escalated=draw(st.none() | st.booleans()),
+        sla_breached=draw(st.none() | st.booleans()),
+        reused=draw(st.none() | st.booleans()),
     )
 
 
