@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python bench/bench_assign.py            # the full grid, about a minute
-    /work/venv/bin/python bench/bench_assign.py --quick    # 10,000 tickets only
+    python bench/bench_assign.py            # the full grid, about a minute
+    python bench/bench_assign.py --quick    # 10,000 tickets only
 
 The queue is synthetic but shaped like a contact centre's: eight languages
 (most tickets in two), twelve categories, five channels, 10% VIP customers,

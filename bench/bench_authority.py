@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python bench/bench_authority.py            # full run, a few minutes
-    /work/venv/bin/python bench/bench_authority.py --quick    # smaller counts
+    python bench/bench_authority.py            # full run, a few minutes
+    python bench/bench_authority.py --quick    # smaller counts
 
 For each policy size it measures, in the same run and on the same requests:
 

@@ -1,6 +1,6 @@
 """Benchmark: `advance` calls per second on realistic escalation states.
 
-Run: /work/venv/bin/python bench/bench_escalation.py
+Run: python bench/bench_escalation.py
 
 Three workloads on the Q1 chain of examples/escalation.toml (4 steps, an
 executive step that repeats, an exhaustion timer, two progress-report
