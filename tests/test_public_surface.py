@@ -8,6 +8,7 @@ the library they reach, and from each class on to the classes its own signatures
 
 from __future__ import annotations
 
+import builtins
 import collections.abc
 import datetime as dt
 import decimal
@@ -67,7 +68,35 @@ def _hints(obj: Any) -> dict[str, Any]:
         return typing.get_type_hints(obj)
     except NameError:
         module = sys.modules[obj.__module__]
-        return typing.get_type_hints(obj, globalns={**NAMESPACE, **vars(module)})
+        namespace = {**NAMESPACE, **vars(module)}
+        return typing.get_type_hints(obj, globalns=namespace, localns=_OutsideNames(namespace, **vars(builtins)))
+
+
+class _Outside:
+    """A name from an optional dependency imported only for type checking (`pa.RecordBatch`): not the library's."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Any
+
+    def __call__(self, *_args: object) -> None:  # typing accepts a callable as a type argument
+        return None
+
+    def __getitem__(self, _item: object) -> Any:
+        return Any
+
+    def __or__(self, _other: object) -> Any:
+        return Any
+
+    __ror__ = __or__
+
+
+class _OutsideNames(dict[str, Any]):
+    """The names an annotation may use, and an `_Outside` for any other."""
+
+    def __missing__(self, key: str) -> Any:
+        return _Outside()
 
 
 def _classes(annotation: Any) -> Iterator[type]:
