@@ -12,7 +12,7 @@ from servicetriage.authority import AuthorityPolicy, Outcome, authorize
 from servicetriage.cli._authority import load_request
 from servicetriage.config import load_section
 from servicetriage.errors import PolicyError
-from servicetriage.model import Customer, ObligationKind, Ticket
+from servicetriage.model import Customer, Money, ObligationKind, Ticket
 from servicetriage.playbooks import ANGRY_CUSTOMER, RIDE_SAFETY_SOS, PlaybookStep, start_playbook
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -24,7 +24,7 @@ def _decision(amount: str) -> object:
     policy = load_section(EXAMPLES / "authority.toml", "authority", AuthorityPolicy, required=True)
     assert policy is not None
     request = load_request(EXAMPLES / "request.toml")
-    return authorize(attrs.evolve(request, amount=request.amount.__class__.parse(amount), usage=()), policy, T0)
+    return authorize(attrs.evolve(request, amount=Money.parse(amount), usage=()), policy, T0)
 
 
 def test_the_call_back_is_pending_until_authorize_decides() -> None:

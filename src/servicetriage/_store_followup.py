@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from servicetriage import _store_chain
 from servicetriage.config import structure, unstructure
@@ -93,7 +93,7 @@ def obligations(
     db: sqlite3.Connection, ids: tuple[str, ...] | None = None, ticket_id: str | None = None
 ) -> tuple[TrackedObligation, ...]:
     """The tracked obligations (all, those of *ids*, or of *ticket_id*) as their events leave them."""
-    where, args = "1=1", ()
+    where, args = "1=1", cast("tuple[str, ...]", ())
     if ids is not None:
         where, args = f"id IN ({','.join('?' * len(ids))})", ids
     elif ticket_id is not None:
@@ -171,7 +171,7 @@ def work_orders(
     db: sqlite3.Connection, ids: tuple[str, ...] | None = None, ticket_id: str | None = None
 ) -> tuple[WorkOrderState, ...]:
     """The work orders (all, those of *ids*, or of *ticket_id*) as their events leave them, oldest first."""
-    where, args = "1=1", ()
+    where, args = "1=1", cast("tuple[str, ...]", ())
     if ids is not None:
         where, args = f"id IN ({','.join('?' * len(ids))})", ids
     elif ticket_id is not None:

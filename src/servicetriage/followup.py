@@ -75,12 +75,22 @@ class ObligationStatus(enum.Enum):
     WAIVED = "waived"
 
 
+def _status(value: Any) -> ObligationStatus:
+    if isinstance(value, ObligationStatus):
+        return value
+    try:
+        return ObligationStatus(value)
+    except ValueError:
+        msg = f"obligationevent.status: expected 'met', 'missed' or 'waived', got {value!r}"
+        raise PolicyError(msg) from None
+
+
 @attrs.frozen(kw_only=True)
 class ObligationEvent:
     """What happened to a tracked obligation: ``met``, ``missed`` or ``waived``, at an instant, by someone."""
 
     obligation: str = attrs.field(validator=non_empty)
-    status: ObligationStatus = attrs.field(converter=lambda v: v if isinstance(v, ObligationStatus) else _status(v))
+    status: ObligationStatus = attrs.field(converter=_status)
     at: datetime = attrs.field(validator=_aware)
     by: str = attrs.field(validator=non_empty)
     note: str = ""
@@ -89,14 +99,6 @@ class ObligationEvent:
         if self.status is ObligationStatus.OPEN:
             msg = f"obligationevent.status: expected 'met', 'missed' or 'waived', got 'open' (for {self.obligation})"
             raise PolicyError(msg)
-
-
-def _status(value: Any) -> ObligationStatus:
-    try:
-        return ObligationStatus(value)
-    except ValueError:
-        msg = f"obligationevent.status: expected 'met', 'missed' or 'waived', got {value!r}"
-        raise PolicyError(msg) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -261,26 +263,26 @@ _NEXT = {
 }
 
 
-@attrs.frozen(kw_only=True)
-class OrderEvent:
-    """A step of a work order's life: ``acknowledged``, ``done`` or ``reported``, at an instant, by someone."""
-
-    order: str = attrs.field(validator=non_empty)
-    status: OrderStatus = attrs.field(converter=lambda v: v if isinstance(v, OrderStatus) else _order_status(v))
-    at: datetime = attrs.field(validator=_aware)
-    by: str = attrs.field(validator=non_empty)
-    note: str = ""
-
-
 def _order_status(value: Any) -> OrderStatus:
     try:
-        status = OrderStatus(value)
+        status = value if isinstance(value, OrderStatus) else OrderStatus(value)
     except ValueError:
         status = OrderStatus.OPEN
     if status is OrderStatus.OPEN:
         msg = f"orderevent.status: expected 'acknowledged', 'done' or 'reported', got {value!r}"
         raise PolicyError(msg)
     return status
+
+
+@attrs.frozen(kw_only=True)
+class OrderEvent:
+    """A step of a work order's life: ``acknowledged``, ``done`` or ``reported``, at an instant, by someone."""
+
+    order: str = attrs.field(validator=non_empty)
+    status: OrderStatus = attrs.field(converter=_order_status)
+    at: datetime = attrs.field(validator=_aware)
+    by: str = attrs.field(validator=non_empty)
+    note: str = ""
 
 
 @attrs.frozen(kw_only=True)
