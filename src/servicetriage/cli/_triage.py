@@ -629,6 +629,9 @@ def run(args: argparse.Namespace) -> int:
     if args.store and args.tickets == "-":
         msg = "--store: the ledger re-reads TICKETS, so it must be a file, not '-' (standard input)"
         raise PolicyError(msg)
+    if args.store and args.source_system is not None:
+        msg = "--store: records our ticket files only; convert the payloads first (servicetriage.adapters)"
+        raise PolicyError(msg)
     err = sys.stderr
     progress = _Progress(bool(args.progress or err.isatty()), err)
     name = "<stdin>" if args.tickets == "-" else args.tickets
