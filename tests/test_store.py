@@ -259,8 +259,9 @@ _WRITER = textwrap.dedent(
         store.record_decision(Record(kind="triage", subject=f"{name}-{done}", at=at, input={"n": done},
                                      result={"quadrant": "Q4"}, policy_hash="0" * 64))
         promise = Obligation(kind=ObligationKind.CALL_BACK, due=at, to="customer")
-        store.track_obligations(track(f"{name}-{done}", [promise]))
-        store.settle_obligations([ObligationEvent(obligation=f"{name}-{done}#1", status="met", at=at, by=name)])
+        case = f"{name}-v{version.number}"  # unique across restarts of a killed writer
+        store.track_obligations(track(case, [promise]))
+        store.settle_obligations([ObligationEvent(obligation=f"{case}#1", status="met", at=at, by=name)])
         done += 1
         print(version.number, flush=True)
     """
