@@ -233,7 +233,9 @@ _WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime
     from servicetriage.errors import ConflictError
+    from servicetriage.followup import ObligationEvent, track
     from servicetriage.ledger import Record
+    from servicetriage.model import Obligation, ObligationKind
     from servicetriage.store import Store
     from servicetriage.versions import Target, create, Amendment, Operation, apply
 
@@ -256,6 +258,10 @@ _WRITER = textwrap.dedent(
             continue
         store.record_decision(Record(kind="triage", subject=f"{name}-{done}", at=at, input={"n": done},
                                      result={"quadrant": "Q4"}, policy_hash="0" * 64))
+        promise = Obligation(kind=ObligationKind.CALL_BACK, due=at, to="customer")
+        case = f"{name}-v{version.number}"  # unique across restarts of a killed writer
+        store.track_obligations(track(case, [promise]))
+        store.settle_obligations([ObligationEvent(obligation=f"{case}#1", status="met", at=at, by=name)])
         done += 1
         print(version.number, flush=True)
     """
@@ -306,6 +312,7 @@ def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
         history = store.history(Target(kind="playbook", id="p"))
         assert store.verify() == ()  # the two writers' chain entries interleave without a fork
         assert len(store.decisions()) == 80
+        assert [t.status.value for t in store.obligations()] == ["met"] * 80
     assert verify_chain(history.versions) == ()
     log = history.head.document["log"]  # type: ignore[union-attr]
     assert len(log) == 80
@@ -323,7 +330,7 @@ def test_schema_3_indexes_the_customer_of_reports_written_before_it(tmp_path: Pa
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION == 5
         assert store.report("R1").customer_id == "C1"
     db = sqlite3.connect(path)
     assert db.execute("SELECT customer_id FROM reports").fetchall() == [("C1",)]

@@ -25,6 +25,10 @@ TABLES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("drills", "drill", ("seq",), False),
     ("penalties", "penalty", ("report_id",), False),
     ("decisions", "decision", ("seq",), False),
+    ("obligations", "obligation", ("id",), False),
+    ("obligation_events", "obligation_event", ("seq",), False),
+    ("work_orders", "work_order", ("id",), False),
+    ("work_order_events", "work_order_event", ("seq",), False),
 )
 _SPEC = {table: (kind, columns) for table, kind, columns, _ in TABLES}
 
@@ -101,9 +105,14 @@ def seal(db: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...]) 
 
 
 def seal_all(db: sqlite3.Connection) -> None:
-    """Seal every row already in the file (the migration that brings the chain in)."""
+    """Seal every row already in the file (the migration that brings the chain in).
+
+    Tables that later migrations add do not exist yet then, and are empty when they do.
+    """
+    present = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     for table, _kind, _columns, _rewritable in TABLES:
-        seal(db, table, "1=1", ())
+        if table in present:
+            seal(db, table, "1=1", ())
 
 
 def entries(db: sqlite3.Connection) -> tuple[Entry, ...]:

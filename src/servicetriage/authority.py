@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage._validators import check_non_empty, check_non_empty_items, field_path, to_tuple
+from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -592,6 +593,11 @@ class AuthorityPolicy:
         return self._compiled
 
     @property
+    def content_hash(self) -> str:
+        """The policy's content hash (`servicetriage.digest.content_hash`), computed once when it was built."""
+        return self._compiled.content_hash
+
+    @property
     def tier_order(self) -> Tiers:
         """The policy's tiers as a `Tiers` helper."""
         return self._compiled.tiers
@@ -812,6 +818,9 @@ class Decision:
       every grant for this action and category, satisfied or not, with the
       failing condition.
     - ``obligations``: what must be done by when, with absolute deadlines.
+    - ``policy_hash``: the content hash of the policy that decided
+      (computed once, when the policy was compiled); ``policy_version``
+      its version number when the policy came from a store.
     """
 
     outcome: Outcome
@@ -825,6 +834,8 @@ class Decision:
     delegation: str | None = None
     reasons: tuple[Reason, ...] = ()
     obligations: tuple[Obligation, ...] = ()
+    policy_hash: str = ""
+    policy_version: int | None = None
 
     @property
     def allowed(self) -> bool:
@@ -924,6 +935,8 @@ _DECISION_FIELDS = (
     "delegation",
     "reasons",
     "obligations",
+    "policy_hash",
+    "policy_version",
 )
 
 
@@ -940,6 +953,8 @@ def _decision_constructor() -> Callable[..., Decision]:
         set_delegation,
         set_reasons,
         set_obligations,
+        set_policy_hash,
+        set_policy_version,
     ) = _member_setters(Decision, _DECISION_FIELDS)
 
     def decision(  # noqa: PLR0917
@@ -954,6 +969,8 @@ def _decision_constructor() -> Callable[..., Decision]:
         delegation: str | None,
         reasons: tuple[Reason, ...],
         obligations: tuple[Obligation, ...],
+        policy_hash: str,
+        policy_version: int | None = None,
     ) -> Decision:
         made = _new(Decision)
         set_outcome(made, outcome)
@@ -967,6 +984,8 @@ def _decision_constructor() -> Callable[..., Decision]:
         set_delegation(made, delegation)
         set_reasons(made, reasons)
         set_obligations(made, obligations)
+        set_policy_hash(made, policy_hash)
+        set_policy_version(made, policy_version)
         return made
 
     return decision
@@ -1356,12 +1375,15 @@ class CompiledPolicy:
         "_summary",
         "_wild_grants",
         "_work_order",
+        "content_hash",
         "policy",
         "tiers",
     )
 
     def __init__(self, policy: AuthorityPolicy) -> None:
         self.policy = policy
+        # Once per policy: every Decision it makes carries this hash.
+        self.content_hash = content_hash(policy)
         self.tiers = Tiers(policy.tiers)
         self._names = self.tiers.names
         self._ranks = dict(self.tiers._ranks)  # noqa: SLF001
@@ -1784,6 +1806,7 @@ class CompiledPolicy:
             delegation_id,
             tuple(reasons),
             obligations,
+            self.content_hash,
         )
 
     def _decide_plain(  # noqa: PLR0917
@@ -1848,6 +1871,7 @@ class CompiledPolicy:
             delegation_id,
             shown,
             obligations,
+            self.content_hash,
         )
 
 

@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import attrs
 
 from servicetriage._validators import check_priorities, non_empty, to_tuple
+from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError, TicketError, TransitionError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -341,6 +342,16 @@ class EscalationPolicy:
     tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=to_tuple, validator=_check_tiers)
     chains: tuple[Chain, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_chains)
     executive: str | None = attrs.field(default=None, validator=_check_executive)
+    _content_hash: str = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Once per policy: every escalation started under it carries this hash on its actions.
+        object.__setattr__(self, "_content_hash", content_hash(self))
+
+    @property
+    def content_hash(self) -> str:
+        """The policy's content hash (`servicetriage.digest.content_hash`), computed once when it was built."""
+        return self._content_hash
 
     @property
     def top(self) -> str:
@@ -570,6 +581,9 @@ class Action:
     first notice, 1 the first repeat...); ``report`` indexes the chain's
     progress reports; ``episode`` counts the restarts before it (0 for the
     first climb, one more for each reopening or acknowledgement timeout).
+    ``policy_hash`` is the content hash of the `EscalationPolicy` the
+    escalation was started under (kept on its state), ``policy_version`` its
+    version number when the policy came from a store.
     """
 
     type: ActionType
@@ -581,6 +595,8 @@ class Action:
     report: int | None = None
     episode: int = 0
     note: str = ""
+    policy_hash: str = ""
+    policy_version: int | None = None
 
     def __str__(self) -> str:
         where = f" (step {self.step + 1}, round {self.round})" if self.step is not None else ""
@@ -615,6 +631,7 @@ class Standing:
     acknowledged_by: tuple[str, ...] = ()
     ack_expires: datetime | None = None
     applied: tuple[Event, ...] = ()
+    policy_hash: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -795,7 +812,15 @@ class _Run:
 
     def _emit(self, kind: ActionType, at: datetime, targets: tuple[Target, ...], **extra: Any) -> None:
         self.actions.append(
-            Action(type=kind, due=at, ticket_id=self.case.ticket_id, targets=targets, episode=self.episode, **extra)
+            Action(
+                type=kind,
+                due=at,
+                ticket_id=self.case.ticket_id,
+                targets=targets,
+                episode=self.episode,
+                policy_hash=self.state.policy_hash,
+                **extra,
+            )
         )
 
     def _top(self, at: datetime, note: str) -> None:
@@ -818,6 +843,7 @@ class _Run:
                     round=done,
                     episode=self.episode,
                     note=step.note,
+                    policy_hash=self.state.policy_hash,
                 )
             )
             self.case = self.case.brought_in(targets)
@@ -895,6 +921,7 @@ class _Run:
                         report=which,
                         episode=self.episode,
                         note=report.note,
+                        policy_hash=self.state.policy_hash,
                     )
                 )
                 self.case = self.case.brought_in((target,), approve=False)
@@ -982,6 +1009,7 @@ class _Run:
             acknowledged_by=self.acked_by,
             ack_expires=self.ack_expires,
             applied=self.applied,
+            policy_hash=old.policy_hash,
         )
         return EscalationState(standing=standing, last=now)
 
@@ -1032,6 +1060,7 @@ def start(
         report_due=(),
         direct_pending=direct,
         wake=None,
+        policy_hash=policy.content_hash,
     )
     run = _Run(standing)
     run._restart(now)  # noqa: SLF001 - the machine's own helper

@@ -29,6 +29,7 @@ import attrs
 
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Decision, Request, authorize
 from servicetriage.config import structure, unstructure
+from servicetriage.digest import content_hash as digest_hash
 from servicetriage.errors import PolicyError, StoreError
 from servicetriage.model import Ticket, Triage, require_aware
 from servicetriage.playbooks import Playbook, match
@@ -69,11 +70,18 @@ def policy_hash(policy: Any) -> str:
     """The content hash of a policy or a playbook: `content_hash` of its plain-data form.
 
     Equal to the hash of the document a store version of it holds, so a
-    result stamped with it can be traced to that version.
+    result stamped with it can be traced to that version. A policy that
+    keeps its hash (computed once when it was built: ``policy.content_hash``)
+    is not hashed again.
     """
-    if isinstance(policy, CompiledPolicy):
-        policy = policy.policy
-    return content_hash(unstructure(policy))
+    stamp = getattr(policy, "content_hash", None)
+    if isinstance(stamp, str):
+        return stamp
+    return digest_hash(policy)
+
+
+# The stamp travels on the record itself, not in its result.
+_STAMP = ("reasons", "policy_hash", "policy_version")
 
 
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: datetime) -> None:
@@ -199,7 +207,8 @@ def triage_record(
     """The record of placing *ticket* (at *now*, under *policy*) and of the *playbooks* it started."""
     started = sorted({m.playbook.id for m in match(ticket, triage, tuple(playbooks))})
     result: dict[str, Any] = unstructure(triage)
-    result.pop("reasons", None)
+    for key in _STAMP:
+        result.pop(key, None)
     result["playbooks"] = started
     return Record(
         kind=DecisionKind.TRIAGE,
@@ -207,8 +216,8 @@ def triage_record(
         at=now,
         input={"ticket": unstructure(ticket)},
         result=result,
-        policy_hash=policy_hash(policy),
-        policy_version=policy_version,
+        policy_hash=triage.policy_hash or policy_hash(policy),
+        policy_version=policy_version if policy_version is not None else triage.policy_version,
     )
 
 
@@ -222,15 +231,16 @@ def authority_record(
 ) -> Record:
     """The record of deciding *request* (at *now*, under *policy*)."""
     result: dict[str, Any] = unstructure(decision)
-    result.pop("reasons", None)
+    for key in _STAMP:
+        result.pop(key, None)
     return Record(
         kind=DecisionKind.AUTHORITY,
         subject=request.ticket.id,
         at=now,
         input={"request": unstructure(request)},
         result=result,
-        policy_hash=policy_hash(policy),
-        policy_version=policy_version,
+        policy_hash=decision.policy_hash or policy_hash(policy),
+        policy_version=policy_version if policy_version is not None else decision.policy_version,
     )
 
 
@@ -244,14 +254,19 @@ def escalation_record(
     policy_version: int | None = None,
 ) -> Record:
     """The record of an escalation *action* taken on case *subject* (its input: the event, if any)."""
+    result: dict[str, Any] = unstructure(action)
+    for key in _STAMP:
+        result.pop(key, None)
+    stamp = getattr(action, "policy_hash", "")
+    version = getattr(action, "policy_version", None)
     return Record(
         kind=DecisionKind.ESCALATION,
         subject=subject,
         at=now,
         input={"event": input if input is None or isinstance(input, str | int) else thaw(unstructure(input))},
-        result=unstructure(action),
-        policy_hash=policy_hash(policy),
-        policy_version=policy_version,
+        result=result,
+        policy_hash=stamp or policy_hash(policy),
+        policy_version=policy_version if policy_version is not None else version,
     )
 
 

@@ -811,7 +811,10 @@ class Triage:
     ``regulator``, ``deadline``...), and ``concepts`` the signal concepts
     the detectors found in the ticket (``safety.trapped``,
     ``public_exposure.social``...): playbook triggers and dashboards read
-    them.
+    them. ``policy_hash`` is the content hash of the policy that placed it
+    (`servicetriage.digest.content_hash`), and ``policy_version`` its
+    version number when the policy came from a store (filled by the caller
+    or the store; ``None`` otherwise).
     """
 
     ticket_id: str
@@ -824,6 +827,8 @@ class Triage:
     marks: frozenset[Mark] = frozenset()
     signals: frozenset[str] = frozenset()
     concepts: frozenset[str] = frozenset()
+    policy_hash: str = ""
+    policy_version: int | None = None
 
     def explain(self) -> str:
         """The placement and its reasons as readable text, one reason a line."""

@@ -61,6 +61,7 @@ from servicetriage.model import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from servicetriage.authority import Decision
     from servicetriage.escalation import BusinessClock
 
 __all__ = [
@@ -321,20 +322,36 @@ def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | 
         non_empty(instance, attribute, value)
 
 
+def _check_conditional(instance: PlaybookStep, _attribute: attrs.Attribute[Any], value: bool) -> None:
+    if value and instance.obligation is None:
+        msg = "playbookstep.without_authority: true needs an obligation to make conditional, got obligation = none"
+        raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class PlaybookStep:
-    """One step of a plan: what to do, who does it, by when (from the start), with what authority.
+    """One step of a plan: what to do, who does it, whom it addresses, by when, with what authority.
 
+    ``role`` does the step (the case's ``owner`` by default, or a team such
+    as ``safety_team``); ``to`` is the party the step addresses: the
+    ``customer``, the ``police``, the ``safety_team``, a department
+    (``department:billing``) or a tier (``None``: nobody outside the case).
     ``authority`` names the lowest tier that may take the step (``None``:
     anyone). ``obligation``, when set, says what kind of obligation the
-    step creates for its role (see `PlannedStep.as_obligation`).
+    step creates, owed to ``to`` (else to ``role``; see
+    `PlannedStep.as_obligation`). ``without_authority`` makes that
+    obligation conditional on the agent **lacking** the authority for the
+    case: `authorize` decides (pass its decision to `start_playbook`); the
+    seven-step method's call-back is such a promise.
     """
 
     action: str = attrs.field(validator=non_empty)
     role: str = attrs.field(default="owner", validator=non_empty)
+    to: str | None = attrs.field(default=None, validator=_optional_name)
     due: timedelta = attrs.field(default=_ZERO, validator=_check_due)
     authority: str | None = attrs.field(default=None, validator=_optional_name)
     obligation: ObligationKind | None = None
+    without_authority: bool = attrs.field(default=False, validator=_check_conditional)
     note: str = ""
 
 
@@ -442,7 +459,13 @@ def match(ticket: Ticket, triage: Triage, playbooks: Iterable[Playbook] | Playbo
 
 @attrs.frozen(kw_only=True)
 class PlannedStep:
-    """A playbook step with its absolute deadline, for one ticket."""
+    """A playbook step with its absolute deadline, for one ticket.
+
+    ``pending`` is true for a step whose obligation holds only when the
+    agent lacks the authority (``without_authority``) and no decision was
+    given to `start_playbook`: no promise is made until `authorize` has
+    said so.
+    """
 
     playbook_id: str
     version: int
@@ -454,22 +477,32 @@ class PlannedStep:
     due: datetime
     obligation: ObligationKind | None = None
     note: str = ""
+    to: str | None = None
+    pending: bool = False
 
     def as_obligation(self) -> Obligation | None:
-        """Return the obligation this step creates (``None`` when the step names none)."""
-        if self.obligation is None:
+        """Return the obligation this step creates, owed to ``to`` (else ``role``).
+
+        ``None`` when the step names none, or while it is ``pending`` on a decision.
+        """
+        if self.obligation is None or self.pending:
             return None
         return Obligation(
             kind=self.obligation,
             due=self.due,
-            to=self.role,
+            to=self.to or self.role,
             note=self.action,
             rule=f"playbook:{self.playbook_id}@{self.version}#steps[{self.index}]",
         )
 
 
 def start_playbook(
-    playbook: Playbook, ticket: Ticket, now: datetime, calendar: BusinessClock | None = None
+    playbook: Playbook,
+    ticket: Ticket,
+    now: datetime,
+    calendar: BusinessClock | None = None,
+    *,
+    decision: Decision | None = None,
 ) -> tuple[PlannedStep, ...]:
     """Start *playbook* for *ticket* at *now*: every step with its absolute deadline.
 
@@ -477,6 +510,12 @@ def start_playbook(
     ticket's pauses) when the playbook says ``business_time`` and a
     *calendar* is given, else on the wall clock. Safety plans should keep
     the wall clock.
+
+    *decision* is the agent's authority `Decision` for the case (from
+    `authorize`): a ``without_authority`` step keeps its obligation when the
+    decision is not ``ALLOWED`` (the agent promises the call-back) and
+    drops it when it is (the agent acts at once, nothing to promise).
+    Without a decision such a step is planned ``pending``: no obligation yet.
     """
     require_aware("now", now)
     use_calendar = calendar is not None and playbook.business_time
@@ -487,6 +526,13 @@ def start_playbook(
             due = calendar.add(now, step.due, ticket.pauses)
         else:
             due = now + step.due
+        obligation, note, pending = step.obligation, step.note, False
+        if step.without_authority:
+            if decision is None:
+                pending = True
+            elif decision.allowed:
+                obligation = None
+                note = f"{decision.actor} holds the authority ({decision.tier}): nothing to promise"
         planned.append(
             PlannedStep(
                 playbook_id=playbook.id,
@@ -497,8 +543,10 @@ def start_playbook(
                 role=step.role,
                 authority=step.authority,
                 due=due,
-                obligation=step.obligation,
-                note=step.note,
+                obligation=obligation,
+                note=note,
+                to=step.to,
+                pending=pending,
             )
         )
     return tuple(planned)
@@ -628,9 +676,11 @@ ANGRY_CUSTOMER = Playbook(
                 "Propose a solution, or let the customer choose; without the authority, say "
                 "'we will discuss internally and call you back soon'"
             ),
+            to="customer",
             due=timedelta(minutes=10),
             authority="agent",
             obligation=ObligationKind.CALL_BACK,
+            without_authority=True,
             note="the call-back obligation applies when the agent lacks the authority",
         ),
         PlaybookStep(
@@ -638,11 +688,13 @@ ANGRY_CUSTOMER = Playbook(
                 "Act at once and follow up: explain the steps, record name and contact, check satisfaction; "
                 "exceed expectations where you can (a voucher, a handwritten apology)"
             ),
+            to="customer",
             due=timedelta(hours=4),
             obligation=ObligationKind.FOLLOW_UP,
         ),
         PlaybookStep(
             action="Feed back internally: the cause and the open problems, to the departments concerned",
+            to="departments",
             due=timedelta(days=1),
             obligation=ObligationKind.FILE_SUMMARY,
         ),
@@ -671,30 +723,36 @@ RIDE_SAFETY_SOS = Playbook(
         PlaybookStep(
             action="Call the rider at once; keep the line open; treat the signal as real",
             role="owner",
+            to="customer",
             due=_ZERO,
             authority="agent",
         ),
         PlaybookStep(
             action="Contact the police with the trip details (route, vehicle, driver)",
             role="owner",
+            to="police",
             due=timedelta(minutes=2),
             authority="agent",
             obligation=ObligationKind.NOTIFY_DEPARTMENT,
         ),
         PlaybookStep(
-            action="Locate the vehicle and the driver; contact the driver",
-            role="safety_team",
+            action="Alert the safety team: locate the vehicle and the driver; contact the driver",
+            role="owner",
+            to="safety_team",
+            obligation=ObligationKind.NOTIFY_DEPARTMENT,
             due=timedelta(minutes=5),
         ),
         PlaybookStep(
             action="Escalate to the executive tier and report progress until it is over",
             role="owner",
+            to="executive",
             due=timedelta(minutes=10),
             obligation=ObligationKind.REPORT_UPWARD,
         ),
         PlaybookStep(
             action="Tell the rider (or the emergency contact) what is being done",
             role="owner",
+            to="customer",
             due=timedelta(minutes=30),
             obligation=ObligationKind.REPORT_TO_CUSTOMER,
         ),
@@ -708,6 +766,7 @@ RIDE_SAFETY_SOS = Playbook(
         PlaybookStep(
             action="File the post-incident summary and propose amendments to this plan",
             role="owner",
+            to="supervisor",
             due=timedelta(days=1),
             obligation=ObligationKind.FILE_SUMMARY,
         ),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Callable as CallableABC
 from contextlib import contextmanager
 from datetime import datetime
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_origin
 import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
-from servicetriage import _store_chain
+from servicetriage import _store_chain, _store_followup
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Usage
 from servicetriage.chain import Anchor
 from servicetriage.config import converter, load_section, problems_of, read_document, structure, unstructure
@@ -50,9 +50,11 @@ from servicetriage.errors import (
     TicketError,
     TransitionError,
 )
+from servicetriage.escalation import WorkOrder
+from servicetriage.followup import Missed, ObligationEvent, OrderEvent, TrackedObligation, WorkOrderState, track
 from servicetriage.learning import Drill, LearningConfig, Penalty, PenaltyAction, PenaltyRule, penalize
-from servicetriage.ledger import DecisionKind, Record
-from servicetriage.model import Money, require_aware
+from servicetriage.ledger import DecisionKind, Record, content_hash
+from servicetriage.model import Money, Obligation, require_aware
 from servicetriage.review import (
     AmendmentEvent,
     AmendmentState,
@@ -192,6 +194,7 @@ MIGRATIONS: tuple[str, ...] = (
         BEGIN SELECT RAISE(ABORT, 'penalties are append-only'); END;
     """,
     _store_chain.SCHEMA,
+    _store_followup.SCHEMA,
 )
 
 # Python steps run after a migration's SQL, in the same transaction: the chain
@@ -1075,24 +1078,104 @@ class Store:
 
     def record_decision(self, record: Record) -> Record:
         """Append a decision to the ledger (append-only, in the audit chain); return it with its ``seq``."""
-        data = record.to_data()
-        data.pop("seq")
+        return self.record_decisions((record,))[0]
+
+    def record_decisions(self, records: Iterable[Record]) -> tuple[Record, ...]:
+        """Append decisions to the ledger in one transaction (all or none); return them with their ``seq``.
+
+        A record without a ``policy_version`` gets the number of the stored
+        version whose document has its ``policy_hash`` (`version_of`), when
+        there is one.
+        """
+        records = tuple(records)
+        stored: list[Record] = []
         with self._tx() as db:
-            cursor = db.execute(
-                "INSERT INTO decisions (kind, subject, at, input_hash, policy_hash, policy_version, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.kind.value,
-                    record.subject,
-                    record.at.isoformat(),
-                    record.input_hash,
-                    record.policy_hash,
-                    record.policy_version,
-                    _dumps(data),
-                ),
-            )
-            _store_chain.seal(db, "decisions", "seq=?", (cursor.lastrowid,))
-        return attrs.evolve(record, seq=cursor.lastrowid)
+            numbers = self._version_numbers(db)
+            for record in records:
+                if record.policy_version is None and record.policy_hash in numbers:
+                    record = attrs.evolve(record, policy_version=numbers[record.policy_hash])  # noqa: PLW2901
+                data = record.to_data()
+                data.pop("seq")
+                cursor = db.execute(
+                    "INSERT INTO decisions (kind, subject, at, input_hash, policy_hash, policy_version, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.kind.value,
+                        record.subject,
+                        record.at.isoformat(),
+                        record.input_hash,
+                        record.policy_hash,
+                        record.policy_version,
+                        _dumps(data),
+                    ),
+                )
+                _store_chain.seal(db, "decisions", "seq=?", (cursor.lastrowid,))
+                stored.append(attrs.evolve(record, seq=cursor.lastrowid))
+        return tuple(stored)
+
+    @staticmethod
+    def _version_numbers(db: sqlite3.Connection) -> dict[str, int]:
+        numbers: dict[str, int] = {}
+        for (text,) in db.execute("SELECT data FROM versions ORDER BY number"):
+            version = _version(json.loads(text))
+            numbers[content_hash(version.document)] = version.number
+        return numbers
+
+    # ---- obligations and work orders
+
+    def track_obligations(self, tracked: Iterable[TrackedObligation]) -> tuple[TrackedObligation, ...]:
+        """Start tracking obligations (all or none); an id already tracked raises `StoreError` naming it."""
+        items = tuple(tracked)
+        with self._tx() as db:
+            _store_followup.add_obligations(db, items)
+        return items
+
+    def settle_obligations(self, events: Iterable[ObligationEvent]) -> tuple[Missed, ...]:
+        """Record what happened to tracked obligations (all or none); return the escalations the misses raise.
+
+        :raises TransitionError: an event names an unknown obligation or one
+            already met, missed or waived; nothing is written then.
+        """
+        items = tuple(events)
+        with self._tx() as db:
+            return _store_followup.add_obligation_events(db, items)
+
+    def obligations(self, ticket_id: str | None = None) -> tuple[TrackedObligation, ...]:
+        """The tracked obligations (of *ticket_id*, when given) as they now stand, in the order tracked."""
+        return _store_followup.obligations(self._db, ticket_id=ticket_id)
+
+    def open_work_order(self, order: WorkOrder, obligations: Iterable[Obligation] = ()) -> WorkOrderState:
+        """Record a newly opened work order, and track the owner's *obligations* for it (ids ``<order>#<n>``).
+
+        All or none; an id already used raises `StoreError` naming it.
+        """
+        items = track(order.ticket_id, obligations, prefix=order.id)
+        with self._tx() as db:
+            _store_followup.add_work_order(db, order)
+            _store_followup.add_obligations(db, items)
+        return WorkOrderState(order=order)
+
+    def work_order_event(self, event: OrderEvent) -> WorkOrderState:
+        """Record a step of a work order's life; return its new state.
+
+        :raises TransitionError: the work order is unknown, or the step is
+            out of order; nothing is written then.
+        """
+        with self._tx() as db:
+            return _store_followup.add_order_event(db, event)
+
+    def work_orders(self, ticket_id: str | None = None) -> tuple[WorkOrderState, ...]:
+        """The work orders (of *ticket_id*, when given) as they now stand, in the order opened."""
+        return _store_followup.work_orders(self._db, ticket_id=ticket_id)
+
+    def version_of(self, policy_hash: str) -> int | None:
+        """The number of the stored version whose document has content hash *policy_hash*, or ``None``.
+
+        This is how a result stamped with a policy's hash (``Triage.policy_hash``...)
+        gets its ``policy_version``. When several versions hold the same
+        document (a rollback restores an old one), the highest number wins.
+        """
+        return self._version_numbers(self._db).get(policy_hash)
 
     def decisions(
         self,

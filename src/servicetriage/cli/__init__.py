@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         _authority,
         _check,
         _escalation,
+        _followup,
         _learning,
         _ledger,
         _triage,
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Decide what to handle first, who may approve what, when to escalate, and how to learn.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (_triage, _assign, _check, _authority, _escalation, _learning, _ledger):
+    for module in (_triage, _assign, _check, _authority, _escalation, _followup, _learning, _ledger):
         module.register(sub)
     return parser
 

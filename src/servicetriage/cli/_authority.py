@@ -21,7 +21,9 @@ import attrs
 from servicetriage import config
 from servicetriage.authority import AuthorityPolicy, Decision, Outcome, Request, authorize
 from servicetriage.errors import TicketError
+from servicetriage.ledger import authority_record
 from servicetriage.model import Level, Quadrant, Triage
+from servicetriage.store import Store
 
 if TYPE_CHECKING:
     import argparse
@@ -54,6 +56,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--request", required=True, type=Path, help="request file (TOML, JSON or YAML)")
     parser.add_argument("--now", help="the decision time, ISO 8601 with an offset (default: the current time)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="also append the decision to this store's decision ledger (stamped with the policy's version there)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -146,5 +153,9 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     request = load_request(args.request)
     decision = authorize(request, policy, now)
+    if args.store:
+        with Store(args.store) as store:
+            record = store.record_decision(authority_record(request, decision, policy, now=now))
+        decision = attrs.evolve(decision, policy_version=record.policy_version)
     print(render_json(decision) if args.format == "json" else decision.explain())
     return EXIT_CODES[decision.outcome]

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from servicetriage import config
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance, start
+from servicetriage.ledger import escalation_record
 from servicetriage.model import Level, Mark, Quadrant, Ticket, Triage
 from servicetriage.playbooks import PlannedStep, PlaybookSet, match, start_playbook
+from servicetriage.store import Store
 
 if TYPE_CHECKING:
     import argparse
@@ -66,6 +68,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--owner", default="duty-agent", help="the agent who owns the case (default: duty-agent)")
     parser.add_argument("--playbooks", type=Path, help="playbook file ([[playbooks]]): add the matching plan's steps")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="also append every escalation action to this store's decision ledger",
+    )
     parser.set_defaults(func=run)
 
 
@@ -172,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
     triage, calendar = _triage(ticket, args, begin)
     state = start(ticket, triage, policy, begin, owner=args.owner, calendar=calendar)
     state, actions = advance(state, end, events)
+    if args.store:
+        with Store(args.store) as store:
+            store.record_decisions(escalation_record(ticket.id, a, policy, now=a.due) for a in actions)
     timeline = [_describe(a) for a in actions]
     timeline += [
         {

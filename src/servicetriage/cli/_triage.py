@@ -31,13 +31,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from servicetriage import config, ingest
 from servicetriage.cli import _payloads
-from servicetriage.errors import TicketError
-from servicetriage.model import TicketStatus
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.model import Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from servicetriage.model import Mark, Reason, Ticket, Triage
+    from servicetriage.model import Mark, Reason, Triage
     from servicetriage.triage import TriagePolicy
 
 #: Bytes of JSON Lines per chunk (the unit of work of a worker process), about 3,000 tickets.
@@ -136,6 +136,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             "worker processes to classify with, at most one per CPU"
             " (default 0: one per CPU, up to 4, for files over 16 MiB)"
         ),
+    )
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="also append every placement to this store's decision ledger, in one transaction "
+        "(TICKETS must then be a file, not standard input)",
     )
     parser.set_defaults(func=run)
 
@@ -604,10 +610,28 @@ class _Duplicates:
             raise TicketError("; ".join(problems), tuple(problems))
 
 
+def _record(args: argparse.Namespace, policy: TriagePolicy, now: datetime) -> None:
+    """Append the placement of every valid ticket of the file to the store's ledger (all or none)."""
+    from servicetriage.ledger import triage_record  # noqa: PLC0415 - only with --store
+    from servicetriage.store import Store  # noqa: PLC0415
+
+    valid = ((n, t) for n, t in ingest.iter_tickets(args.tickets, format=args.input_format) if isinstance(t, Ticket))
+    tickets = ingest.deduplicate(valid, keep_last=args.keep_last).tickets
+    with Store(args.store) as store:
+        stored = store.record_decisions(triage_record(t, policy.classify(t, now), policy, now=now) for t in tickets)
+    print(f"servicetriage: recorded {len(stored):,} placements in {args.store}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``servicetriage triage``; return the exit code (0, or 1 if a row was rejected)."""
     policy = _load_policy(args.policy)
     now: datetime = args.now if args.now is not None else datetime.now(UTC)
+    if args.store and args.tickets == "-":
+        msg = "--store: the ledger re-reads TICKETS, so it must be a file, not '-' (standard input)"
+        raise PolicyError(msg)
+    if args.store and args.source_system is not None:
+        msg = "--store: records our ticket files only; convert the payloads first (servicetriage.adapters)"
+        raise PolicyError(msg)
     err = sys.stderr
     progress = _Progress(bool(args.progress or err.isatty()), err)
     name = "<stdin>" if args.tickets == "-" else args.tickets
@@ -661,6 +685,8 @@ def run(args: argparse.Namespace) -> int:
             out.write(",".join((*COLUMNS, "reasons") if args.explain else COLUMNS) + "\n")
         out.writelines(payload for _, payload in ranked)
     out.flush()
+    if args.store:
+        _record(args, policy, now)
     if duplicates.count:
         print(
             f"servicetriage: merged {duplicates.count:,} rows of {name} into the last row of their ticket "

@@ -14,7 +14,8 @@ of:
   the normal form texts and terms are compared in
   (`servicetriage.signals.normalize`);
 - the clock arithmetic of deadlines: `add_time`,
-  `elapsed_time`, `extend_due` and `effective_pauses`,
+  `elapsed_time`, `extend_due` and `effective_pauses`; `status_pauses`
+  turns a status history into pauses (statuses that stop the SLA clock),
   in wall-clock time or, when a business calendar is given, in business time;
   pauses always stop the clock.
 
@@ -28,10 +29,11 @@ import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from servicetriage.model import Pause
+from servicetriage.errors import TicketError
+from servicetriage.model import Pause, require_aware
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "Clock",
@@ -41,6 +43,8 @@ __all__ = [
     "effective_pauses",
     "elapsed_time",
     "extend_due",
+    "status_key",
+    "status_pauses",
 ]
 
 
@@ -123,6 +127,53 @@ def effective_pauses(pauses: Sequence[Pause], now: datetime) -> tuple[Pause, ...
             break
         result.append(pause)
     return tuple(result)
+
+
+def status_key(status: object) -> str:
+    """The normal form statuses are compared in: ``"Waiting on customer"`` is ``"waiting_on_customer"``."""
+    text = str(getattr(status, "value", status)).strip().lower()
+    return "_".join(text.replace("-", " ").split())
+
+
+def status_pauses(
+    history: Iterable[tuple[datetime, object]], pausing: Iterable[object], *, opened_at: datetime | None = None
+) -> tuple[Pause, ...]:
+    """Turn a ticket's status history into the pauses of its SLA clock.
+
+    *history* lists ``(at, status)`` changes, oldest first; a status in
+    *pausing* (``"pending"``, ``"waiting on customer"``..., compared by
+    `status_key`) stops the clock until the next change to a status that is
+    not in it; a pause still running at the end is open (``end`` is
+    ``None``). Consecutive pausing statuses make one pause. Changes before
+    *opened_at* are clipped to it.
+
+    :raises TicketError: an instant is naive, or the changes are not in time
+        order (naming the change and both instants).
+    """
+    stops = {status_key(s) for s in pausing}
+    pauses: list[Pause] = []
+    start: datetime | None = None
+    previous: datetime | None = None
+    for index, (at, status) in enumerate(history):
+        require_aware(f"history[{index}].at", at)
+        if previous is not None and at < previous:
+            msg = (
+                f"history[{index}].at: status changes must be in time order; got {at.isoformat()} "
+                f"after {previous.isoformat()}"
+            )
+            raise TicketError(msg)
+        previous = at
+        when = max(at, opened_at) if opened_at is not None else at
+        if status_key(status) in stops:
+            if start is None:
+                start = when
+        elif start is not None:
+            if when > start:
+                pauses.append(Pause(start, when))
+            start = None
+    if start is not None:
+        pauses.append(Pause(start, None))
+    return tuple(pauses)
 
 
 def _wall_add(start: datetime, duration: timedelta, pauses: Sequence[Pause]) -> datetime:

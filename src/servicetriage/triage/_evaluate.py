@@ -74,6 +74,7 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
     n_urg = engine.n_urg
     overdue_rank = engine.overdue_rank
     overdue_reason = engine.overdue_reason
+    stamp = engine.policy.content_hash
     quadrants = engine.quadrants
     raise_bits = engine.raise_bits
     raise_by_channel = engine.raise_by_channel
@@ -346,6 +347,7 @@ def _build_classifier(engine: _Engine) -> Callable[[Ticket, datetime], Triage]:
             marks=mark_sets[marks],
             signals=signal_sets.get(fired) or _signal_set(signal_sets, fired),
             concepts=frozenset(d.concept for d in detections) if detections else _EMPTY_SET,
+            policy_hash=stamp,
         )
 
     return classify

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage.calendar import BusinessCalendar
+from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError
 from servicetriage.matrix import SERVICENOW, PriorityMatrix, preset
 from servicetriage.model import (
@@ -15,10 +16,11 @@ from servicetriage.model import (
     FrozenMap,
     Mark,
     Money,
+    Pause,
     Ticket,
     Triage,
 )
-from servicetriage.signals import LexiconKind, Signal
+from servicetriage.signals import LexiconKind, Signal, status_pauses
 from servicetriage.signals.detectors import Detector
 from servicetriage.signals.lexicon import ConceptSettings, LexiconSettings
 
@@ -375,6 +377,13 @@ def _to_matrix(value: PriorityMatrix | str) -> PriorityMatrix:
     return value
 
 
+def _check_statuses(_instance: Any, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    for index, status in enumerate(value):
+        if not isinstance(status, str) or not status.strip():
+            msg = f"triage.pause_statuses[{index}]: expected a status name such as 'pending', got {status!r}"
+            raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class TriagePolicy:
     """How needs are placed: scales, signals, custom rules, the priority matrix and due targets.
@@ -387,6 +396,11 @@ class TriagePolicy:
     with ``strict = false`` it is kept but never applied, and
     `check_triage_policy` reports it (as it reports unknown signal
     names, which ``strict`` also rejects).
+
+    ``pause_statuses`` lists the ticket statuses that stop the SLA clock
+    (``pending`` by default; add ``"waiting on customer"``, ``"on hold"``
+    as your helpdesk names them): `pauses_from` turns a status history into
+    the pauses classification honours.
 
     Every key, its type and its default are listed on the policy-file
     reference page of the documentation.
@@ -474,9 +488,13 @@ class TriagePolicy:
     calendar: BusinessCalendar | None = None
     protected_attributes: tuple[str, ...] = attrs.field(default=PROTECTED_ATTRIBUTES, converter=_as_tuple)
     strict: bool = True
+    pause_statuses: tuple[str, ...] = attrs.field(default=("pending",), converter=_as_tuple, validator=_check_statuses)
     _engine: _compile._Engine = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _content_hash: str = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # Once per policy, before compiling: every Triage it makes carries this hash.
+        object.__setattr__(self, "_content_hash", content_hash(self))
         try:
             engine = _compile._Engine(self)  # noqa: SLF001 - the package's own compiler
         except PolicyError as exc:
@@ -491,6 +509,23 @@ class TriagePolicy:
             _rebuild_policy,
             (tuple((f.name, getattr(self, f.name)) for f in attrs.fields(TriagePolicy) if f.init),),
         )
+
+    @property
+    def content_hash(self) -> str:
+        """The policy's content hash (`servicetriage.digest.content_hash`), computed once when it was built."""
+        return self._content_hash
+
+    def pauses_from(
+        self, history: Iterable[tuple[datetime, object]], *, opened_at: datetime | None = None
+    ) -> tuple[Pause, ...]:
+        """The SLA pauses of a status *history* (``(at, status)`` changes, oldest first) under this policy.
+
+        A status listed in ``pause_statuses`` stops the clock until the next
+        change to another status (see `servicetriage.signals.status_pauses`);
+        give the result to the ticket (``attrs.evolve(ticket, pauses=...)``)
+        before classifying it.
+        """
+        return status_pauses(history, self.pause_statuses, opened_at=opened_at)
 
     def classify(self, ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*: the same as ``classify(ticket, self, now)``."""
