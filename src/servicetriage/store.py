@@ -646,6 +646,17 @@ class Store:
             msg = f"{self.path}: cannot commit: {exc}"
             raise StoreError(msg) from None
 
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Turn a stored row that cannot be read back (damaged, or edited outside the library) into `StoreError`."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except (ServiceTriageError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            msg = f"{self.path}: damaged {what}: {exc}"
+            raise StoreError(msg) from None
+
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         try:
             return self._db.execute(sql, args).fetchall()
@@ -662,17 +673,18 @@ class Store:
         )
         states: Any = ReportState if subject is Subject.REPORT else AmendmentState
         events: Any = ReportEvent if subject is Subject.REPORT else AmendmentEvent
-        return tuple(
-            Transition(
-                event=events(e) if e else None,
-                source=states(s) if s else None,
-                state=states(state),
-                actor=actor,
-                at=datetime.fromisoformat(at),
-                reason=reason,
+        with self._reading(f"review of {subject.value} {id!r}"):
+            return tuple(
+                Transition(
+                    event=events(e) if e else None,
+                    source=states(s) if s else None,
+                    state=states(state),
+                    actor=actor,
+                    at=datetime.fromisoformat(at),
+                    reason=reason,
+                )
+                for e, s, state, actor, at, reason in rows
             )
-            for e, s, state, actor, at, reason in rows
-        )
 
     def _insert_transitions(self, review: Review, start: int) -> None:
         for seq in range(start, len(review.trail)):
@@ -739,7 +751,8 @@ class Store:
         )
         usage: list[Usage] = []
         for (data,) in rows:
-            other = report_from_data(json.loads(data))
+            with self._reading("report"):
+                other = report_from_data(json.loads(data))
             usage.extend(
                 Usage(
                     action=d.kind,
@@ -823,7 +836,8 @@ class Store:
         if not rows:
             msg = f"{self.path}: no report {id!r}"
             raise StoreError(msg)
-        return report_from_data(json.loads(rows[0][0]))
+        with self._reading(f"report {id!r}"):
+            return report_from_data(json.loads(rows[0][0]))
 
     def reports(self, state: ReportState | str | None = None) -> tuple[IncidentReport, ...]:
         """All reports, by id; only those whose review is in *state*, if given."""
@@ -836,7 +850,8 @@ class Store:
                    AND t.state=? ORDER BY r.id""",
                 (_report_state(state).value,),
             )
-        return tuple(report_from_data(json.loads(data)) for (data,) in rows)
+        with self._reading("report"):
+            return tuple(report_from_data(json.loads(data)) for (data,) in rows)
 
     # ---- amendments and versions
 
@@ -867,7 +882,8 @@ class Store:
         if not rows:
             msg = f"{self.path}: no amendment {id!r}"
             raise StoreError(msg)
-        return amendment_from_data(json.loads(rows[0][0]))
+        with self._reading(f"amendment {id!r}"):
+            return amendment_from_data(json.loads(rows[0][0]))
 
     def amendments(self, target: Target | None = None) -> tuple[Amendment, ...]:
         """All amendments, by id; only those for *target*, if given."""
@@ -877,14 +893,16 @@ class Store:
             rows = self._run(
                 "SELECT data FROM amendments WHERE target_kind=? AND target_id=? ORDER BY id", (target.kind, target.id)
             )
-        return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading("amendment"):
+            return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
 
     def _head(self, target: Target) -> Version | None:
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number DESC LIMIT 1",
             (target.kind, target.id),
         )
-        return version_from_data(json.loads(rows[0][0])) if rows else None
+        with self._reading(f"version of {target.kind} {target.id!r}"):
+            return version_from_data(json.loads(rows[0][0])) if rows else None
 
     def head(self, target: Target) -> Version | None:
         """The current version of *target*, or ``None``."""
@@ -895,7 +913,8 @@ class Store:
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number", (target.kind, target.id)
         )
-        return History(version_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading(f"version of {target.kind} {target.id!r}"):
+            return History(version_from_data(json.loads(d)) for (d,) in rows)
 
     def targets(self) -> tuple[Target, ...]:
         """Every document that has versions, by kind and id."""
@@ -1029,7 +1048,8 @@ class Store:
             rows = self._run("SELECT data FROM penalties ORDER BY at, report_id")
         else:
             rows = self._run("SELECT data FROM penalties WHERE party=? ORDER BY at, report_id", (party,))
-        return tuple(_penalty_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading("penalty"):
+            return tuple(_penalty_from_data(json.loads(d)) for (d,) in rows)
 
     def record_false_alarm(self, report_id: str, rule: PenaltyRule, *, now: datetime) -> Penalty | None:
         """Apply the false-alarm *rule* to a stored report and record the penalty (idempotent)."""
@@ -1060,15 +1080,16 @@ class Store:
         rows = self._run("SELECT data FROM drills ORDER BY at, seq")
         result = []
         for (d,) in rows:
-            data = json.loads(d)
-            result.append(
-                Drill(
-                    playbook_id=data["playbook_id"],
-                    at=datetime.fromisoformat(data["at"]),
-                    by=data["by"],
-                    note=data["note"],
+            with self._reading("drill"):
+                data = json.loads(d)
+                result.append(
+                    Drill(
+                        playbook_id=data["playbook_id"],
+                        at=datetime.fromisoformat(data["at"]),
+                        by=data["by"],
+                        note=data["note"],
+                    )
                 )
-            )
         return tuple(result)
 
     # ---- the decision ledger
@@ -1129,7 +1150,8 @@ class Store:
         rows = self._run(f"SELECT seq, data FROM decisions WHERE {' AND '.join(where)} ORDER BY seq", tuple(args))  # noqa: S608
         result = []
         for seq, text in rows:
-            record = Record.from_data({**json.loads(text), "seq": seq})
+            with self._reading(f"decision {seq}"):
+                record = Record.from_data({**json.loads(text), "seq": seq})
             if (since is None or record.at >= since) and (until is None or record.at < until):
                 result.append(record)
         return tuple(result)
