@@ -397,6 +397,9 @@ _PREFIXED = re.compile(r"^[a-z_]+\.([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
 def _format(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ServiceTriageError | ValueError) and not isinstance(exc, KeyError) and str(exc):
         return str(exc)
+    extra = getattr(exc, "extra_fields", None)
+    if isinstance(extra, set | frozenset):  # cattrs joins them as strings: a YAML key may be a number or a boolean
+        return f"extra fields found ({', '.join(sorted(str(key) for key in extra))})"
     return format_exception(exc, type_)
 
 
@@ -543,8 +546,18 @@ def _parse(text: str, fmt: Format, source: str) -> Any:
         msg = f"{source}: not valid {fmt.upper()}: nested more than {MAX_NESTING} levels deep"
         raise PolicyError(msg) from None
     except Exception as exc:  # noqa: BLE001 - the three parsers raise unrelated types
-        msg = f"{source}: not valid {fmt.upper()}: {exc}"
+        msg = f"{source}: not valid {fmt.upper()}: {_one_line(exc)}"
         raise PolicyError(msg) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser's message on one line: PyYAML's spans several, with the offending text and a caret."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if isinstance(problem, str) and mark is not None:
+        context = getattr(exc, "context", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return f"{context}: {problem} (at {where})" if isinstance(context, str) else f"{problem} (at {where})"
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 def _yaml_load(text: str) -> Any:

@@ -213,6 +213,9 @@ def default_store_path() -> Path:
 
 def report_from_data(data: Any) -> IncidentReport:
     """Build an `IncidentReport` from plain data, naming every bad field."""
+    if not isinstance(data, dict):
+        msg = f"expected a table of report fields, got {type(data).__name__}"
+        raise TicketError(msg)
     try:
         return converter.structure(data, IncidentReport)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -220,7 +223,7 @@ def report_from_data(data: Any) -> IncidentReport:
         raise TicketError("; ".join(problems), problems) from None
     except ServiceTriageError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         msg = f"<report>: {exc}"
         raise TicketError(msg) from None
 
@@ -241,6 +244,9 @@ def load_reports(path: str | Path) -> tuple[IncidentReport, ...]:
     except PolicyError as exc:
         raise TicketError(str(exc), exc.problems) from None
     items = data["reports"] if isinstance(data, dict) and set(data) == {"reports"} else [data]
+    if not isinstance(items, list):
+        msg = f"{path}: reports: expected a list of reports, got {type(items).__name__}"
+        raise TicketError(msg)
     result = []
     for index, item in enumerate(items):
         try:
@@ -575,12 +581,14 @@ class Store:
         if synchronous not in ("FULL", "NORMAL"):
             msg = f"synchronous: expected 'FULL' or 'NORMAL', got {synchronous!r}"
             raise StoreError(msg)
-        if self.path.is_dir():
-            msg = f"{self.path}: is a directory, not a store file"
-            raise StoreError(msg)
         try:
+            if self.path.is_dir():
+                msg = f"{self.path}: is a directory, not a store file"
+                raise StoreError(msg)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError, ValueError) as exc:  # StoreError is an OSError: re-raised as it is
+            if isinstance(exc, StoreError):
+                raise
             msg = f"{self.path}: cannot open the store: {exc}"
             raise StoreError(msg) from None
         try:

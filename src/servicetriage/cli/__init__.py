@@ -8,6 +8,7 @@ clear message and an exit code (2 for bad input), never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -76,10 +77,25 @@ def _escaping_output() -> Iterator[None]:
         sys.stdout, sys.stderr = out, err
 
 
+def _valid_argument(arg: str) -> bool:
+    """Whether *arg* could come from a command line: no NUL, and encodable as a file name."""
+    if "\x00" in arg:
+        return False
+    try:
+        os.fsencode(arg)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     with _escaping_output():
+        for arg in argv or ():
+            if not _valid_argument(arg):  # only a caller in Python can pass one: a real command line cannot
+                print(f"servicetriage: error: {arg!r}: not valid text (a NUL or a lone surrogate)", file=sys.stderr)
+                return 2
         args = parser.parse_args(argv)
         try:
             code: int = args.func(args)
