@@ -189,9 +189,9 @@ _AMENDMENT = json.dumps(
         "id": "A-1",
         "target": {"kind": "authority", "id": "default"},
         "base": 1,
-        "changes": [{"op": "set", "path": "authority.deadlines.call_back_within", "value": "2h"}],
-        "rationale": "calls back sooner",
-        "evidence": ["R-1"],
+        "operations": [{"op": "set", "path": ["deadlines", "call_back_within"], "value": "2h"}],
+        "provenance": {"incidents": ["R-1"], "proposed_by": "learning", "reason": "calls back sooner"},
+        "summary": "call back within 2h",
     },
     indent=2,
 ).encode()
