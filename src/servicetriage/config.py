@@ -19,7 +19,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
@@ -29,6 +29,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.v import format_exception, transform_error
 
+from servicetriage import model
 from servicetriage.calendar import Shift
 from servicetriage.errors import PolicyError, ServiceTriageError, TicketError
 from servicetriage.matrix import PriorityMatrix, preset, preset_name
@@ -79,8 +80,8 @@ _ISO_RE = re.compile(
 MAX_DURATION = timedelta(days=36_500)
 #: The times the library reads: from 1900 to the end of 2999. With `MAX_DURATION`, no deadline computed from
 #: them can leave the calendar (which ends in 9999).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+EARLIEST = model.EARLIEST
+LATEST = model.LATEST
 
 
 def _exact_timedelta(seconds: Decimal, value: object) -> timedelta:
@@ -396,6 +397,9 @@ _PREFIXED = re.compile(r"^[a-z_]+\.([A-Za-z_][\w.\[\]]*): (.*)$", re.DOTALL)
 def _format(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, ServiceTriageError | ValueError) and not isinstance(exc, KeyError) and str(exc):
         return str(exc)
+    extra = getattr(exc, "extra_fields", None)
+    if isinstance(extra, set | frozenset):  # cattrs joins them as strings: a YAML key may be a number or a boolean
+        return f"extra fields found ({', '.join(sorted(str(key) for key in extra))})"
     return format_exception(exc, type_)
 
 
@@ -427,8 +431,8 @@ def structure(data: Any, cls: type[T], *, error: type[ServiceTriageError] = Poli
         return converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError) as exc:
         problems = problems_of(exc)
-        raise error("; ".join(problems), problems) if error in (PolicyError, TicketError) else error(
-            "; ".join(problems)
+        raise (
+            error("; ".join(problems), problems) if error in (PolicyError, TicketError) else error("; ".join(problems))
         ) from None
     except ServiceTriageError as exc:
         if isinstance(exc, error):
@@ -542,8 +546,18 @@ def _parse(text: str, fmt: Format, source: str) -> Any:
         msg = f"{source}: not valid {fmt.upper()}: nested more than {MAX_NESTING} levels deep"
         raise PolicyError(msg) from None
     except Exception as exc:  # noqa: BLE001 - the three parsers raise unrelated types
-        msg = f"{source}: not valid {fmt.upper()}: {exc}"
+        msg = f"{source}: not valid {fmt.upper()}: {_one_line(exc)}"
         raise PolicyError(msg) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser's message on one line: PyYAML's spans several, with the offending text and a caret."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if isinstance(problem, str) and mark is not None:
+        context = getattr(exc, "context", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return f"{context}: {problem} (at {where})" if isinstance(context, str) else f"{problem} (at {where})"
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 def _yaml_load(text: str) -> Any:
@@ -662,9 +676,7 @@ def read_document(path: str | Path, *, error: type[PolicyError | TicketError] = 
 
 def prefix_problems(problems: Iterable[str], path: str | Path, section: str) -> tuple[str, ...]:
     """Name the file and the section in front of each ``path: message`` problem."""
-    return tuple(
-        f"{path}: {section}: {p}" if p.startswith("<") else f"{path}: {section}.{p}" for p in problems
-    )
+    return tuple(f"{path}: {section}: {p}" if p.startswith("<") else f"{path}: {section}.{p}" for p in problems)
 
 
 def load_section(path: str | Path, section: str, cls: type[T], *, required: bool = False) -> T | None:

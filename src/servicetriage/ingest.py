@@ -236,22 +236,44 @@ _CUSTOMER_INTS = tuple(name for name, hint in get_type_hints(Customer).items() i
 _CACHE_LIMIT = 4096
 #: The attributes of a record without any: one shared empty map (it is immutable).
 _NO_ATTRIBUTES: FrozenMap[str, Any] = FrozenMap()
-_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
 
 
-def _loads(text: str) -> Any:
-    """Return ``json.loads(text)``, calling the decoder's scanner directly when the line starts with its value.
+class _DuplicateKeyError(ValueError):
+    """A key given twice in one JSON object of a record (``json`` would keep the last one silently)."""
 
-    Anything unusual (leading space, a byte-order mark, a syntax error, extra
-    data) goes through `json.loads` itself, so errors read the same.
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice."""
+    table = dict(pairs)
+    if len(table) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                msg = f"duplicate key {key!r}"
+                raise _DuplicateKeyError(msg)
+            seen.add(key)
+    return table
+
+
+_SCAN_JSON: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(object_pairs_hook=_members).scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """Return ``json.loads(text)``, a key given twice being an error.
+
+    The decoder's scanner is called directly when the line starts with its
+    value; anything unusual (leading space, a byte-order mark, a syntax error,
+    extra data) goes through `json.loads` itself, so errors read the same.
     """
     try:
         value, end = _SCAN_JSON(text, 0)
+    except _DuplicateKeyError:
+        raise
     except (StopIteration, ValueError):
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_members)
     if end != len(text) and text[end:].strip(_JSON_SPACE):
-        return json.loads(text)  # extra data: let json.loads say so
+        return json.loads(text, object_pairs_hook=_members)  # extra data: let json.loads say so
     return value
 
 
@@ -330,8 +352,12 @@ class _Builder:
         else:
             try:
                 record = _loads(raw)
+            except _DuplicateKeyError as exc:
+                return TicketError(str(exc))
             except ValueError as exc:
                 return TicketError(f"not valid JSON: {exc}")
+            except RecursionError:
+                return TicketError("not valid JSON: nested too deep")
             if type(record) is not dict:
                 return TicketError(f"expected a JSON object, got {raw.strip()[:60]!r}")
             # The common case: the nested shape, no nulls.
@@ -393,11 +419,29 @@ def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if text.startswith("field larger than field limit"):
+        return f"a cell longer than {csv.field_size_limit():,} characters"
+    return text
+
+
 def _csv_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any] | TicketError]]:
     reader = csv.reader(lines)
     header: list[str] | None = None
     previous = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the csv module's limit: this row is bad, the reader goes on
+            number, previous = previous + 1, reader.line_num
+            if header is None:
+                msg = f"{name}:{number}: not valid CSV: {exc}"
+                raise TicketError(msg) from None
+            yield number, TicketError(f"not valid CSV: {_csv_problem(exc)}")
+            continue
         number, previous = previous + 1, reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -100,6 +100,29 @@ def require_aware(field: str, value: object, error: type[Exception] = TicketErro
         msg = f"{field}: expected an aware datetime (with a time zone), got naive {value.isoformat()!r}"
         raise error(msg)
     return value
+
+
+#: The times the library reads: from 1900 to the end of 2999 (`servicetriage.config.check_time` checks them where
+#: files are read). With durations of at most 100 years, no deadline computed from them can leave the calendar.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _in_range(instance: Any, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
+    """Check an aware time (or ``None``) from `EARLIEST` to before `LATEST`.
+
+    A ticket opened in 9999 would overflow every deadline computed from it.
+    """
+    if value is None:
+        return
+    if type(value) is not datetime or value.tzinfo is None or value.utcoffset() is None:
+        require_aware(f"{type(instance).__name__.lower()}.{attribute.name}", value)
+    if not EARLIEST <= value < LATEST:
+        msg = (
+            f"{type(instance).__name__.lower()}.{attribute.name}: expected a time from 1900 to 2999, "
+            f"got {value.isoformat()!r}"
+        )
+        raise TicketError(msg)
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
@@ -606,8 +629,6 @@ def _to_status(value: object) -> TicketStatus:
     return _convert_enum(TicketStatus, "ticket.status", value)
 
 
-
-
 def _check_optional_age(_instance: Customer, _attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 150):
         msg = f"customer.age: expected a whole number from 0 to 150, got {value!r}"
@@ -630,9 +651,7 @@ class Customer:
     """
 
     id: str = attrs.field(validator=_non_empty_str)
-    tier: CustomerTier = attrs.field(
-        default=CustomerTier.STANDARD, converter=_to_tier
-    )
+    tier: CustomerTier = attrs.field(default=CustomerTier.STANDARD, converter=_to_tier)
     reach: int = attrs.field(default=250, validator=_non_negative)
     nationality: str | None = attrs.field(default=None, validator=_optional_str)
     gender: str | None = attrs.field(default=None, validator=_optional_str)
@@ -642,7 +661,7 @@ class Customer:
 def _check_pause(instance: Pause, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
     if value is None:
         return
-    require_aware(f"pause.{attribute.name}", value)
+    _in_range(instance, attribute, value)
     if attribute.name == "end" and value < instance.start:
         msg = f"pause.end: expected a time at or after start {instance.start.isoformat()}, got {value.isoformat()}"
         raise TicketError(msg)
@@ -698,12 +717,6 @@ def _check_pauses(instance: Ticket, _attribute: attrs.Attribute[Any], value: tup
         previous_end = pause.end
 
 
-def _check_due(_instance: Ticket, _attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    if value is None or (type(value) is datetime and value.tzinfo is not None and value.utcoffset() is not None):
-        return
-    require_aware("ticket.due", value)
-
-
 def _check_level(_instance: Ticket, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         msg = f"ticket.{attribute.name}: expected a level >= 1 on the policy's matrix scale, got {value!r}"
@@ -743,9 +756,9 @@ class Ticket:
     """
 
     id: str = attrs.field(validator=_non_empty_str)
-    opened_at: datetime = attrs.field(validator=_aware)
+    opened_at: datetime = attrs.field(validator=_in_range)
     customer: Customer = attrs.field(validator=_check_customer)
-    due: datetime | None = attrs.field(default=None, validator=_check_due)
+    due: datetime | None = attrs.field(default=None, validator=_in_range)
     channel: Channel = attrs.field(default=Channel.EMAIL, converter=_to_channel)
     category: str = attrs.field(default="general", validator=_non_empty_str)
     subject: str = attrs.field(default="", validator=_str)
@@ -761,9 +774,7 @@ class Ticket:
     money_at_stake: Money | None = attrs.field(default=None, converter=_to_money, validator=_check_money)
     flags: frozenset[Flag] = attrs.field(factory=frozenset, converter=_to_flags)
     repeat_contacts: int = attrs.field(default=0, validator=_non_negative)
-    status: TicketStatus = attrs.field(
-        default=TicketStatus.OPEN, converter=_to_status
-    )
+    status: TicketStatus = attrs.field(default=TicketStatus.OPEN, converter=_to_status)
     pauses: tuple[Pause, ...] = attrs.field(default=(), converter=_to_pauses, validator=_check_pauses)
     attributes: FrozenMap[str, AttributeValue] = attrs.field(factory=FrozenMap, converter=_to_attributes)
 

@@ -216,6 +216,9 @@ def default_store_path() -> Path:
 
 def report_from_data(data: Any) -> IncidentReport:
     """Build an `IncidentReport` from plain data, naming every bad field."""
+    if not isinstance(data, dict):
+        msg = f"expected a table of report fields, got {type(data).__name__}"
+        raise TicketError(msg)
     try:
         return converter.structure(data, IncidentReport)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -223,7 +226,7 @@ def report_from_data(data: Any) -> IncidentReport:
         raise TicketError("; ".join(problems), problems) from None
     except ServiceTriageError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         msg = f"<report>: {exc}"
         raise TicketError(msg) from None
 
@@ -244,6 +247,9 @@ def load_reports(path: str | Path) -> tuple[IncidentReport, ...]:
     except PolicyError as exc:
         raise TicketError(str(exc), exc.problems) from None
     items = data["reports"] if isinstance(data, dict) and set(data) == {"reports"} else [data]
+    if not isinstance(items, list):
+        msg = f"{path}: reports: expected a list of reports, got {type(items).__name__}"
+        raise TicketError(msg)
     result = []
     for index, item in enumerate(items):
         try:
@@ -578,12 +584,14 @@ class Store:
         if synchronous not in ("FULL", "NORMAL"):
             msg = f"synchronous: expected 'FULL' or 'NORMAL', got {synchronous!r}"
             raise StoreError(msg)
-        if self.path.is_dir():
-            msg = f"{self.path}: is a directory, not a store file"
-            raise StoreError(msg)
         try:
+            if self.path.is_dir():
+                msg = f"{self.path}: is a directory, not a store file"
+                raise StoreError(msg)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError, ValueError) as exc:  # StoreError is an OSError: re-raised as it is
+            if isinstance(exc, StoreError):
+                raise
             msg = f"{self.path}: cannot open the store: {exc}"
             raise StoreError(msg) from None
         try:
@@ -649,6 +657,17 @@ class Store:
             msg = f"{self.path}: cannot commit: {exc}"
             raise StoreError(msg) from None
 
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Turn a stored row that cannot be read back (damaged, or edited outside the library) into `StoreError`."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except (ServiceTriageError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            msg = f"{self.path}: damaged {what}: {exc}"
+            raise StoreError(msg) from None
+
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
         try:
             return self._db.execute(sql, args).fetchall()
@@ -665,17 +684,18 @@ class Store:
         )
         states: Any = ReportState if subject is Subject.REPORT else AmendmentState
         events: Any = ReportEvent if subject is Subject.REPORT else AmendmentEvent
-        return tuple(
-            Transition(
-                event=events(e) if e else None,
-                source=states(s) if s else None,
-                state=states(state),
-                actor=actor,
-                at=datetime.fromisoformat(at),
-                reason=reason,
+        with self._reading(f"review of {subject.value} {id!r}"):
+            return tuple(
+                Transition(
+                    event=events(e) if e else None,
+                    source=states(s) if s else None,
+                    state=states(state),
+                    actor=actor,
+                    at=datetime.fromisoformat(at),
+                    reason=reason,
+                )
+                for e, s, state, actor, at, reason in rows
             )
-            for e, s, state, actor, at, reason in rows
-        )
 
     def _insert_transitions(self, review: Review, start: int) -> None:
         for seq in range(start, len(review.trail)):
@@ -742,7 +762,8 @@ class Store:
         )
         usage: list[Usage] = []
         for (data,) in rows:
-            other = report_from_data(json.loads(data))
+            with self._reading("report"):
+                other = report_from_data(json.loads(data))
             usage.extend(
                 Usage(
                     action=d.kind,
@@ -826,7 +847,8 @@ class Store:
         if not rows:
             msg = f"{self.path}: no report {id!r}"
             raise StoreError(msg)
-        return report_from_data(json.loads(rows[0][0]))
+        with self._reading(f"report {id!r}"):
+            return report_from_data(json.loads(rows[0][0]))
 
     def reports(self, state: ReportState | str | None = None) -> tuple[IncidentReport, ...]:
         """All reports, by id; only those whose review is in *state*, if given."""
@@ -839,7 +861,8 @@ class Store:
                    AND t.state=? ORDER BY r.id""",
                 (_report_state(state).value,),
             )
-        return tuple(report_from_data(json.loads(data)) for (data,) in rows)
+        with self._reading("report"):
+            return tuple(report_from_data(json.loads(data)) for (data,) in rows)
 
     # ---- amendments and versions
 
@@ -870,7 +893,8 @@ class Store:
         if not rows:
             msg = f"{self.path}: no amendment {id!r}"
             raise StoreError(msg)
-        return amendment_from_data(json.loads(rows[0][0]))
+        with self._reading(f"amendment {id!r}"):
+            return amendment_from_data(json.loads(rows[0][0]))
 
     def amendments(self, target: Target | None = None) -> tuple[Amendment, ...]:
         """All amendments, by id; only those for *target*, if given."""
@@ -880,14 +904,16 @@ class Store:
             rows = self._run(
                 "SELECT data FROM amendments WHERE target_kind=? AND target_id=? ORDER BY id", (target.kind, target.id)
             )
-        return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading("amendment"):
+            return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
 
     def _head(self, target: Target) -> Version | None:
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number DESC LIMIT 1",
             (target.kind, target.id),
         )
-        return version_from_data(json.loads(rows[0][0])) if rows else None
+        with self._reading(f"version of {target.kind} {target.id!r}"):
+            return version_from_data(json.loads(rows[0][0])) if rows else None
 
     def head(self, target: Target) -> Version | None:
         """The current version of *target*, or ``None``."""
@@ -898,7 +924,8 @@ class Store:
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number", (target.kind, target.id)
         )
-        return History(version_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading(f"version of {target.kind} {target.id!r}"):
+            return History(version_from_data(json.loads(d)) for (d,) in rows)
 
     def targets(self) -> tuple[Target, ...]:
         """Every document that has versions, by kind and id."""
@@ -1032,7 +1059,8 @@ class Store:
             rows = self._run("SELECT data FROM penalties ORDER BY at, report_id")
         else:
             rows = self._run("SELECT data FROM penalties WHERE party=? ORDER BY at, report_id", (party,))
-        return tuple(_penalty_from_data(json.loads(d)) for (d,) in rows)
+        with self._reading("penalty"):
+            return tuple(_penalty_from_data(json.loads(d)) for (d,) in rows)
 
     def record_false_alarm(self, report_id: str, rule: PenaltyRule, *, now: datetime) -> Penalty | None:
         """Apply the false-alarm *rule* to a stored report and record the penalty (idempotent)."""
@@ -1063,15 +1091,16 @@ class Store:
         rows = self._run("SELECT data FROM drills ORDER BY at, seq")
         result = []
         for (d,) in rows:
-            data = json.loads(d)
-            result.append(
-                Drill(
-                    playbook_id=data["playbook_id"],
-                    at=datetime.fromisoformat(data["at"]),
-                    by=data["by"],
-                    note=data["note"],
+            with self._reading("drill"):
+                data = json.loads(d)
+                result.append(
+                    Drill(
+                        playbook_id=data["playbook_id"],
+                        at=datetime.fromisoformat(data["at"]),
+                        by=data["by"],
+                        note=data["note"],
+                    )
                 )
-            )
         return tuple(result)
 
     # ---- the decision ledger
@@ -1212,7 +1241,8 @@ class Store:
         rows = self._run(f"SELECT seq, data FROM decisions WHERE {' AND '.join(where)} ORDER BY seq", tuple(args))  # noqa: S608
         result = []
         for seq, text in rows:
-            record = Record.from_data({**json.loads(text), "seq": seq})
+            with self._reading(f"decision {seq}"):
+                record = Record.from_data({**json.loads(text), "seq": seq})
             if (since is None or record.at >= since) and (until is None or record.at < until):
                 result.append(record)
         return tuple(result)

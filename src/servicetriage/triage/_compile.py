@@ -93,6 +93,20 @@ def _reader(field: str) -> Any:
     return lambda t: getattr(t, field)
 
 
+def _at_least(value: Any, operand: float) -> bool:
+    """Whether *value*, read as a number, is at least *operand*; a value that is not a number never is.
+
+    A whole number too large for a float (a 401-digit count) is compared exactly, as Python compares
+    ``int`` with ``float``.
+    """
+    try:
+        return bool(float(value) >= operand)
+    except OverflowError:
+        return bool(value >= operand) if isinstance(value, int) else False
+    except (TypeError, ValueError):
+        return False
+
+
 @attrs.frozen
 class _Test:
     """One compiled condition (picklable: no closures are kept)."""
@@ -113,10 +127,7 @@ class _Test:
             if isinstance(value, frozenset):
                 return any(_text_of(v) == self.operand for v in value)
             return bool(self.operand in _text_of(value).lower())
-        try:
-            return bool(float(value) >= self.operand)
-        except (TypeError, ValueError):
-            return False
+        return _at_least(value, self.operand)
 
     def bind(self) -> Callable[[Ticket], bool]:
         """Return a function that answers as calling the test does, its reader and operation chosen once."""
@@ -161,10 +172,7 @@ class _Test:
                 value = read(ticket)
                 if value is missing or value is None:
                     return False
-                try:
-                    return bool(float(value) >= operand)
-                except (TypeError, ValueError):
-                    return False
+                return _at_least(value, operand)
 
         return test
 
