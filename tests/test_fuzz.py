@@ -476,8 +476,9 @@ def _cli_case(name: str, base: Path, rng: random.Random, capsys: pytest.CaptureF
 @settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(rng=st.randoms(use_true_random=True))
 def test_every_command_rejects_damaged_files_in_one_line(
-    name: str, tmp_path: Path, rng: random.Random, capsys: pytest.CaptureFixture[str]
+    name: str, tmp_path: Path, rng: random.Random, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a damaged --store value names a file here, not in the repository
     _cli_case(name, tmp_path, rng, capsys)
 
 
@@ -486,8 +487,9 @@ def test_every_command_rejects_damaged_files_in_one_line(
 @settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(rng=st.randoms(use_true_random=True))
 def test_every_command_rejects_damaged_files_in_one_line_slow(
-    name: str, tmp_path: Path, rng: random.Random, capsys: pytest.CaptureFixture[str]
+    name: str, tmp_path: Path, rng: random.Random, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a damaged --store value names a file here, not in the repository
     _cli_case(name, tmp_path, rng, capsys)
 
 
@@ -544,8 +546,9 @@ _OPTION_COMMANDS = [
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(index=st.integers(0, len(_OPTION_COMMANDS) - 1), rng=st.randoms(use_true_random=True))
 def test_every_command_rejects_bad_option_values_in_one_line(
-    index: int, rng: random.Random, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    index: int, rng: random.Random, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a damaged --store or --out value names a file here, not in the repository
     args = [*_OPTION_COMMANDS[index]]
     if args[0] in ("ledger", "playbook", "review", "report", "learn"):
         args += ["--store", str(Path(tempfile.mkdtemp(dir=tmp_path)) / "s.db")]
@@ -640,6 +643,11 @@ def test_a_damaged_store_is_a_store_error_in_one_line(
         ("report-toml", b'reports = "x"\n', "reports: expected a list of reports, got str"),
         ("report-yaml", b"id: R-1\n4: x\n", "extra fields found (4)"),
         ("report-yaml", b"id: R-1\nb\nc: 2\n", "could not find expected ':' (at line 3, column 1)"),
+        (
+            "amendment",
+            json.dumps({**json.loads(_AMENDMENT), "provenance": {"incidents": [[]]}}).encode(),
+            "amendment: unhashable type",
+        ),
     ],
 )
 def test_regressions_of_the_loaders(name: str, data: bytes, message: str, tmp_path: Path) -> None:

@@ -281,6 +281,17 @@ def amendment_to_data(amendment: Amendment) -> dict[str, Any]:
 
 
 def amendment_from_data(data: Any) -> Amendment:
+    """Build an amendment from its plain-data form (`amendment_to_data`); a wrong type anywhere is a `PolicyError`."""
+    try:
+        return _amendment_from_data(data)
+    except ServiceTriageError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        msg = f"amendment: {exc}"
+        raise PolicyError(msg) from None
+
+
+def _amendment_from_data(data: Any) -> Amendment:
     """Build an amendment from its plain-data form (`amendment_to_data`).
 
     Every error names the field's path and its value (``amendment.operations[1].op: ...``).
