@@ -364,6 +364,8 @@ def _parse(path: str, term: str) -> tuple[str, bool, int]:
     return _selective_anchor(parts[0], anchor, free_start=free_start)
 
 
+#: How far past its anchor a term's match can end, at most (its words, gaps of three words, separators).
+_TERM_REACH = 400
 #: Characters allowed for each separator between two words before a term's anchor (a run of spaces and
 #: punctuation in the text).
 _SEPARATOR_REACH = 6
@@ -653,7 +655,9 @@ class LexiconDetector:
                     continue
                 for term in candidates:
                     if term.lead:
-                        match = term.regex.search(text, max(0, start - term.lead))
+                        # Look no further than a term can reach past its anchor: searching on to the end of a
+                        # long text at every anchor would make a scan quadratic in the text's length.
+                        match = term.regex.search(text, max(0, start - term.lead), start + _TERM_REACH)
                         if match is None or match.start() > start or match.end() <= start:
                             continue
                     else:
