@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import pickle
 import re
 
@@ -283,37 +282,3 @@ def test_removing_a_shipped_term_turns_it_off() -> None:
 def test_bad_lexicon_settings_are_refused_with_the_path(settings: object, message: str) -> None:
     with pytest.raises(PolicyError, match=re.escape(message)):
         LexiconDetector(settings())  # type: ignore[operator]
-
-
-#: Policies that only add terms (a few, so that each is compiled whole once for the comparison).
-_ADDING = [
-    LexiconSettings(concepts={"safety.sos": ConceptSettings(add={"any": ("mayday", "求救", "code red")})}),
-    LexiconSettings(
-        concepts={
-            "safety.hazard": ConceptSettings(add={"en": ("fire drill", "fire")}),
-            "deception": ConceptSettings(add={"any": ("refund to my friend",)}),
-        }
-    ),
-    LexiconSettings(concepts={"police": ConceptSettings(add={"de": ("bullen",), "any": ("amber alert", "110")})}),
-]
-_MIXED_WORDS = st.sampled_from(
-    ["mayday", "求救", "code red", "fire", "kindle fire", "not", "no", "help!", "SOS", "救命", "紧急联系人", "the",
-     "driver", "won't let me out", "fire drill", "amber alert", "years ago", ",", ".", "我", "没有危险", "refund",
-     "to my friend", "bullen", "110", "call"]
-)
-
-
-@functools.cache
-def _whole(index: int) -> LexiconDetector:
-    return LexiconDetector._build(_ADDING[index])
-
-
-@settings(max_examples=150)
-@given(st.sampled_from(range(len(_ADDING))), st.lists(_MIXED_WORDS, max_size=14).map(" ".join))
-def test_a_policy_that_only_adds_terms_finds_what_one_full_compilation_finds(index: int, text: str) -> None:
-    """The shared shipped detector plus a small one for the added terms equals compiling everything at once."""
-
-    def hits(detector: LexiconDetector) -> list[tuple[str, str, int]]:
-        return [(d.field, d.concept, d.start) for d in detector.scan(text[:20], text)]
-
-    assert hits(LexiconDetector(_ADDING[index])) == hits(_whole(index))

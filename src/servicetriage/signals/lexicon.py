@@ -513,10 +513,9 @@ class LexiconDetector:
     ['safety.sos', 'safety.trapped']
     """
 
-    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_parts", "_settings")
+    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_settings")
     name = "lexicon"
     _settings: LexiconSettings
-    _parts: tuple[LexiconDetector, ...]
     _anchors: dict[str, tuple[_Term, ...]]
     _finditer: Callable[[str], Iterator[re.Match[str]]] | None
     _cues: dict[str, _Cues]
@@ -531,7 +530,6 @@ class LexiconDetector:
     def _build(cls, settings: LexiconSettings) -> LexiconDetector:
         self = object.__new__(cls)
         self._settings = settings
-        self._parts = ()
         known = concepts()
         defaults = default_lexicons()
         languages = settings.languages if settings.languages is not None else LANGUAGES
@@ -629,8 +627,6 @@ class LexiconDetector:
 
     def scan(self, subject: str, text: str, category: str = "") -> tuple[Detection, ...]:
         """Return every concept hit in the given field values, in order of field and position."""
-        if self._parts:
-            return _merge(*(part.scan(subject, text, category) for part in self._parts))
         finditer = self._finditer
         if finditer is None:
             return ()
@@ -726,85 +722,4 @@ class LexiconDetector:
 
 @functools.lru_cache(maxsize=32)
 def _compiled(settings: LexiconSettings) -> LexiconDetector:
-    """The detector for *settings*: built once, shared; a policy that only adds terms reuses the shipped one.
-
-    Compiling the shipped lexicons takes a moment; most policies only add a
-    few terms (``[triage.keywords]``, ``add``). Such a policy gets the
-    shipped detector and a small one for its own terms (which also carries
-    the shipped exclusions of the concepts it adds to), their hits merged as
-    one detector would find them. A property test keeps the two equal.
-    """
-    build = LexiconDetector._build  # noqa: SLF001 - the one constructor, shared through this cache
-    if not _only_adds(settings):
-        return build(settings)
-    defaults = default_lexicons()
-    own = LexiconSettings(
-        use_defaults=False,
-        concepts={
-            concept_id: ConceptSettings(
-                add=change.add,
-                exclusions={
-                    language: lexicon.exclusions[concept_id]
-                    for language, lexicon in defaults.items()
-                    if lexicon.exclusions.get(concept_id)
-                },
-            )
-            for concept_id, change in settings.concepts.items()
-        },
-    )
-    combined = object.__new__(LexiconDetector)
-    combined._settings = settings
-    combined._parts = (_compiled(LexiconSettings()), build(own))
-    return combined
-
-
-def _only_adds(settings: LexiconSettings) -> bool:
-    """Whether *settings* are the shipped lexicons plus new terms, and nothing else.
-
-    A term the shipped lexicons already hold for its concept is not new: one
-    compilation gives it the context cues of both languages, so such settings
-    are compiled whole.
-    """
-    if not (
-        settings.enabled
-        and settings.use_defaults
-        and settings.languages is None
-        and settings.concepts
-        and all(not c.remove and not c.exclusions and c.fields is None for c in settings.concepts.values())
-    ):
-        return False
-    shipped = _shipped_terms()
-    return not any(
-        normalize(term).strip() in shipped.get(concept_id, ())
-        for concept_id, change in settings.concepts.items()
-        for terms in change.add.values()
-        for term in terms
-    )
-
-
-@functools.cache
-def _shipped_terms() -> dict[str, frozenset[str]]:
-    """Every shipped term of each concept, normalised, in any language."""
-    found: dict[str, set[str]] = {}
-    for lexicon in default_lexicons().values():
-        for concept_id, terms in lexicon.terms.items():
-            found.setdefault(concept_id, set()).update(normalize(t).strip() for t in terms)
-    return {concept_id: frozenset(terms) for concept_id, terms in found.items()}
-
-
-_FIELD_ORDER = {field: index for index, field in enumerate(("subject", "text", "category"))}
-
-
-def _merge(*found: tuple[Detection, ...]) -> tuple[Detection, ...]:
-    """The hits of several detectors as one would report them: by field and position, one per concept and start."""
-    merged = sorted(
-        (d for detections in found for d in detections), key=lambda d: (_FIELD_ORDER[d.field], d.start)
-    )
-    seen: set[tuple[str, str, int]] = set()
-    result = []
-    for detection in merged:
-        key = (detection.field, detection.concept, detection.start)
-        if key not in seen:
-            seen.add(key)
-            result.append(detection)
-    return tuple(result)
+    return LexiconDetector._build(settings)  # noqa: SLF001 - the one constructor, shared through this cache
