@@ -319,6 +319,14 @@ def _piece(text: str, cjk: bool) -> str:
     return "".join(out)
 
 
+def _split(term: str) -> tuple[str, bool, bool, list[str]]:
+    """A normalised term's body (without a leading ``*``), whether it had one, whether it is CJK, and its parts."""
+    body = term.strip()
+    free_start = body.startswith("*")
+    body = body.removeprefix("*").strip()
+    return body, free_start, _is_cjk(body), [p.strip() for p in body.split(_GAP.strip())]
+
+
 def _parse(path: str, term: str) -> tuple[str, bool, int]:
     """Return ``(anchor, free_start, lead)`` of a normalised *term*; `PolicyError` if it matches anything.
 
@@ -328,11 +336,7 @@ def _parse(path: str, term: str) -> tuple[str, bool, int]:
     anchor the term may start. The term's expression is built by
     `_term_source` when the term is first needed.
     """
-    body = term.strip()
-    free_start = body.startswith("*")
-    body = body.removeprefix("*").strip()
-    cjk = _is_cjk(body)
-    parts = [p.strip() for p in body.split(_GAP.strip())]
+    body, free_start, cjk, parts = _split(term)
     misplaced = "*" in body and any(
         char == "*" and (index == 0 or not _IS_WORD.match(body[index - 1]) or body[index + 1 : index + 2].strip())
         for index, char in enumerate(body)
@@ -403,11 +407,7 @@ def _selective_anchor(first_part: str, anchor: str, *, free_start: bool) -> tupl
 
 def _term_source(term: str) -> str:
     """The regular expression of a normalised term that `_parse` accepted (see the module documentation)."""
-    body = term.strip()
-    free_start = body.startswith("*")
-    body = body.removeprefix("*").strip()
-    cjk = _is_cjk(body)
-    parts = [p.strip() for p in body.split(_GAP.strip())]
+    body, free_start, cjk, parts = _split(term)
     if cjk:
         gap = rf"[^.!?;\n。！？；]{{0,{_CJK_GAP}}}?"
     else:
