@@ -209,11 +209,35 @@ def test_an_amount_in_another_currency_than_the_guardrail_is_forbidden() -> None
     assert decision.reasons[0].code == "guardrail.unevaluable"
 
 
-def test_the_requester_may_not_approve_their_own_request() -> None:
+def test_the_requester_may_not_approve_their_own_request_and_is_told_who_may() -> None:
     own = request("refund", "1200", approver=Actor(id="zhang.min", tier="manager"))
     decision = authorize(own, example_policy(), NOW)
-    assert decision.outcome is Outcome.FORBIDDEN
-    assert decision.guardrail == "separation_of_duties"
+    assert decision.outcome is Outcome.NEEDS_APPROVAL
+    assert decision.guardrail is None
+    assert decision.lowest_tier == "supervisor"
+    sod = [r for r in decision.reasons if r.code == "guardrail.separation_of_duties"]
+    assert len(sod) == 1
+    assert "zhang.min may not approve their own request" in sod[0].message
+    assert "another approver may: supervisor, manager" in sod[0].message
+    # The same request approved by someone else at that tier is allowed.
+    other = attrs.evolve(own, approver=Actor(id="wang.fang", tier="supervisor"))
+    assert authorize(other, example_policy(), NOW).allowed
+
+
+def test_a_self_approval_within_the_requesters_own_authority_is_allowed_and_says_so() -> None:
+    own = request("refund", "100", approver=Actor(id="zhang.min", tier="manager"))
+    decision = authorize(own, example_policy(), NOW)
+    assert decision.allowed
+    assert any(
+        r.code == "guardrail.separation_of_duties" and "own authority is enough" in r.message
+        for r in decision.reasons
+    )
+
+
+def test_without_separation_of_duties_a_self_approval_counts() -> None:
+    policy = attrs.evolve(example_policy(), separation_of_duties=False)
+    own = request("refund", "1200", approver=Actor(id="zhang.min", tier="manager"))
+    assert authorize(own, policy, NOW).allowed
 
 
 def test_an_approver_without_enough_authority_does_not_allow() -> None:

@@ -78,15 +78,15 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
     authority = own
     forbid: str | None = None
     approver = request.approver
+    # A requester's own approval does not count: judged on their authority alone.
+    self_approved = approver is not None and approver.id == request.actor.id and policy.separation_of_duties
+    if self_approved:
+        approver = None
     if approver is not None:
-        if approver.id == request.actor.id and policy.separation_of_duties:
-            forbid = SOD
-            reasons.append(("guardrail.separation_of_duties", SOD))
-        else:
-            approver_rank, approver_delegation = effective(approver.id, approver.tier)
-            if approver_delegation is not None:
-                reasons.append(("delegation.active", approver_delegation))
-            authority = max(own, approver_rank)
+        approver_rank, approver_delegation = effective(approver.id, approver.tier)
+        if approver_delegation is not None:
+            reasons.append(("delegation.active", approver_delegation))
+        authority = max(own, approver_rank)
 
     missing: set[str] = set()
     for guard in sorted(policy.guardrails, key=lambda g: g.id):
@@ -257,6 +257,8 @@ def reference_authorize(request: Request, policy: AuthorityPolicy, now: datetime
         obligations.append((ObligationKind.REPORT_UPWARD, now + deadlines.report_upward_within, lowest_tier, "", None))
     if outcome != "allowed":
         obligations.append((ObligationKind.CALL_BACK, now + deadlines.call_back_within, "customer", "", None))
+    if self_approved:
+        reasons.append(("guardrail.separation_of_duties", SOD))
     if quadrant == "Q1" and request.playbook is None:
         reasons.append(("fallback.delegated_authority", None))
         if outcome == "allowed":

@@ -571,7 +571,7 @@ class AuthorityPolicy:
     guardrails: tuple[Guardrail, ...] = attrs.field(default=(), converter=_to_guardrails)
     delegations: tuple[Delegation, ...] = attrs.field(default=(), converter=_to_delegations)
     separation_of_duties: bool = True
-    """Forbid a request whose approver is the requester."""
+    """Set aside an approval by the requester: the request needs another approver (never forbidden)."""
     deadlines: Deadlines = attrs.field(factory=Deadlines)
     _compiled: CompiledPolicy = attrs.field(init=False, eq=False, repr=False, hash=False)
 
@@ -998,6 +998,17 @@ _fast_decision = _decision_constructor()
 _NO_EVIDENCE: FrozenMap[str, str] = FrozenMap()
 
 _SOD = "separation_of_duties"
+
+
+def _self_approval_reason(actor_id: str, outcome: Outcome, lowest: str | None, names: tuple[str, ...]) -> Reason:
+    """Why a requester's own approval was set aside, and who may approve instead."""
+    message = f"{actor_id} may not approve their own request"
+    if outcome is Outcome.NEEDS_APPROVAL and lowest is not None:
+        may = ", ".join(names[names.index(lowest) :])
+        message += f"; another approver may: {may}"
+    elif outcome is Outcome.ALLOWED:
+        message += "; their own authority is enough"
+    return _fast_reason("guardrail.separation_of_duties", message, _SOD, _NO_EVIDENCE)
 # Enum members read through the class cost a lookup each; the hot path uses these.
 _ALLOWED = Outcome.ALLOWED
 _NEEDS_APPROVAL = Outcome.NEEDS_APPROVAL
@@ -1508,25 +1519,19 @@ class CompiledPolicy:
         approver = request.approver
         authority = rank
         forbidding: str | None = None
+        # Separation of duties: a requester's own approval does not count. The request is judged on the
+        # requester's authority alone and, when that is not enough, asks another approver (NEEDS_APPROVAL).
+        self_approved = approver is not None and approver.id == actor.id and self._sod
+        if self_approved:
+            approver = None
         if approver is not None:
-            if approver.id == actor.id and self._sod:
-                forbidding = _SOD
-                reasons.append(
-                    _fast_reason(
-                        "guardrail.separation_of_duties",
-                        f"{actor.id} may not approve their own request",
-                        _SOD,
-                        _NO_EVIDENCE,
-                    )
-                )
-            else:
-                approver_rank = self._rank(approver, "request.approver")
-                if self._delegations:
-                    lent = self._delegated(approver.id, approver_rank, action, now)
-                    if lent is not None:
-                        approver_rank = lent[0]
-                        reasons.append(lent[3])
-                authority = max(authority, approver_rank)
+            approver_rank = self._rank(approver, "request.approver")
+            if self._delegations:
+                lent = self._delegated(approver.id, approver_rank, action, now)
+                if lent is not None:
+                    approver_rank = lent[0]
+                    reasons.append(lent[3])
+            authority = max(authority, approver_rank)
         triage = request.triage
         quadrant = triage.quadrant._name_ if triage is not None else None
         amount = request.amount
@@ -1535,7 +1540,13 @@ class CompiledPolicy:
         # of the action is a candidate, and those with a category condition cannot be judged.
         category_known = category != _DEFAULT_CATEGORY or _FACT_CATEGORY in given
         plain = self._plain.get(action)
-        if approver is None and amount is not None and plain is not None and (category_known or not plain[0]):
+        if (
+            approver is None
+            and not self_approved
+            and amount is not None
+            and plain is not None
+            and (category_known or not plain[0])
+        ):
             bands = plain[0].get(category, plain[1])
             if bands is not None:
                 if bands.currency != amount.currency:
@@ -1792,6 +1803,8 @@ class CompiledPolicy:
                 _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
                 _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
             )
+        if self_approved:
+            reasons.append(_self_approval_reason(actor.id, outcome, lowest, names))
         if quadrant == "Q1" and request.playbook is None:
             reasons.append(_FALLBACK_REASON)
         return _fast_decision(
