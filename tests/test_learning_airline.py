@@ -136,7 +136,9 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             store.propose(amendment, author="agent.li", at=now, reason=proposal.summary)
             with pytest.raises(TransitionError, match="nobody approves their own amendment"):
                 store.advance("amendment", amendment.id, "approve", actor="agent.li", at=now, reason="mine")
-            store.advance("amendment", amendment.id, "approve", actor="mgr.wu", at=now, reason="typical deviation")
+            store.advance(
+                "amendment", amendment.id, "approve", actor="mgr.wu", at=now, reason="typical deviation", tier="manager"
+            )
             ids.append(amendment.id)
         for amendment_id in ids:
             store.apply(amendment_id, actor="mgr.wu", at=now)

@@ -88,7 +88,15 @@ def test_the_learning_loop_through_the_store(tmp_path: Path) -> None:
             store.advance("amendment", amendment.id, "approve", actor="zhang", at=T0 + timedelta(days=2), reason="x")
         with pytest.raises(TransitionError, match="cannot apply in state proposed"):
             store.apply(amendment.id, actor="ops", at=T0 + timedelta(days=2))
-        store.advance("amendment", amendment.id, "approve", actor="wang", at=T0 + timedelta(days=3), reason="typical")
+        store.advance(
+            "amendment",
+            amendment.id,
+            "approve",
+            actor="wang",
+            at=T0 + timedelta(days=3),
+            reason="typical",
+            tier="supervisor",
+        )
         version = store.apply(amendment.id, actor="ops", at=T0 + timedelta(days=3))
         assert version.number == 2
         assert store.review("amendment", amendment.id).state is AmendmentState.APPLIED

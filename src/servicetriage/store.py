@@ -39,6 +39,7 @@ import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from servicetriage import _store_chain, _store_followup
+from servicetriage.approval import check_approver
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Usage
 from servicetriage.chain import Anchor
 from servicetriage.config import converter, load_section, problems_of, read_document, structure, unstructure
@@ -747,10 +748,16 @@ class Store:
         actor: str,
         at: datetime,
         reason: str,
+        tier: str | None = None,
     ) -> Review:
         """Move a report or an amendment through its review; the transition is appended to its trail.
 
         Applying an amendment goes through `apply`, which also writes the version.
+        Approving an amendment that changes a tier's authority needs the
+        approver's *tier*, above every tier it changes
+        (`servicetriage.approval.check_approver`); the tier order is the
+        authority policy's own, or for a playbook that of the ``authority``
+        document ``default`` in this store (else the default tiers).
         """
         subject = _subject(subject)
         if event in (AmendmentEvent.APPLY, "apply"):
@@ -759,8 +766,23 @@ class Store:
         with self._tx():
             before = self.review(subject, id)
             after = advance(before, event, actor=actor, at=at, reason=reason)
+            if subject is Subject.AMENDMENT and after.state is AmendmentState.APPROVED:
+                self._check_approver(id, tier)
             self._insert_transitions(after, len(before.trail))
         return after
+
+    def _check_approver(self, id: str, tier: str | None) -> None:
+        amendment = self.amendment(id)
+        base = None
+        if amendment.base is not None:
+            found = [v for v in self.history(amendment.target).versions if v.hash == amendment.base]
+            base = found[0].document if found else None
+        tiers = None
+        if amendment.target.kind != "authority":
+            in_force = self._head(Target(kind="authority", id="default"))
+            if in_force is not None:
+                tiers = document_as(in_force, AuthorityPolicy).tier_order.names
+        check_approver(amendment, base, tier=tier, tiers=tiers)
 
     # ---- reports
 

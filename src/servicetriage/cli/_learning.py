@@ -131,7 +131,9 @@ def _review(args: argparse.Namespace) -> int:
     with _store(args) as store:
         if args.event in _AMENDMENT_EVENTS:
             event = "reject" if args.event == "decline" else args.event
-            review = store.advance(Subject.AMENDMENT, args.id, event, actor=args.actor, at=at, reason=args.reason)
+            review = store.advance(
+                Subject.AMENDMENT, args.id, event, actor=args.actor, at=at, reason=args.reason, tier=args.tier
+            )
         else:
             review = store.advance(Subject.REPORT, args.id, args.event, actor=args.actor, at=at, reason=args.reason)
     print(f"{review.subject.value} {review.id}: {review.state.value}")
@@ -473,6 +475,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         step = vsub.add_parser(event, help=f"{event.replace('-', ' ')} ({what})")
         step.add_argument("id", metavar=f"{what.upper()}_ID")
         _who(step)
+        if event == "approve":
+            step.add_argument(
+                "--tier",
+                help="the approver's authority tier; needed when the amendment changes a tier's authority, "
+                "and it must be above every tier the amendment changes",
+            )
+        else:
+            step.set_defaults(tier=None)
         _add_store(step)
         step.set_defaults(func=_review)
 
