@@ -47,22 +47,8 @@ def test_the_loop_from_report_to_a_new_playbook_version(tmp_path: Path, capsys: 
     code, _, err = _run(capsys, "review", "approve", amendment, "--actor", "agent.li", "--reason", "mine", *store)
     assert code == 2
     assert "nobody approves their own amendment" in err
-    assert (
-        _run(
-            capsys,
-            "review",
-            "approve",
-            amendment,
-            "--actor",
-            "sup.zhao",
-            "--tier",
-            "supervisor",
-            "--reason",
-            "typical",
-            *store,
-        )[0]
-        == 0
-    )
+    approve = ["review", "approve", amendment, "--actor", "sup.zhao", "--tier", "supervisor", "--reason", "typical"]
+    assert _run(capsys, *approve, *store)[0] == 0
     code, out, _ = _run(capsys, "playbook", "apply", amendment, "--actor", "sup.zhao", *store)
     assert code == 0
     assert "v1" in out
@@ -231,22 +217,8 @@ def test_learning_again_after_apply_proposes_only_what_changed(
     (amendment,) = [line.split()[-1] for line in out.splitlines() if line.startswith("proposed amendment")]
     _code, out, _ = _run(capsys, *learn)
     assert "proposed amendment" not in out  # the same proposal on the same version is kept once
-    assert (
-        _run(
-            capsys,
-            "review",
-            "approve",
-            amendment,
-            "--actor",
-            "sup.zhao",
-            "--tier",
-            "supervisor",
-            "--reason",
-            "ok",
-            *store,
-        )[0]
-        == 0
-    )
+    approve = ["review", "approve", amendment, "--actor", "sup.zhao", "--tier", "supervisor", "--reason", "ok"]
+    assert _run(capsys, *approve, *store)[0] == 0
     assert _run(capsys, "playbook", "apply", amendment, "--actor", "sup.zhao", *store)[0] == 0
     _code, out, _ = _run(capsys, *learn)
     assert "already holds it" in out
