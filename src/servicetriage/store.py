@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from collections.abc import Callable as CallableABC
 from contextlib import contextmanager
@@ -607,7 +608,7 @@ class Store:
             msg = f"{self.path}: cannot open the store: {exc}"
             raise StoreError(msg) from None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._wal(timeout)
             self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
             self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             self._migrate()
@@ -620,6 +621,28 @@ class Store:
             raise
 
     # ---- plumbing
+
+    def _wal(self, timeout: float) -> None:
+        """Put the file in WAL mode, waiting up to *timeout* seconds for another connection to let go of it.
+
+        Switching the journal mode needs the file to itself, and SQLite
+        answers "database is locked" at once, without the busy wait, while
+        another connection holds it: two processes opening a new store
+        together would see one of them fail. So the switch is retried (once
+        one connection has made the file WAL, it is a no-op for the others).
+        """
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            else:
+                return
 
     def close(self) -> None:
         """Close the file."""
