@@ -3,9 +3,10 @@
 Run: python bench/crash_race.py [--procs 2] [--rounds 1000] [--targets 2] [--seed 1] [--dir DIR]
 
 ``--procs`` processes (forked from this one, each with its own connection)
-share one store holding ``--targets`` documents. For ``--rounds`` rounds each
-makes a random write (`crash_world.Writer` with ``race=True``): propose an
-amendment on the current head, approve or reject another process's proposal,
+open a new store at the same moment and race to create its ``--targets``
+shared documents (one wins each). Then for ``--rounds`` rounds each makes a
+random write (`crash_world.Writer` with ``race=True``): propose an
+amendment on the current head, approve or reject a proposal (as a reviewer),
 apply an approved amendment, roll a document back, file and review reports,
 penalise false alarms, record ledger batches, track and settle obligations,
 open and step work orders, drill, anchor. They pick their work from what
@@ -13,7 +14,9 @@ they last read, so they collide: two approve the same proposal, two apply
 amendments made on the same head, two settle the same obligation or take
 the same step of a work order. The store must let exactly one win and turn
 the other away with ``ConflictError`` or ``TransitionError`` (a race lost,
-counted; any other error is an anomaly).
+counted; any other error is an anomaly). Every round all processes choose
+the same kind of write and plan it from what they read, then wait for each
+other (a barrier) and write at once.
 
 Then, with every process done, the store must hold exactly what they
 confirmed (no lost update, nothing extra): as many versions, amendments,
@@ -38,23 +41,32 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from crash_check import check, table_rows
-from crash_world import TABLES, Confirmation, Writer, fork, parse
+from crash_world import TABLES, Confirmation, Writer, fork, now, parse
+from servicetriage.errors import ConflictError
 from servicetriage.store import Store
 from servicetriage.versions import Target
 
 
 def _child(
-    path: Path, seeds: tuple[int, int], name: str, rounds: int, barrier: Barrier
+    path: Path, seeds: tuple[int, int], name: str, rounds: int, targets: int, barrier: Barrier
 ) -> Callable[[Callable[[Confirmation], None]], int]:
     def body(confirm: Callable[[Confirmation], None]) -> int:
-        with Store(path, timeout=60) as store:
+        barrier.wait(timeout=120)
+        with Store(path, timeout=60) as store:  # all open the new file at once
             rng, ops_rng = random.Random(seeds[0]), random.Random(seeds[1])
             writer = Writer(store=store, name=name, rng=rng, race=True, ops_rng=ops_rng)
+            for n in range(targets):  # and all create the shared documents: one wins each
+                try:
+                    version = store.create(Target(kind="note", id=f"shared-{n}"), {"log": []}, author=name, at=now())
+                except ConflictError:
+                    writer.lost["create"] += 1
+                else:
+                    confirm({"op": "create", "id": version.target.id, "hash": version.hash})
+            barrier.wait(timeout=120)
             for _ in range(rounds):
                 done = writer.step(sync=lambda: barrier.wait(timeout=120))
                 if done is not None:
@@ -66,12 +78,12 @@ def _child(
     return body
 
 
-def _expected_rows(confirmed: list[Confirmation], targets: int) -> dict[str, int]:
+def _expected_rows(confirmed: list[Confirmation]) -> dict[str, int]:
     """The rows each table must hold after the confirmed writes, and nothing else."""
     ops = Counter(c["op"] for c in confirmed)
     reviews = sum(ops[e] for e in ("approve", "reject", "submit", "start", "accept", "request_changes"))
     return {
-        "versions": targets + ops["apply"] + ops["rollback"],
+        "versions": ops["create"] + ops["apply"] + ops["rollback"],
         "amendments": ops["propose"],
         "reports": ops["report"],
         "transitions": ops["propose"] + ops["report"] + reviews + ops["apply"],
@@ -86,9 +98,9 @@ def _expected_rows(confirmed: list[Confirmation], targets: int) -> dict[str, int
 
 
 def _doubles(confirmed: list[Confirmation]) -> list[str]:
-    """A write that only one racer may make, confirmed to two."""
+    """A write that only one racer may make, confirmed to two (or an amendment both approved and rejected)."""
     problems: list[str] = []
-    for op, limit in (("apply", 1), ("approve", 1), ("reject", 1), ("settle", 1), ("order_step", 3)):
+    for op, limit in (("create", 1), ("apply", 1), ("approve", 1), ("reject", 1), ("settle", 1), ("order_step", 3)):
         counts = Counter(c["id"] for c in confirmed if c["op"] == op)
         problems.extend(f"{op} {i}: confirmed {n} times" for i, n in sorted(counts.items()) if n > limit)
     decided = Counter(c["id"] for c in confirmed if c["op"] in ("approve", "reject"))
@@ -99,9 +111,6 @@ def _doubles(confirmed: list[Confirmation]) -> list[str]:
 def run(procs: int, rounds: int, targets: int, seed: int, folder: Path) -> int:
     rng = random.Random(seed)
     path = folder / "race.db"
-    with Store(path) as store:
-        for n in range(targets):
-            store.create(Target(kind="note", id=f"shared-{n}"), {"log": []}, author="setup", at=datetime.now(UTC))
     started = time.perf_counter()
     barrier = multiprocessing.get_context("fork").Barrier(procs)  # every round, all plan first, then all write
     children: dict[int, str] = {}
@@ -109,7 +118,7 @@ def run(procs: int, rounds: int, targets: int, seed: int, folder: Path) -> int:
     selector = selectors.DefaultSelector()
     ops_seed = rng.randrange(2**32)  # the same for all: every round, all make the same kind of write
     for n in range(procs):
-        pid, fd = fork(_child(path, (rng.randrange(2**32), ops_seed), f"p{n}", rounds, barrier))
+        pid, fd = fork(_child(path, (rng.randrange(2**32), ops_seed), f"p{n}", rounds, targets, barrier))
         children[pid] = f"p{n}"
         buffers[fd] = bytearray()
         selector.register(fd, selectors.EVENT_READ)
@@ -141,10 +150,12 @@ def run(procs: int, rounds: int, targets: int, seed: int, folder: Path) -> int:
     anomalies.extend(found.all())
     anomalies.extend(_doubles(confirmed))
     rows = table_rows(path)
-    for table, expected in _expected_rows(confirmed, targets).items():
+    for table, expected in _expected_rows(confirmed).items():
         if rows[table] != expected:
             anomalies.append(f"{table}: {rows[table]} rows, {expected} confirmed writes (lost or extra)")
     ops = Counter(c["op"] for c in confirmed)
+    if ops["create"] != targets:
+        anomalies.append(f"{ops['create']} shared documents created, not {targets}")
     covered = [t for t in TABLES if rows[t]]
     calls = procs * rounds
     print(f"crash_race: {procs} processes x {rounds} rounds on one store ({targets} shared documents), seed {seed}")

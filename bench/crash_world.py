@@ -189,7 +189,7 @@ class Writer:
 
         def write() -> Confirmation:
             version = self.store.create(target, {"log": []}, author=self.name, at=now())
-            return {"op": "create", "hash": version.hash}
+            return {"op": "create", "id": target.id, "hash": version.hash}
 
         return write
 
