@@ -87,11 +87,11 @@ class Writer:
     *name* is the writer's actor name and the prefix of every id and token
     it makes, so writers never collide on an id; tokens sort in the order a
     writer made them. It reviews amendments as ``<name>.reviewer``. With
-    *race*, several writers share the store, and two writes are left out, a report's
-    edit (the last writer wins, and "last" has no order to check) and a new
-    document (so the writers keep racing on the same ones). Writers given
-    *ops_rng* with the same seed choose the same kind of write at each step
-    (all approve, all apply, all settle...), so they collide.
+    *race*, several writers share the store, and two writes are left out: a
+    report's edit (the last writer wins, and "last" has no order to check)
+    and a new document (so the writers keep racing on the same ones).
+    Writers given *ops_rng* with the same seed choose the same kind of write
+    at each step (all approve, all apply, all settle...), so they collide.
     """
 
     store: Store
@@ -468,7 +468,7 @@ def fork(body: Callable[[Callable[[Confirmation], None]], int]) -> tuple[int, in
     if pid:
         os.close(write)
         return pid, read
-    os.close(read)  # pragma: no cover - the child
+    os.close(read)  # the child
     code = 70
 
     def confirm(item: Confirmation) -> None:
