@@ -11,7 +11,7 @@ Escalation is a pure state machine:
 - `start` selects the chain for a ticket's `Triage`
   and returns an `EscalationState` that holds a *snapshot* of that
   chain, so editing the policy later never changes a running escalation;
-- `advance` moves the state to a later time, applying caller events
+- `advance_escalation` moves the state to a later time, applying caller events
   (`Event`: acknowledged, progress reported, escalate now, resolved,
   reopened) and returns the new state with every `Action` that fell
   due, each stamped with the instant it became due.
@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
+from servicetriage._deprecated import renamed
 from servicetriage._validators import check_priorities, non_empty, to_tuple
 from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError, TicketError, TransitionError
@@ -100,20 +101,28 @@ __all__ = [
     "Event",
     "EventKind",
     "ProgressReport",
+    "Recipient",
+    "RecipientKind",
     "Standing",
     "Status",
     "Step",
-    "Target",
-    "TargetKind",
     "WhenEmpty",
     "WorkOrder",
-    "advance",
+    "advance_escalation",
     "check_escalation_policy",
     "open_work_order",
     "start",
 ]
 
 _ZERO = timedelta(0)
+
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Target": "Recipient", "TargetKind": "RecipientKind", "advance": "advance_escalation"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())
 
 
 class BusinessClock(Protocol):
@@ -173,7 +182,7 @@ def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: ti
 # Targets and steps
 
 
-class TargetKind(enum.Enum):
+class RecipientKind(enum.Enum):
     """Whom a step notifies: a tier, a role or a named person."""
 
     TIER = "tier"
@@ -182,10 +191,10 @@ class TargetKind(enum.Enum):
 
 
 @attrs.frozen(order=True)
-class Target:
+class Recipient:
     """One recipient of a notification, rendered ``tier:manager``, ``role:duty_officer``..."""
 
-    kind: TargetKind
+    kind: RecipientKind
     name: str
 
     def __str__(self) -> str:
@@ -233,12 +242,12 @@ class Step:
     note: str = ""
 
     @property
-    def targets(self) -> tuple[Target, ...]:
+    def targets(self) -> tuple[Recipient, ...]:
         """Every target of the step: tiers, then roles, then people."""
         return (
-            *(Target(TargetKind.TIER, t) for t in self.tiers),
-            *(Target(TargetKind.ROLE, r) for r in self.roles),
-            *(Target(TargetKind.PERSON, p) for p in self.people),
+            *(Recipient(RecipientKind.TIER, t) for t in self.tiers),
+            *(Recipient(RecipientKind.ROLE, r) for r in self.roles),
+            *(Recipient(RecipientKind.PERSON, p) for p in self.people),
         )
 
     @property
@@ -381,14 +390,14 @@ class Case:
 
     ticket_id: str
     owner: str = attrs.field(validator=non_empty)
-    approvers: tuple[Target, ...] = ()
-    watchers: tuple[Target, ...] = ()
+    approvers: tuple[Recipient, ...] = ()
+    watchers: tuple[Recipient, ...] = ()
 
-    def brought_in(self, targets: Iterable[Target], *, approve: bool = True) -> Case:
+    def brought_in(self, targets: Iterable[Recipient], *, approve: bool = True) -> Case:
         """Return this case with *targets* added as watchers (and, if *approve*, tiers as approvers)."""
         targets = tuple(targets)
         if all(
-            t in self.watchers and (not approve or t.kind is not TargetKind.TIER or t in self.approvers)
+            t in self.watchers and (not approve or t.kind is not RecipientKind.TIER or t in self.approvers)
             for t in targets
         ):
             return self
@@ -399,7 +408,7 @@ class Case:
             if target not in watchers:
                 watchers.append(target)
                 changed = True
-            if approve and target.kind is TargetKind.TIER and target not in approvers:
+            if approve and target.kind is RecipientKind.TIER and target not in approvers:
                 approvers.append(target)
                 changed = True
         if not changed:
@@ -589,7 +598,7 @@ class Action:
     type: ActionType
     due: datetime
     ticket_id: str
-    targets: tuple[Target, ...]
+    targets: tuple[Recipient, ...]
     step: int | None = None
     round: int = 0
     report: int | None = None
@@ -638,7 +647,7 @@ class Standing:
 class EscalationState:
     """A running escalation: where it stands (a snapshot of its chain, its timers) and its clock.
 
-    Built by `start`, moved by `advance`; never edit it by hand.
+    Built by `start`, moved by `advance_escalation`; never edit it by hand.
     ``last`` is the latest instant advanced to; `wake` the next
     instant at which something falls due (``None``: nothing ever will,
     without events). Advancing to a time at which nothing falls due only
@@ -719,7 +728,7 @@ class EscalationState:
 
 
 class _Run:
-    """A mutable working copy of a state during one `advance` call."""
+    """A mutable working copy of a state during one `advance_escalation` call."""
 
     __slots__ = (
         "ack_expires",
@@ -810,7 +819,7 @@ class _Run:
 
     # -- firing timers
 
-    def _emit(self, kind: ActionType, at: datetime, targets: tuple[Target, ...], **extra: Any) -> None:
+    def _emit(self, kind: ActionType, at: datetime, targets: tuple[Recipient, ...], **extra: Any) -> None:
         self.actions.append(
             Action(
                 type=kind,
@@ -824,7 +833,7 @@ class _Run:
         )
 
     def _top(self, at: datetime, note: str) -> None:
-        target = Target(TargetKind.TIER, self.state.executive)
+        target = Recipient(RecipientKind.TIER, self.state.executive)
         self._emit(ActionType.DIRECT_TO_TOP, at, (target,), note=note)
         self.case = self.case.brought_in((target,))
 
@@ -851,7 +860,7 @@ class _Run:
     def _exhaust(self, at: datetime) -> None:
         self._stop_climbing()
         self.status = Status.EXHAUSTED
-        owner = Target(TargetKind.PERSON, self.case.owner)
+        owner = Recipient(RecipientKind.PERSON, self.case.owner)
         self._emit(
             ActionType.EXHAUSTED,
             at,
@@ -861,7 +870,7 @@ class _Run:
         )
 
     def _ack_expired(self, at: datetime) -> None:
-        targets = tuple(Target(TargetKind.PERSON, name) for name in self.acked_by)
+        targets = tuple(Recipient(RecipientKind.PERSON, name) for name in self.acked_by)
         since = "" if self.acked_by == () else f" by {', '.join(self.acked_by)}"
         self._emit(
             ActionType.ACK_EXPIRED,
@@ -911,7 +920,7 @@ class _Run:
                     self._schedule_after(index, done, best)
             else:
                 report = reports[which]
-                target = Target(TargetKind.TIER, report.to)
+                target = Recipient(RecipientKind.TIER, report.to)
                 self.actions.append(
                     Action(
                         type=ActionType.REPORT_PROGRESS,
@@ -1028,7 +1037,7 @@ def start(
 
     The state keeps a snapshot of the chain (and the tier names), so later
     edits of *policy* do not change it. No action is emitted yet: call
-    `advance` (at *now* or later) to collect what is due, including
+    `advance_escalation` (at *now* or later) to collect what is due, including
     step 0 when its delay is zero. The direct line to the executive tier
     opens when the triage is marked ``DIRECT_TO_TOP`` or the chain says
     ``direct_to_top``; *direct_to_top* overrides both. A triage that no
@@ -1067,7 +1076,7 @@ def start(
     return run.freeze(now)
 
 
-def advance(
+def advance_escalation(
     state: EscalationState, now: datetime, events: Iterable[Event] = ()
 ) -> tuple[EscalationState, tuple[Action, ...]]:
     """Move *state* to *now*, applying *events*; return the new state and the actions now due.
@@ -1094,7 +1103,7 @@ def advance(
         require_aware("now", now)
         raise
     if earlier:
-        msg = f"advance: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
+        msg = f"advance_escalation: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
         raise TransitionError(msg)
     standing = state.standing
     if not events:

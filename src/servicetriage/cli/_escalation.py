@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from servicetriage import config
 from servicetriage.errors import PolicyError, TicketError
-from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance, start
+from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance_escalation, start
 from servicetriage.ledger import escalation_record
 from servicetriage.model import Level, Mark, Quadrant, Ticket, Triage
 from servicetriage.playbooks import PlannedStep, PlaybookSet, match, start_playbook
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             raise TicketError(msg)
     triage, calendar = _triage(ticket, args, begin)
     state = start(ticket, triage, policy, begin, owner=args.owner, calendar=calendar)
-    state, actions = advance(state, end, events)
+    state, actions = advance_escalation(state, end, events)
     if args.store:
         with Store(args.store) as store:
             store.record_decisions(escalation_record(ticket.id, a, policy, now=a.due) for a in actions)

@@ -256,7 +256,7 @@ def escalation_events(
 
     Each event is legal in the state the previous ones leave (reopen only
     when resolved, nothing but reopen once resolved), so the whole sequence
-    can be passed to `advance`. Timers
+    can be passed to `advance_escalation`. Timers
     (exhaustion, acknowledgement timeouts) never make an event illegal.
     """
     return _events(

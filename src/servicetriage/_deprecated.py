@@ -1,0 +1,43 @@
+"""Old names kept for one release: reading one warns and returns the object under its new name.
+
+A module that renamed a public name lists it in a ``{old: new}`` table and
+answers unknown attributes with `renamed`::
+
+    _RENAMED = {"Target": "Recipient"}
+
+    def __getattr__(name: str) -> Any:
+        return renamed(__name__, name, _RENAMED, globals())
+
+``from servicetriage.escalation import Target`` and
+``escalation.Target`` then both give `Recipient` itself, with a
+`DeprecationWarning` that names the new name.
+
+Private to the package: the names here are not part of the public API.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["renamed"]
+
+#: The release that removes the old names.
+REMOVED_IN = "0.3.0"
+
+
+def renamed(module: str, name: str, table: Mapping[str, str], namespace: Mapping[str, Any]) -> Any:
+    """The object that *name*, an old name of *module*, now goes by; `AttributeError` for any other name."""
+    new = table.get(name)
+    if new is None:
+        msg = f"module {module!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    warnings.warn(
+        f"{module}.{name} is deprecated and goes in {REMOVED_IN}; use {module}.{new} (the same object)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return namespace[new]
