@@ -227,9 +227,45 @@ def test_business_time_delays_skip_closed_hours() -> None:
         id="c", business_time=True, steps=(Step(tiers=("agent",)), Step(tiers=("manager",), delay=2 * 60 * M))
     )
     evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)  # a Wednesday
-    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), evening, owner="a", calendar=calendar)
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,), calendar=calendar), evening, owner="a")
     _, actions = advance_escalation(state, evening + timedelta(days=1))
     assert notify_times(actions)[1] == (datetime(2026, 5, 7, 10, 0, tzinfo=UTC), 1, 0)
+
+
+def test_a_calendar_passed_to_start_still_counts_with_a_deprecation_warning() -> None:
+    """The old way (``start(..., calendar=...)``) warns, names the policy field, and counts as before."""
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    chain = Chain(id="c", business_time=True, steps=(Step(tiers=("manager",), delay=2 * 60 * M),))
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)  # a Wednesday
+    with pytest.warns(DeprecationWarning, match=r"escalation\.start\(calendar=\.\.\.\) .*EscalationPolicy\.calendar"):
+        old = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), evening, owner="a", calendar=calendar)
+    new = start(ticket(), triage(), EscalationPolicy(chains=(chain,), calendar=calendar), evening, owner="a")
+    assert old.wake == new.wake == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+
+
+def test_a_business_time_chain_ignores_no_calendar_and_a_wall_clock_chain_ignores_the_calendar() -> None:
+    """Only a chain with ``business_time`` counts in the policy's calendar."""
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    chain = Chain(id="c", steps=(Step(tiers=("manager",), delay=2 * 60 * M),))
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,), calendar=calendar), evening, owner="a")
+    assert state.wake == evening + timedelta(hours=2)
+
+
+def test_an_escalation_policy_reads_its_calendar_from_the_same_table_as_a_triage_policy() -> None:
+    """``[escalation.calendar]`` is written like ``[triage.calendar]``; a bad one names its path."""
+    hours = {"mon": ["09:00-18:00"]}
+    policy = structure({"calendar": {"zone": "Asia/Shanghai", "hours": hours}}, EscalationPolicy)
+    assert policy.calendar == BusinessCalendar(zone="Asia/Shanghai", hours=WeeklyHours(mon=("09:00-18:00",)))
+    with pytest.raises(PolicyError, match=r"calendar\.zone: .*Mars/Olympus"):
+        structure({"calendar": {"zone": "Mars/Olympus"}}, EscalationPolicy)
+
+
+def test_an_escalation_policy_calendar_must_be_a_business_calendar() -> None:
+    with pytest.raises(
+        PolicyError, match=r"escalationpolicy\.calendar: expected a BusinessCalendar or none, got 'UTC'"
+    ):
+        EscalationPolicy(calendar="UTC")  # type: ignore[arg-type]
 
 
 def test_without_a_calendar_business_time_chains_count_wall_clock_time() -> None:
@@ -264,12 +300,23 @@ def test_a_work_order_gives_the_owner_notify_follow_up_and_report_back_obligatio
     ]
 
 
-def test_a_work_order_due_counts_business_time_with_a_calendar() -> None:
+def test_a_work_order_due_counts_business_time_in_the_escalation_policys_calendar() -> None:
+    policy = EscalationPolicy(calendar=BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00")))
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
+    case = Case(ticket_id="T1", owner="a")
+    order, _ = open_work_order(case, "billing", "refund", evening, 2 * 60 * M, policy=policy)
+    assert order.due == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+    wall, _ = open_work_order(case, "billing", "refund", evening, 2 * 60 * M, policy=EscalationPolicy())
+    assert wall.due == evening + 2 * 60 * M
+
+
+def test_a_calendar_passed_to_open_work_order_still_counts_with_a_deprecation_warning() -> None:
     calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
     evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
-    order, _ = open_work_order(
-        Case(ticket_id="T1", owner="a"), "billing", "refund", evening, 2 * 60 * M, calendar=calendar
-    )
+    with pytest.warns(DeprecationWarning, match=r"open_work_order\(calendar=\.\.\.\) .*EscalationPolicy\.calendar"):
+        order, _ = open_work_order(
+            Case(ticket_id="T1", owner="a"), "billing", "refund", evening, 2 * 60 * M, calendar=calendar
+        )
     assert order.due == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
 
 
@@ -551,7 +598,7 @@ def test_a_work_orders_follow_up_counts_business_time_before_the_due_time() -> N
         evening,
         2 * 60 * M,
         follow_up_before=90 * M,
-        calendar=calendar,
+        policy=EscalationPolicy(calendar=calendar),
     )
     follow_up = next(o for o in obligations if o.kind is ObligationKind.FOLLOW_UP)
     assert order.due == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
@@ -562,7 +609,7 @@ def test_an_acknowledgement_timeout_counts_business_time_on_a_business_time_chai
     calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
     chain = Chain(id="c", business_time=True, ack_timeout=2 * 60 * M, steps=(Step(tiers=("agent",)),))
     evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
-    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,)), evening, owner="a", calendar=calendar)
+    state = start(ticket(), triage(), EscalationPolicy(chains=(chain,), calendar=calendar), evening, owner="a")
     state, _ = advance_escalation(state, evening, [Event(kind=EventKind.ACKNOWLEDGED, at=evening, by="wu")])
     assert state.ack_expires == datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
 

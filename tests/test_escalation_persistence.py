@@ -16,6 +16,7 @@ from servicetriage.calendar import ALWAYS_OPEN, BusinessCalendar, WeeklyHours
 from servicetriage.errors import PolicyError
 from servicetriage.escalation import (
     Action,
+    EscalationPolicy,
     EscalationState,
     Event,
     Status,
@@ -90,7 +91,8 @@ def test_work_orders_read_back_equal(run: Run, minutes: int, business_time: bool
     """A work order opened for the case (in business time or not) is stored as plain JSON."""
     state = run[0]
     calendar = state.standing.calendar if business_time else None
-    order, _ = open_work_order(state.case, "billing", "refund 80 CNY", state.last, minutes * MINUTE, calendar=calendar)
+    policy = EscalationPolicy(calendar=calendar)  # type: ignore[arg-type]  # a drawn state's calendar is a BusinessCalendar
+    order, _ = open_work_order(state.case, "billing", "refund 80 CNY", state.last, minutes * MINUTE, policy=policy)
     assert through_json(order, WorkOrder) == order
 
 

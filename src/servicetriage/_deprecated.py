@@ -1,7 +1,7 @@
-"""Old names kept for one release: reading one warns and returns the object under its new name.
+"""Deprecations kept for one release: old names, and calendars passed as arguments.
 
 A module that renamed a public name lists it in a ``{old: new}`` table and
-answers unknown attributes with `renamed`::
+answers unknown attributes with `renamed`:
 
     _RENAMED = {"Target": "Recipient"}
 
@@ -10,7 +10,8 @@ answers unknown attributes with `renamed`::
 
 ``from servicetriage.escalation import Target`` and
 ``escalation.Target`` then both give `Recipient` itself, with a
-`DeprecationWarning` that names the new name.
+`DeprecationWarning` that names the new name. A function that still takes
+a calendar calls `warn_calendar_argument` when it gets one.
 
 Private to the package: the names here are not part of the public API.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["renamed"]
+__all__ = ["renamed", "warn_calendar_argument"]
 
 #: The release that removes the old names.
 REMOVED_IN = "0.3.0"
@@ -41,3 +42,13 @@ def renamed(module: str, name: str, table: Mapping[str, str], namespace: Mapping
         stacklevel=3,
     )
     return namespace[new]
+
+
+def warn_calendar_argument(function: str, instead: str) -> None:
+    """Warn that *function* was given a calendar: a deadline counts in the calendar of the policy that sets it."""
+    warnings.warn(
+        f"{function}(calendar=...) is deprecated and goes in {REMOVED_IN}; set {instead}: a deadline counts "
+        "in the calendar of the policy that sets it",
+        DeprecationWarning,
+        stacklevel=3,
+    )

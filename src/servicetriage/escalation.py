@@ -56,9 +56,11 @@ The rules, exactly:
   become approvers, every notified target becomes a watcher, and the owner
   stays the owner (`Case`).
 
-Delays count business time when the chain says ``business_time = true`` and
-a calendar is passed to `start`; without a calendar they are
-wall-clock durations. Progress reports are always wall-clock.
+Delays count business time when the chain says ``business_time = true``,
+under the policy's ``calendar`` (the rule for every deadline: see
+`servicetriage.calendar`, "Which calendar a deadline counts in"); without a
+calendar they are wall-clock durations. Progress reports are always
+wall-clock.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
-from servicetriage._deprecated import renamed
+from servicetriage._deprecated import renamed, warn_calendar_argument
 from servicetriage._validators import check_priorities, non_empty, to_tuple
+from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError, TicketError, TransitionError
 from servicetriage.model import (
@@ -294,7 +297,7 @@ class Chain:
     notifies the executive tier at the start, as does a triage marked
     `DIRECT_TO_TOP`. ``business_time`` makes
     step delays (and the two timeouts) count business time under the
-    calendar given to `start`. ``exhausted_after`` is how long the last
+    escalation policy's ``calendar``. ``exhausted_after`` is how long the last
     notice may go unanswered before the chain counts as exhausted;
     ``ack_timeout`` (``None``: never) how long a case may stay acknowledged
     but unresolved before it climbs again from step 0.
@@ -340,17 +343,26 @@ def _check_executive(instance: EscalationPolicy, _attribute: attrs.Attribute[Any
         raise PolicyError(msg)
 
 
+def _check_calendar(_instance: Any, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, BusinessCalendar):
+        msg = f"escalationpolicy.calendar: expected a BusinessCalendar or none, got {value!r}"
+        raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class EscalationPolicy:
     """The escalation chains of an organisation (the ``[escalation]`` table of a policy file).
 
     ``chains`` are tried in order; the first that applies to a triage wins.
     ``executive`` is the tier the direct line reaches (default: the last tier).
+    ``calendar`` is the business calendar that chains with ``business_time``
+    and work orders opened under the policy count in (none: wall-clock time).
     """
 
     tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=to_tuple, validator=_check_tiers)
     chains: tuple[Chain, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_chains)
     executive: str | None = attrs.field(default=None, validator=_check_executive)
+    calendar: BusinessCalendar | None = attrs.field(default=None, validator=_check_calendar)
     _content_hash: str = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -449,25 +461,34 @@ def open_work_order(
     id: str | None = None,
     follow_up_before: timedelta = _ZERO,
     report_back_within: timedelta = timedelta(hours=1),
+    policy: EscalationPolicy | None = None,
     calendar: BusinessClock | None = None,
 ) -> tuple[WorkOrder, tuple[Obligation, ...]]:
     """Turn a request that needs *department* into a work order the owner follows up.
 
     Returns the `WorkOrder` (due ``due_in`` after *now*, in business
-    time when a *calendar* is given) and the owner's obligations, in order:
+    time under the calendar of *policy*, the escalation policy the case runs
+    under, when it has one) and the owner's obligations, in order:
 
     1. ``NOTIFY_DEPARTMENT`` to the department, due at once (*now*);
     2. ``FOLLOW_UP`` with the department, due ``follow_up_before`` before the
        work order's due time (at the due time by default), counted in
-       business time too when a *calendar* is given, so it never falls in
+       business time too under that calendar, so it never falls in
        closed hours;
     3. ``REPORT_TO_CUSTOMER``, due ``report_back_within`` after the due time
        (wall-clock: the customer is waiting whatever the office hours).
 
     The case keeps its owner: the work order names the owner, and every
     obligation is the owner's to fulfil.
+
+    *calendar* is deprecated (it goes in 0.3.0): give the calendar to the
+    policy instead. When given, it still counts, with a `DeprecationWarning`.
     """
     require_aware("now", now, PolicyError)
+    if calendar is not None:
+        warn_calendar_argument("open_work_order", "EscalationPolicy.calendar (and pass policy=)")
+    elif policy is not None:
+        calendar = policy.calendar
     if not isinstance(due_in, timedelta) or due_in < _ZERO:
         msg = f"due_in: expected a duration >= 0, got {due_in!r}"
         raise PolicyError(msg)
@@ -617,8 +638,10 @@ class Action:
 class Standing:
     """Where an escalation stands: its chain snapshot, its case and its timers.
 
-    Changes only when something falls due or an event applies; see
-    `EscalationState`.
+    ``chain``, ``tiers``, ``executive`` and ``calendar`` are the snapshot of
+    the policy taken by `start` (``calendar`` is the policy's, not an input
+    of its own). Changes only when something falls due or an event applies;
+    see `EscalationState`.
     """
 
     case: Case
@@ -1042,9 +1065,19 @@ def start(
     opens when the triage is marked ``DIRECT_TO_TOP`` or the chain says
     ``direct_to_top``; *direct_to_top* overrides both. A triage that no
     chain covers starts an escalation with no steps (only the direct line,
-    if any). *owner* owns the case for its whole life.
+    if any). *owner* owns the case for its whole life. Chains with
+    ``business_time`` count in the policy's ``calendar``; the state keeps it
+    in its snapshot.
+
+    *calendar* is deprecated (it goes in 0.3.0): set
+    ``EscalationPolicy.calendar`` instead. When given, it still replaces the
+    policy's calendar, with a `DeprecationWarning`.
     """
     require_aware("now", now)
+    if calendar is not None:
+        warn_calendar_argument("escalation.start", "EscalationPolicy.calendar")
+    else:
+        calendar = policy.calendar
     if triage.ticket_id != ticket.id:
         msg = f"triage.ticket_id: expected the ticket's id {ticket.id!r}, got {triage.ticket_id!r}"
         raise TicketError(msg)

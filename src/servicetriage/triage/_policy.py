@@ -402,6 +402,11 @@ class TriagePolicy:
     as your helpdesk names them): `pauses_from` turns a status history into
     the pauses classification honours.
 
+    ``calendar`` is the business calendar that due times, resolution targets
+    and the deadline signal count in (none: wall-clock time): a deadline
+    counts in the calendar of the policy that sets it (see
+    `servicetriage.calendar`, "Which calendar a deadline counts in").
+
     Every key, its type and its default are listed on the policy-file
     reference page of the documentation.
     """
