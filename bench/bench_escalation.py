@@ -1,4 +1,4 @@
-"""Benchmark: `advance` calls per second on realistic escalation states.
+"""Benchmark: `advance_escalation` calls per second on realistic escalation states.
 
 Run: python bench/bench_escalation.py
 
@@ -14,7 +14,7 @@ cadences):
 
 Beside them, the practical limit measured in the same run: a bare loop that
 only compares `now` with a stored next-due time and builds nothing.
-Target: at least 200,000 `advance` calls per second on the poll workload.
+Target: at least 200,000 `advance_escalation` calls per second on the poll workload.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servicetriage.config import load_section
-from servicetriage.escalation import EscalationPolicy, EscalationState, Event, EventKind, advance, start
+from servicetriage.escalation import EscalationPolicy, EscalationState, Event, EventKind, advance_escalation, start
 from servicetriage.model import Customer, Level, Quadrant, Ticket, Triage
 
 if TYPE_CHECKING:
@@ -52,7 +52,9 @@ def states(count: int) -> list[EscalationState]:
             reasons=(),
         )
         state = start(ticket, triage, policy, T0 + (i % 500) * timedelta(seconds=7), owner="agent")
-        state, _ = advance(state, T0 + timedelta(hours=1))  # mid-incident: the chain climbed, reports running
+        state, _ = advance_escalation(
+            state, T0 + timedelta(hours=1)
+        )  # mid-incident: the chain climbed, reports running
         out.append(state)
     return out
 
@@ -65,7 +67,7 @@ def poll(population: list[EscalationState], minutes: int) -> tuple[float, int]:
     for _ in range(minutes):
         now += timedelta(seconds=20)
         for index, state in enumerate(current):
-            current[index], _ = advance(state, now)
+            current[index], _ = advance_escalation(state, now)
         calls += len(current)
     return time.perf_counter() - start_clock, calls
 
@@ -77,7 +79,7 @@ def busy(population: list[EscalationState]) -> tuple[float, int]:
         state, now = initial, initial.last
         for _ in range(96):
             now += 5 * MINUTE
-            state, _ = advance(state, now)
+            state, _ = advance_escalation(state, now)
             calls += 1
     return time.perf_counter() - start_clock, calls
 
@@ -89,7 +91,7 @@ def events(population: list[EscalationState]) -> tuple[float, int]:
         state, now = initial, initial.last
         for _ in range(50):
             now += 2 * MINUTE
-            state, _ = advance(state, now, (Event(kind=EventKind.PROGRESS, at=now),))
+            state, _ = advance_escalation(state, now, (Event(kind=EventKind.PROGRESS, at=now),))
             calls += 1
     return time.perf_counter() - start_clock, calls
 
@@ -127,7 +129,7 @@ def main() -> None:
         print(f"{name:<42} {rate:>12,.0f} {micros:>9.2f} {limit / rate:>7.1f}x")
     target = rows[0][1]
     verdict = "met" if target >= 200_000 else "NOT met"
-    print(f"target >= 200,000 advance calls/s on the poll workload: {verdict} ({target:,.0f}/s)")
+    print(f"target >= 200,000 advance_escalation calls/s on the poll workload: {verdict} ({target:,.0f}/s)")
 
 
 if __name__ == "__main__":

@@ -27,13 +27,13 @@ from servicetriage.model import CustomerTier, Money, Quadrant
 from servicetriage.review import (
     AuthorityVerdict,
     Deviation,
+    IncidentOutcome,
     IncidentReport,
-    Outcome,
     check_deviations,
     deviation_request,
 )
 from servicetriage.store import Store, report_to_data
-from servicetriage.versions import Amendment, Operation, Target, apply
+from servicetriage.versions import Amendment, DocumentRef, Operation, apply
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 KINDS = ("rebooking", "refund", "compensation", "goodwill_gift", "fee_waiver")
@@ -64,7 +64,7 @@ def make_reports(count: int, seed: int = 7) -> list[IncidentReport]:
                 quadrant=rng.choice(list(Quadrant)),
                 customer_tier=rng.choice(list(CustomerTier)),
                 deviations=deviations,
-                outcome=Outcome.RESOLVED if rng.random() < 0.8 else Outcome.COMPLAINT,
+                outcome=IncidentOutcome.RESOLVED if rng.random() < 0.8 else IncidentOutcome.COMPLAINT,
                 satisfaction_before=rng.randint(1, 3),
                 satisfaction_after=rng.randint(2, 5),
                 exemplary=rng.random() < 0.001,
@@ -134,7 +134,7 @@ def bench_store(writes: int) -> None:
                 for report in reports:
                     store.add_report(report)
                 report_rate = writes / (time.perf_counter() - start)
-                target = Target(kind="playbook", id="bench")
+                target = DocumentRef(kind="playbook", id="bench")
                 head = store.create(target, {"id": "bench", "steps": []}, author="bench", at=NOW)
                 start = time.perf_counter()
                 for n in range(writes):

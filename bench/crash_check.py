@@ -28,7 +28,7 @@ from crash_world import KEY, TABLES, Confirmation
 from servicetriage.chain import anchor_from_data
 from servicetriage.errors import StoreError, TransitionError
 from servicetriage.store import Store
-from servicetriage.versions import Target, VersionKind, apply_operations
+from servicetriage.versions import DocumentRef, VersionKind, apply_operations
 
 
 @dataclass
@@ -177,7 +177,7 @@ def _check_invariants(store: Store, db: sqlite3.Connection, found: Findings) -> 
         _check_history(store, target, bad)
 
 
-def _check_history(store: Store, target: Target, bad: list[str]) -> None:
+def _check_history(store: Store, target: DocumentRef, bad: list[str]) -> None:
     seen: list[str] = []
     documents: list[Mapping[str, Any]] = []
     for version in store.history(target).versions:

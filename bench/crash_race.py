@@ -48,7 +48,7 @@ from crash_check import check, table_rows
 from crash_world import TABLES, Confirmation, Writer, fork, now, parse
 from servicetriage.errors import ConflictError
 from servicetriage.store import Store
-from servicetriage.versions import Target
+from servicetriage.versions import DocumentRef
 
 
 def _child(
@@ -61,7 +61,9 @@ def _child(
             writer = Writer(store=store, name=name, rng=rng, race=True, ops_rng=ops_rng)
             for n in range(targets):  # and all create the shared documents: one wins each
                 try:
-                    version = store.create(Target(kind="note", id=f"shared-{n}"), {"log": []}, author=name, at=now())
+                    version = store.create(
+                        DocumentRef(kind="note", id=f"shared-{n}"), {"log": []}, author=name, at=now()
+                    )
                 except ConflictError:
                     writer.lost["create"] += 1
                 else:

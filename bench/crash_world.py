@@ -38,7 +38,7 @@ from servicetriage.ledger import Record
 from servicetriage.model import Money, Obligation, ObligationKind, Quadrant
 from servicetriage.review import Deviation, IncidentReport
 from servicetriage.store import Store
-from servicetriage.versions import Amendment, Operation, Target
+from servicetriage.versions import Amendment, DocumentRef, Operation
 
 #: The HMAC secret of the keyed anchors the writers leave in the store.
 KEY = b"crash-test-anchor-key-0123456789"
@@ -130,9 +130,9 @@ class Writer:
             )
         ]
 
-    def _targets(self) -> list[Target]:
+    def _targets(self) -> list[DocumentRef]:
         rows = self.read.execute("SELECT DISTINCT target_kind, target_id FROM versions ORDER BY 1, 2")
-        return [Target(kind=k, id=i) for k, i in rows]
+        return [DocumentRef(kind=k, id=i) for k, i in rows]
 
     def _pick(self, items: Sequence[Any]) -> Any:
         """A random one of *items*; racing writers pick among the oldest two, so they collide."""
@@ -185,7 +185,7 @@ class Writer:
             return None
 
     def create(self) -> Plan:
-        target = Target(kind="note", id=self.token())
+        target = DocumentRef(kind="note", id=self.token())
 
         def write() -> Confirmation:
             version = self.store.create(target, {"log": []}, author=self.name, at=now())
@@ -214,7 +214,7 @@ class Writer:
         token = self.token()
 
         def write() -> Confirmation:
-            self.store.advance(subject, id, event, actor=actor, at=now(), reason=token)
+            self.store.advance_review(subject, id, event, actor=actor, at=now(), reason=token)
             return {"op": event, "subject": subject, "id": id, "reason": token}
 
         return write

@@ -15,10 +15,10 @@ from servicetriage.cli import main
 from servicetriage.errors import TransitionError
 from servicetriage.model import DEFAULT_TIERS
 from servicetriage.store import Store
-from servicetriage.versions import Amendment, Operation, Target
+from servicetriage.versions import Amendment, DocumentRef, Operation
 
-AUTHORITY = Target(kind="authority", id="default")
-PLAYBOOK = Target(kind="playbook", id="flight_disruption")
+AUTHORITY = DocumentRef(kind="authority", id="default")
+PLAYBOOK = DocumentRef(kind="playbook", id="flight_disruption")
 T0 = datetime(2026, 5, 1, 9, tzinfo=timezone(timedelta(hours=8)))
 
 BASE_POLICY: dict[str, Any] = {
@@ -29,7 +29,7 @@ BASE_POLICY: dict[str, Any] = {
 }
 
 
-def amendment(target: Target, *operations: Operation) -> Amendment:
+def amendment(target: DocumentRef, *operations: Operation) -> Amendment:
     return Amendment(id="A-1", target=target, base="base-hash", operations=operations)
 
 
@@ -162,11 +162,11 @@ def test_the_store_refuses_an_approval_from_below_and_keeps_the_amendment_propos
     amendment_id = _proposed(path)
     with Store(path) as store:
         with pytest.raises(TransitionError, match="changes the authority of agent"):
-            store.advance("amendment", amendment_id, "approve", actor="zhang", at=T0, reason="ok", tier="agent")
+            store.advance_review("amendment", amendment_id, "approve", actor="zhang", at=T0, reason="ok", tier="agent")
         with pytest.raises(TransitionError, match="name the approver's tier"):
-            store.advance("amendment", amendment_id, "approve", actor="zhang", at=T0, reason="ok")
+            store.advance_review("amendment", amendment_id, "approve", actor="zhang", at=T0, reason="ok")
         assert store.review("amendment", amendment_id).state.value == "proposed"
-        store.advance("amendment", amendment_id, "approve", actor="wang", at=T0, reason="ok", tier="supervisor")
+        store.advance_review("amendment", amendment_id, "approve", actor="wang", at=T0, reason="ok", tier="supervisor")
         assert store.review("amendment", amendment_id).state.value == "approved"
 
 

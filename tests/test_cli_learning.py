@@ -180,7 +180,7 @@ def test_playbook_apply_refuses_an_amendment_that_breaks_the_playbook(
     from datetime import UTC, datetime  # noqa: PLC0415
 
     from servicetriage.store import Store  # noqa: PLC0415
-    from servicetriage.versions import Amendment, Operation, Target  # noqa: PLC0415
+    from servicetriage.versions import Amendment, DocumentRef, Operation  # noqa: PLC0415
 
     path = tmp_path / "s.db"
     doc = tmp_path / "p.json"
@@ -189,18 +189,18 @@ def test_playbook_apply_refuses_an_amendment_that_breaks_the_playbook(
     assert _run(capsys, "playbook", "init", "p", str(doc), *who, "--store", str(path))[0] == 0
     at = datetime(2026, 1, 2, tzinfo=UTC)
     with Store(path) as store:
-        head = store.head(Target(kind="playbook", id="p"))
+        head = store.head(DocumentRef(kind="playbook", id="p"))
         assert head is not None
         amendment = Amendment(
             id="A-1", target=head.target, base=head.hash, operations=[Operation(op="remove", path="steps[0]")]
         )
         store.propose(amendment, author="li", at=at)
-        store.advance("amendment", "A-1", "approve", actor="wang", at=at, reason="ok")
+        store.advance_review("amendment", "A-1", "approve", actor="wang", at=at, reason="ok")
     code, _, err = _run(capsys, "playbook", "apply", "A-1", "--actor", "wang", "--store", str(path))
     assert code == 2
     assert "playbook:p v2: steps: expected at least one step" in err
     with Store(path) as store:
-        assert store.history(Target(kind="playbook", id="p")).head.number == 1  # type: ignore[union-attr]
+        assert store.history(DocumentRef(kind="playbook", id="p")).head.number == 1  # type: ignore[union-attr]
         assert store.review("amendment", "A-1").state.value == "approved"
 
 

@@ -16,14 +16,14 @@ from servicetriage.config import load_section, unstructure
 from servicetriage.ledger import authority_record
 from servicetriage.model import Money
 from servicetriage.store import Store
-from servicetriage.versions import Amendment, Operation, Target
+from servicetriage.versions import Amendment, DocumentRef, Operation
 
 if TYPE_CHECKING:
     import pytest
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
-AUTHORITY = Target(kind="authority", id="default")
+AUTHORITY = DocumentRef(kind="authority", id="default")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

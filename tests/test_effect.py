@@ -15,7 +15,7 @@ from servicetriage import strategies as sts
 from servicetriage.cli import main
 from servicetriage.effect import MEASURES, compare, effect, newcombe, student_t_quantile, welch, wilson
 from servicetriage.errors import PolicyError
-from servicetriage.review import IncidentReport, Outcome, PlaybookRef
+from servicetriage.review import IncidentOutcome, IncidentReport, PlaybookRef
 from servicetriage.store import Store
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -61,8 +61,8 @@ def test_welch_interval_by_hand() -> None:
 def test_each_version_is_compared_with_the_one_before() -> None:
     """v1 -> v2 -> v3: two comparisons; reports without a playbook or of another playbook stay out."""
     reports = [
-        *(_report(n, 1, outcome=Outcome.COMPLAINT if n < 4 else Outcome.RESOLVED) for n in range(10)),
-        *(_report(n, 2, outcome=Outcome.COMPLAINT if n < 1 else Outcome.RESOLVED) for n in range(10)),
+        *(_report(n, 1, outcome=IncidentOutcome.COMPLAINT if n < 4 else IncidentOutcome.RESOLVED) for n in range(10)),
+        *(_report(n, 2, outcome=IncidentOutcome.COMPLAINT if n < 1 else IncidentOutcome.RESOLVED) for n in range(10)),
         *(_report(n, 3) for n in range(5)),
         IncidentReport(id="X", ticket_id="X", owner="li", opened_at=T0),
     ]
@@ -167,7 +167,7 @@ def _store_with_two_versions(path: Path) -> None:
                 report = _report(
                     n,
                     version,
-                    outcome=Outcome.COMPLAINT if n < complaints else Outcome.RESOLVED,
+                    outcome=IncidentOutcome.COMPLAINT if n < complaints else IncidentOutcome.RESOLVED,
                     satisfaction_after=3 if n < complaints else 4 + n % 2,
                     reused=n % 3 != 0,
                 )

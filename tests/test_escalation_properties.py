@@ -18,7 +18,7 @@ from servicetriage.escalation import (
     EventKind,
     Status,
     WhenEmpty,
-    advance,
+    advance_escalation,
 )
 
 MINUTE = timedelta(minutes=1)
@@ -40,7 +40,7 @@ def split_run(
     for cut in cuts:
         batch = [e for e in pending if e.at <= cut]
         pending = pending[len(batch) :]
-        state, emitted = advance(state, cut, batch)
+        state, emitted = advance_escalation(state, cut, batch)
         actions.extend(emitted)
     return state, actions
 
@@ -51,7 +51,7 @@ def test_advancing_in_one_call_or_many_gives_the_same_state_and_actions(
     run: tuple[EscalationState, tuple[Event, ...], datetime], data: st.DataObject
 ) -> None:
     state, events, end = run
-    whole, once = advance(state, end, events)
+    whole, once = advance_escalation(state, end, events)
     span = int((end - state.last) / MINUTE)
     offsets = data.draw(st.lists(st.integers(0, span), max_size=8))
     cuts = sorted({state.last + k * MINUTE for k in offsets} | {end})
@@ -64,7 +64,7 @@ def test_advancing_in_one_call_or_many_gives_the_same_state_and_actions(
 @settings(max_examples=50)
 def test_each_action_is_emitted_exactly_once(run: tuple[EscalationState, tuple[Event, ...], datetime]) -> None:
     state, events, end = run
-    _, actions = advance(state, end, events)
+    _, actions = advance_escalation(state, end, events)
     keys = [
         (a.episode, a.type, a.due, a.step, a.round, a.report) for a in actions if a.type is not ActionType.DIRECT_TO_TOP
     ]
@@ -81,7 +81,7 @@ def test_each_action_is_emitted_exactly_once(run: tuple[EscalationState, tuple[E
 def test_delivering_every_event_twice_changes_nothing(run: tuple[EscalationState, tuple[Event, ...], datetime]) -> None:
     state, events, end = run
     doubled = tuple(e for event in events for e in (event, event))
-    assert advance(state, end, doubled) == advance(state, end, events)
+    assert advance_escalation(state, end, doubled) == advance_escalation(state, end, events)
 
 
 @given(runs())
@@ -90,8 +90,8 @@ def test_advancing_twice_to_the_same_time_emits_nothing_new(
     run: tuple[EscalationState, tuple[Event, ...], datetime],
 ) -> None:
     state, events, end = run
-    once, _ = advance(state, end, events)
-    again, actions = advance(once, end)
+    once, _ = advance_escalation(state, end, events)
+    again, actions = advance_escalation(once, end)
     assert actions == ()
     assert again == once
 
@@ -100,9 +100,9 @@ def test_advancing_twice_to_the_same_time_emits_nothing_new(
 @settings(max_examples=50)
 def test_acknowledgement_stops_the_climb(state: EscalationState, ack_after: int, later: int) -> None:
     ack = state.last + ack_after * MINUTE
-    acked, _ = advance(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack, by="wu")])
+    acked, _ = advance_escalation(state, ack, [Event(kind=EventKind.ACKNOWLEDGED, at=ack, by="wu")])
     assert acked.status is Status.ACKNOWLEDGED
-    _, actions = advance(acked, ack + later * MINUTE)
+    _, actions = advance_escalation(acked, ack + later * MINUTE)
     expires = acked.ack_expires
     assert (expires is None) == (state.chain.ack_timeout is None)
     before = [a for a in actions if expires is None or a.due < expires]
@@ -118,10 +118,10 @@ def test_after_resolution_nothing_is_emitted(
     run: tuple[EscalationState, tuple[Event, ...], datetime], later: int
 ) -> None:
     state, events, end = run
-    state, _ = advance(state, end, events)
+    state, _ = advance_escalation(state, end, events)
     if state.status is not Status.RESOLVED:
-        state, _ = advance(state, end, [Event(kind=EventKind.RESOLVED, at=end)])
-    quiet, actions = advance(state, end + later * MINUTE)
+        state, _ = advance_escalation(state, end, [Event(kind=EventKind.RESOLVED, at=end)])
+    quiet, actions = advance_escalation(state, end + later * MINUTE)
     assert actions == ()
     assert quiet.wake is None
 
@@ -132,7 +132,7 @@ def test_the_owner_never_changes_and_watchers_only_grow(
     run: tuple[EscalationState, tuple[Event, ...], datetime],
 ) -> None:
     state, events, end = run
-    final, actions = advance(state, end, events)
+    final, actions = advance_escalation(state, end, events)
     assert final.owner == state.owner
     notified = {t for a in actions if a.type is not ActionType.EXHAUSTED for t in a.targets}
     assert set(final.case.watchers) == set(state.case.watchers) | notified
@@ -168,7 +168,7 @@ def reference_schedule(state: EscalationState, until: datetime) -> list[tuple[da
 @settings(max_examples=50)
 def test_notifications_fall_at_the_start_plus_the_sum_of_the_delays(state: EscalationState, minutes: int) -> None:
     until = state.last + minutes * MINUTE
-    final, actions = advance(state, until)
+    final, actions = advance_escalation(state, until)
     got = [(a.due, a.step, a.round) for a in actions if a.type in {ActionType.NOTIFY, ActionType.EXHAUSTED}]
     expected = reference_schedule(state, until)
     assert got == expected
@@ -181,7 +181,7 @@ def test_business_time_escalations_are_also_split_invariant(
     state: EscalationState, minutes: int, data: st.DataObject
 ) -> None:
     end = state.last + minutes * MINUTE
-    whole, once = advance(state, end)
+    whole, once = advance_escalation(state, end)
     cuts = sorted({state.last + k * MINUTE for k in data.draw(st.lists(st.integers(0, minutes), max_size=5))} | {end})
     pieces, many = split_run(state, (), cuts)
     assert pieces == whole
@@ -206,7 +206,7 @@ class EscalationMachine(RuleBasedStateMachine):
         now = self.state.last + minutes * MINUTE
         batch = [Event(kind=kind, at=now)] if kind is not None else []
         before = self.state
-        self.state, emitted = advance(self.state, now, batch)
+        self.state, emitted = advance_escalation(self.state, now, batch)
         self.events.extend(batch)
         self.actions.extend(emitted)
         assert all(before.last <= a.due <= now for a in emitted)
@@ -243,7 +243,7 @@ class EscalationMachine(RuleBasedStateMachine):
     def replay_in_one_call_agrees(self) -> None:
         if self.state is self.initial:
             return  # start() emits nothing; the first advance collects what is due at the start
-        replayed, actions = advance(self.initial, self.state.last, self.events)
+        replayed, actions = advance_escalation(self.initial, self.state.last, self.events)
         assert replayed == self.state
         assert actions == tuple(self.actions)
 
@@ -258,7 +258,7 @@ TestEscalationMachine = EscalationMachine.TestCase
 
 def _reaches(wanted: object, run: tuple[EscalationState, tuple[Event, ...], datetime]) -> bool:
     state, events, end = run
-    final, actions = advance(state, end, events)
+    final, actions = advance_escalation(state, end, events)
     return final.status is wanted or any(a.type is wanted for a in actions)
 
 

@@ -23,8 +23,8 @@ from servicetriage.learning import (
     stale,
 )
 from servicetriage.model import Money, Quadrant
-from servicetriage.review import Deviation, IncidentReport, Outcome, PlaybookRef
-from servicetriage.versions import Target, apply, create
+from servicetriage.review import Deviation, IncidentOutcome, IncidentReport, PlaybookRef
+from servicetriage.versions import DocumentRef, apply, create
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -76,7 +76,7 @@ def test_reports_outside_the_window_and_false_alarms_do_not_count() -> None:
 
 
 def test_deviations_that_mostly_fail_are_not_proposed() -> None:
-    reports = [_delay(n, outcome=Outcome.COMPLAINT) for n in range(3)]
+    reports = [_delay(n, outcome=IncidentOutcome.COMPLAINT) for n in range(3)]
     assert propose(reports, LearningConfig(delegate=False), NOW) == ()
 
 
@@ -117,7 +117,7 @@ def test_a_proposal_creates_a_playbook_then_updates_its_step() -> None:
 
 def test_an_existing_playbook_gets_a_new_step() -> None:
     base = create(
-        Target(kind="playbook", id="flight_delay"),
+        DocumentRef(kind="playbook", id="flight_delay"),
         {"id": "flight_delay", "steps": [{"id": "listen"}]},
         author="ops",
         at=NOW,

@@ -17,9 +17,9 @@ from servicetriage.errors import TicketError, TransitionError
 from servicetriage.learning import LearningConfig, ProposalKind, propose
 from servicetriage.model import Customer, Level, Money, Quadrant, Ticket, Triage
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger, match
-from servicetriage.review import Deviation, IncidentReport, Outcome, PlaybookRef, validate_report
+from servicetriage.review import Deviation, IncidentOutcome, IncidentReport, PlaybookRef, validate_report
 from servicetriage.store import Store
-from servicetriage.versions import Target
+from servicetriage.versions import DocumentRef
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2017, 4, 1, 22, tzinfo=CST)
@@ -42,8 +42,8 @@ PLAYBOOK_V1 = Playbook(
     triggers=(Trigger(categories=frozenset({"flight_disruption"})),),
     steps=(PlaybookStep(action="listen"), PlaybookStep(action="apologise")),
 )
-AUTHORITY = Target(kind="authority", id="default")
-PLAYBOOK = Target(kind="playbook", id="flight_disruption")
+AUTHORITY = DocumentRef(kind="authority", id="default")
+PLAYBOOK = DocumentRef(kind="playbook", id="flight_disruption")
 
 
 def _case(n: int, amount: str) -> IncidentReport:
@@ -109,9 +109,9 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             report = _case(n, amount)
             store.add_report(report, authority=POLICY_V1)
             at = report.opened_at + timedelta(days=1)
-            store.advance("report", report.id, "submit", actor="agent.li", at=at, reason="summary complete")
-            store.advance("report", report.id, "start", actor="sup.zhao", at=at, reason="weekly review")
-            store.advance("report", report.id, "accept", actor="sup.zhao", at=at, reason="typical case")
+            store.advance_review("report", report.id, "submit", actor="agent.li", at=at, reason="summary complete")
+            store.advance_review("report", report.id, "start", actor="sup.zhao", at=at, reason="weekly review")
+            store.advance_review("report", report.id, "accept", actor="sup.zhao", at=at, reason="typical case")
 
         proposals = propose(store.reports("accepted"), LearningConfig(min_count=3), now, authority=POLICY_V1)
         by_kind = {p.kind: p for p in proposals}
@@ -135,8 +135,8 @@ def test_the_airline_loop_makes_the_next_case_allowed_at_agent_tier(tmp_path: Pa
             amendment = proposal.amendment(store.head(proposal.target))
             store.propose(amendment, author="agent.li", at=now, reason=proposal.summary)
             with pytest.raises(TransitionError, match="nobody approves their own amendment"):
-                store.advance("amendment", amendment.id, "approve", actor="agent.li", at=now, reason="mine")
-            store.advance(
+                store.advance_review("amendment", amendment.id, "approve", actor="agent.li", at=now, reason="mine")
+            store.advance_review(
                 "amendment", amendment.id, "approve", actor="mgr.wu", at=now, reason="typical deviation", tier="manager"
             )
             ids.append(amendment.id)
@@ -205,7 +205,7 @@ def _year_of_reports(version: int, n: int, *, satisfied: int, complaints: int) -
             category="flight_disruption",
             quadrant=Quadrant.Q1,
             playbook=PlaybookRef(id="flight_disruption", version=version),
-            outcome=Outcome.COMPLAINT if i >= n - unhappy else Outcome.RESOLVED,
+            outcome=IncidentOutcome.COMPLAINT if i >= n - unhappy else IncidentOutcome.RESOLVED,
             satisfaction_before=2,
             satisfaction_after=(5 if i % 2 else 4) if i < happy else 3,
             escalated=i >= n - 2 * unhappy,

@@ -31,7 +31,7 @@ from servicetriage.model import Customer, Money, Ticket
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
 from servicetriage.store import Store
 from servicetriage.triage import TriagePolicy, classify
-from servicetriage.versions import Operation, Target, apply_operations, create
+from servicetriage.versions import DocumentRef, Operation, apply_operations, create
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -74,7 +74,7 @@ def test_a_record_carries_the_hashes_of_its_input_and_policy() -> None:
 def test_a_policy_hash_equals_the_hash_of_its_stored_version() -> None:
     """A result stamped with policy_hash traces to the store version holding that document."""
     policy = _authority()
-    version = create(Target(kind="authority", id="default"), unstructure(policy), author="ops", at=T0)
+    version = create(DocumentRef(kind="authority", id="default"), unstructure(policy), author="ops", at=T0)
     assert policy_hash(policy) == content_hash(version.document)
 
 

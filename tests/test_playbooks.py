@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from servicetriage import strategies as sts
 from servicetriage.calendar import BusinessCalendar, WeeklyHours
-from servicetriage.config import dump, load, load_file, load_section, structure
+from servicetriage.config import dump, dump_file, load, load_file, load_section, structure
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     Channel,
@@ -186,20 +186,45 @@ def test_starting_a_plan_gives_absolute_deadlines_on_the_wall_clock() -> None:
     assert steps[0].as_obligation() is None
 
 
-def test_a_business_time_plan_counts_open_hours_when_a_calendar_is_given() -> None:
+def test_a_business_time_plan_counts_open_hours_in_its_calendar() -> None:
+    calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
+    office = attrs.evolve(ANGRY_CUSTOMER, business_time=True, calendar=calendar)
+    evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
+    steps = start_playbook(office, ticket(opened_at=evening), evening)
+    assert steps[5].due == datetime(2026, 5, 7, 12, 0, tzinfo=UTC)  # 1 h on Wednesday + 3 h on Thursday
+    wall_clock = attrs.evolve(RIDE_SAFETY_SOS, calendar=calendar)  # business_time is false: the calendar waits
+    assert start_playbook(wall_clock, ticket(opened_at=evening), evening)[1].due == evening + 2 * M
+
+
+def test_a_calendar_passed_to_start_playbook_still_counts_with_a_deprecation_warning() -> None:
     calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.weekdays("09:00-18:00"))
     office = attrs.evolve(ANGRY_CUSTOMER, business_time=True)
     evening = datetime(2026, 5, 6, 17, 0, tzinfo=UTC)
-    steps = start_playbook(office, ticket(opened_at=evening), evening, calendar)
-    assert steps[5].due == datetime(2026, 5, 7, 12, 0, tzinfo=UTC)  # 1 h on Wednesday + 3 h on Thursday
-    assert start_playbook(RIDE_SAFETY_SOS, ticket(opened_at=evening), evening, calendar)[1].due == evening + 2 * M
+    with pytest.warns(DeprecationWarning, match=r"start_playbook\(calendar=\.\.\.\) .*Playbook\.calendar"):
+        steps = start_playbook(office, ticket(opened_at=evening), evening, calendar)
+    assert steps[5].due == datetime(2026, 5, 7, 12, 0, tzinfo=UTC)
+
+
+def test_a_playbook_calendar_must_be_a_business_calendar() -> None:
+    with pytest.raises(PolicyError, match=r"playbook\.calendar: expected a BusinessCalendar or none"):
+        attrs.evolve(ANGRY_CUSTOMER, calendar="Asia/Shanghai")  # type: ignore[arg-type]
 
 
 def test_a_business_time_plan_skips_the_tickets_pauses() -> None:
     calendar = BusinessCalendar(zone="UTC", hours=WeeklyHours.every_day("00:00-24:00"))
-    office = attrs.evolve(ANGRY_CUSTOMER, business_time=True)
+    office = attrs.evolve(ANGRY_CUSTOMER, business_time=True, calendar=calendar)
     paused = ticket(pauses=(Pause(T0, T0 + 30 * M),))
-    assert start_playbook(office, paused, T0, calendar)[1].due == T0 + 31 * M
+    assert start_playbook(office, paused, T0)[1].due == T0 + 31 * M
+
+
+def test_a_playbook_calendar_round_trips_through_a_file(tmp_path: Path) -> None:
+    """A plan's ``[playbooks.calendar]`` table loads as its `BusinessCalendar` and is written back the same."""
+    calendar = BusinessCalendar(zone="Asia/Shanghai", hours=WeeklyHours.weekdays("09:00-18:00"))
+    plans = PlaybookSet(playbooks=(attrs.evolve(ANGRY_CUSTOMER, business_time=True, calendar=calendar),))
+    path = tmp_path / "plans.toml"
+    dump_file(plans, path)
+    assert "[playbooks.calendar]" in path.read_text(encoding="utf-8")
+    assert load_file(path, PlaybookSet) == plans
 
 
 def test_worked_playbooks_round_trip_through_every_format() -> None:

@@ -28,9 +28,6 @@ import servicetriage
 
 API_PAGES = pathlib.Path(__file__).parent.parent / "docs" / "reference" / "api"
 
-# Names that two concepts of the library share (each also lives in its module, where it means one thing):
-# the package root exports at most one of them, so the others are imported through their module.
-SHARED_NAMES = frozenset({"Target", "Outcome"})
 
 
 def _documented_modules() -> dict[str, types.ModuleType]:
@@ -196,24 +193,24 @@ def test_every_class_reachable_from_a_public_signature_is_exported_and_has_an_ap
 
 
 def test_everything_needed_to_build_what_the_root_offers_is_importable_from_the_root() -> None:
-    """A policy, request, playbook or report can be built from `servicetriage` alone, except for shared names."""
+    """A policy, request, playbook or report can be built from `servicetriage` alone."""
     root = {obj for obj in _public(servicetriage).values() if isinstance(obj, type)}
     needed = _reachable(_public(servicetriage).values(), _inputs)
     assert servicetriage.Ticket in needed
     missing = sorted(
         f"{cls.__module__}.{cls.__qualname__} (for {origin})"
         for cls, origin in needed.items()
-        if cls not in root and cls.__name__ not in SHARED_NAMES
+        if cls not in root
     )
     assert missing == []
 
 
-def test_shared_names_are_really_shared() -> None:
-    """Each name the root leaves to its modules belongs to two or more public classes (a rename ends the exception)."""
-    owners: dict[str, set[type]] = {}
-    for cls in _exported_classes():
-        owners.setdefault(cls.__name__, set()).add(cls)
-    assert {name: len(owners.get(name, ())) >= 2 for name in SHARED_NAMES} == dict.fromkeys(SHARED_NAMES, True)
+def test_each_public_class_name_means_one_thing() -> None:
+    """No two public classes share a name: a name read anywhere in the API stands for one concept."""
+    owners: dict[str, set[str]] = {}
+    for cls, places in _exported_classes().items():
+        owners.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__} (as {', '.join(places)})")
+    assert {name: sorted(found) for name, found in owners.items() if len(found) > 1} == {}
 
 
 def test_the_missing_names_of_the_issue_come_from_the_root() -> None:

@@ -24,7 +24,7 @@ from servicetriage.review import (
     ReportState,
     Review,
     TimelineEvent,
-    advance,
+    advance_review,
     amendment_review,
     report_review,
     validate_report,
@@ -81,7 +81,9 @@ def test_a_report_goes_through_review_and_back_after_changes() -> None:
     review = report_review("R1", author="li", at=T0)
     steps = ["submit", "start", "request-changes", "submit", "start", "accept"]
     for minutes, event in enumerate(steps):
-        review = advance(review, event, actor="wang", at=T0 + timedelta(minutes=minutes), reason=f"step {minutes}")
+        review = advance_review(
+            review, event, actor="wang", at=T0 + timedelta(minutes=minutes), reason=f"step {minutes}"
+        )
     assert review.state is ReportState.ACCEPTED
     assert [t.event.value for t in review.trail[1:]] == [s.replace("-", "_") for s in steps]  # type: ignore[union-attr]
 
@@ -89,31 +91,31 @@ def test_a_report_goes_through_review_and_back_after_changes() -> None:
 def test_an_illegal_transition_names_the_state_and_the_event() -> None:
     review = report_review("R1", author="li", at=T0)
     with pytest.raises(TransitionError, match="report R1: cannot accept in state draft"):
-        advance(review, ReportEvent.ACCEPT, actor="wang", at=T0, reason="looks fine")
+        advance_review(review, ReportEvent.ACCEPT, actor="wang", at=T0, reason="looks fine")
 
 
 def test_times_must_not_go_backwards() -> None:
     review = report_review("R1", author="li", at=T0)
     with pytest.raises(TransitionError, match="before the last transition"):
-        advance(review, "submit", actor="li", at=T0 - timedelta(seconds=1), reason="done")
+        advance_review(review, "submit", actor="li", at=T0 - timedelta(seconds=1), reason="done")
 
 
 def test_nobody_approves_their_own_amendment() -> None:
     review = amendment_review("A1", author="zhang", at=T0)
     with pytest.raises(TransitionError, match="nobody approves their own amendment"):
-        advance(review, "approve", actor="zhang", at=T0, reason="I like it")
-    approved = advance(review, "approve", actor="wang", at=T0, reason="typical deviation")
-    assert advance(approved, "apply", actor="zhang", at=T0, reason="done").state is AmendmentState.APPLIED
+        advance_review(review, "approve", actor="zhang", at=T0, reason="I like it")
+    approved = advance_review(review, "approve", actor="wang", at=T0, reason="typical deviation")
+    assert advance_review(approved, "apply", actor="zhang", at=T0, reason="done").state is AmendmentState.APPLIED
 
 
 def test_a_transition_needs_an_actor_and_a_reason() -> None:
     review = report_review("R1", author="li", at=T0)
     with pytest.raises(TransitionError, match="expected a reason"):
-        advance(review, "submit", actor="li", at=T0, reason=" ")
+        advance_review(review, "submit", actor="li", at=T0, reason=" ")
     with pytest.raises(TransitionError, match="expected an actor"):
-        advance(review, "submit", actor="", at=T0, reason="done")
+        advance_review(review, "submit", actor="", at=T0, reason="done")
     with pytest.raises(TransitionError, match="no event 'publish'"):
-        advance(review, "publish", actor="li", at=T0, reason="done")
+        advance_review(review, "publish", actor="li", at=T0, reason="done")
 
 
 @settings(max_examples=40)
@@ -140,7 +142,7 @@ class ReviewMachine(RuleBasedStateMachine):
     def _try(self, review: Review, event: str, actor: str, minutes: int) -> Review:
         at = self.now + timedelta(minutes=minutes)
         try:
-            after = advance(review, event, actor=actor, at=at, reason="because")
+            after = advance_review(review, event, actor=actor, at=at, reason="because")
         except TransitionError:
             return review
         self.now = max(self.now, at)
@@ -179,7 +181,7 @@ TestReviewMachine.settings = settings(max_examples=60, stateful_step_count=20, d
 
 
 def test_a_review_cannot_be_built_with_an_impossible_trail() -> None:
-    review = advance(report_review("R1", author="li", at=T0), "submit", actor="li", at=T0, reason="done")
+    review = advance_review(report_review("R1", author="li", at=T0), "submit", actor="li", at=T0, reason="done")
     created, submitted = review.trail
     skipped = attrs.evolve(submitted, event=ReportEvent.ACCEPT, state=ReportState.ACCEPTED)
     with pytest.raises(TransitionError, match=r"report R1\.trail\[1\]: cannot accept in state draft"):
@@ -192,7 +194,7 @@ def test_a_review_cannot_be_built_with_an_impossible_trail() -> None:
     with pytest.raises(TransitionError, match=r"report R1\.trail\[1\]\.at: .* is before"):
         Review(subject=review.subject, id="R1", author="li", trail=(created, backwards))
     proposed = amendment_review("A1", author="zhang", at=T0)
-    approved = advance(proposed, "approve", actor="wang", at=T0, reason="ok")
+    approved = advance_review(proposed, "approve", actor="wang", at=T0, reason="ok")
     own = attrs.evolve(approved.trail[1], actor="zhang")
     with pytest.raises(TransitionError, match=r"amendment A1\.trail\[1\]: zhang approved their own amendment"):
         Review(subject=proposed.subject, id="A1", author="zhang", trail=(proposed.trail[0], own))

@@ -19,14 +19,14 @@ from servicetriage.cli._authority import load_request
 from servicetriage.config import load_section, unstructure
 from servicetriage.digest import content_hash, plain
 from servicetriage.errors import PolicyError
-from servicetriage.escalation import EscalationPolicy, advance, start
+from servicetriage.escalation import EscalationPolicy, advance_escalation, start
 from servicetriage.ledger import content_hash as document_hash
 from servicetriage.ledger import policy_hash
 from servicetriage.model import Customer, Ticket
 from servicetriage.playbooks import WORKED_PLAYBOOKS
 from servicetriage.store import Store
 from servicetriage.triage import TriagePolicy, classify
-from servicetriage.versions import Amendment, Operation, Target, apply, canonical_json
+from servicetriage.versions import Amendment, DocumentRef, Operation, apply, canonical_json
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -94,7 +94,7 @@ def test_an_authority_decision_and_an_escalation_action_carry_their_policy_hash(
     assert escalation is not None
     ticket = Ticket(id="T1", opened_at=T0, customer=Customer(id="C1"), text="SOS, the driver will not stop")
     state = start(ticket, classify(ticket, TriagePolicy(), T0), escalation, T0, owner="li")
-    _state, actions = advance(state, T0 + timedelta(hours=4))
+    _state, actions = advance_escalation(state, T0 + timedelta(hours=4))
     assert actions
     assert {a.policy_hash for a in actions} == {escalation.content_hash}
 
@@ -124,7 +124,7 @@ def test_triage_store_records_every_placement_with_the_stored_policy_version(
     path = tmp_path / "s.db"
     policy = load_section(EXAMPLES / "triage.toml", "triage", TriagePolicy, required=True)
     assert policy is not None
-    target = Target(kind="triage", id="default")
+    target = DocumentRef(kind="triage", id="default")
     with Store(path) as store:
         draft = store.create(target, unstructure(attrs.evolve(policy, name="draft")), author="ops", at=T0)
         amendment = Amendment(
@@ -172,7 +172,7 @@ def test_authorize_store_records_the_decision_and_prints_the_stamp(
     authority = load_section(EXAMPLES / "authority.toml", "authority", AuthorityPolicy, required=True)
     assert authority is not None
     with Store(path) as store:
-        store.create(Target(kind="authority", id="default"), unstructure(authority), author="ops", at=T0)
+        store.create(DocumentRef(kind="authority", id="default"), unstructure(authority), author="ops", at=T0)
     code, out, _err = _run(
         capsys,
         "authorize",

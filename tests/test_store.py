@@ -20,10 +20,10 @@ from servicetriage.learning import Drill, LearningConfig, PenaltyAction, Penalty
 from servicetriage.model import Money, Quadrant
 from servicetriage.review import AmendmentState, Deviation, IncidentReport, ReportState
 from servicetriage.store import SCHEMA_VERSION, Store, load_reports, report_from_data, report_to_data
-from servicetriage.versions import Amendment, Operation, Target, create, verify_chain
+from servicetriage.versions import Amendment, DocumentRef, Operation, create, verify_chain
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
-PLAYBOOK = Target(kind="playbook", id="flight_delay")
+PLAYBOOK = DocumentRef(kind="playbook", id="flight_delay")
 EXAMPLES = Path(__file__).parent.parent / "examples" / "reports"
 
 
@@ -43,7 +43,7 @@ def _report(n: int, **changes: object) -> IncidentReport:
 
 def _accept(store: Store, report_id: str, at: datetime) -> None:
     for event in ("submit", "start", "accept"):
-        store.advance("report", report_id, event, actor="wang", at=at, reason=event)
+        store.advance_review("report", report_id, event, actor="wang", at=at, reason=event)
 
 
 def test_reports_round_trip_and_are_listed_by_review_state(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_an_illegal_transition_leaves_the_trail_unchanged(tmp_path: Path) -> Non
     with Store(tmp_path / "s.db") as store:
         store.add_report(_report(1))
         with pytest.raises(TransitionError, match="cannot accept in state draft"):
-            store.advance("report", "R1", "accept", actor="wang", at=T0 + timedelta(days=1), reason="ok")
+            store.advance_review("report", "R1", "accept", actor="wang", at=T0 + timedelta(days=1), reason="ok")
         assert len(store.review("report", "R1").trail) == 1
 
 
@@ -85,10 +85,12 @@ def test_the_learning_loop_through_the_store(tmp_path: Path) -> None:
         amendment = proposal.amendment(store.head(PLAYBOOK))
         store.propose(amendment, author="zhang", at=T0 + timedelta(days=2))
         with pytest.raises(TransitionError, match="nobody approves"):
-            store.advance("amendment", amendment.id, "approve", actor="zhang", at=T0 + timedelta(days=2), reason="x")
+            store.advance_review(
+                "amendment", amendment.id, "approve", actor="zhang", at=T0 + timedelta(days=2), reason="x"
+            )
         with pytest.raises(TransitionError, match="cannot apply in state proposed"):
             store.apply(amendment.id, actor="ops", at=T0 + timedelta(days=2))
-        store.advance(
+        store.advance_review(
             "amendment",
             amendment.id,
             "approve",
@@ -114,7 +116,7 @@ def test_two_amendments_on_the_same_base_conflict_in_the_store(tmp_path: Path) -
                 id=f"A{n}", target=PLAYBOOK, base=v1.hash, operations=[Operation(op="add", path="steps", value=text)]
             )
             store.propose(amendment, author="zhang", at=T0)
-            store.advance("amendment", amendment.id, "approve", actor="wang", at=T0, reason="ok")
+            store.advance_review("amendment", amendment.id, "approve", actor="wang", at=T0, reason="ok")
         store.apply("A0", actor="ops", at=T0)
         with pytest.raises(ConflictError, match=r"A1 .* was made on"):
             store.apply("A1", actor="ops", at=T0)
@@ -245,10 +247,10 @@ _WRITER = textwrap.dedent(
     from servicetriage.ledger import Record
     from servicetriage.model import Obligation, ObligationKind
     from servicetriage.store import Store
-    from servicetriage.versions import Target, create, Amendment, Operation, apply
+    from servicetriage.versions import DocumentRef, create, Amendment, Operation, apply
 
     path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    target = Target(kind="playbook", id="p")
+    target = DocumentRef(kind="playbook", id="p")
     store = Store(path, timeout=60)
     at = datetime(2026, 6, 1, tzinfo=UTC)
     done = 0
@@ -298,7 +300,7 @@ def test_a_killed_writer_loses_no_committed_version(tmp_path: Path) -> None:
         committed.extend(int(line) for line in child.stdout.read().split())
         child.stdout.close()
     with Store(path) as store:
-        history = store.history(Target(kind="playbook", id="p"))
+        history = store.history(DocumentRef(kind="playbook", id="p"))
         assert store.verify() == ()  # every committed version is in the audit chain, nothing half-written
         decisions = len(store.decisions())
     assert verify_chain(history.versions) == ()
@@ -311,13 +313,13 @@ def test_a_killed_writer_loses_no_committed_version(tmp_path: Path) -> None:
 def test_two_writer_processes_never_lose_an_update(tmp_path: Path) -> None:
     path = tmp_path / "two.db"
     with Store(path) as store:
-        store.create(Target(kind="playbook", id="p"), {"log": []}, author="setup", at=T0)
+        store.create(DocumentRef(kind="playbook", id="p"), {"log": []}, author="setup", at=T0)
     writers = [_writer(path, name, 40) for name in ("a", "b")]
     for writer in writers:
         writer.communicate(timeout=120)
         assert writer.returncode == 0
     with Store(path) as store:
-        history = store.history(Target(kind="playbook", id="p"))
+        history = store.history(DocumentRef(kind="playbook", id="p"))
         assert store.verify() == ()  # the two writers' chain entries interleave without a fork
         assert len(store.decisions()) == 80
         assert [t.status.value for t in store.obligations()] == ["met"] * 80

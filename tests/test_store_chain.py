@@ -16,10 +16,10 @@ from servicetriage.learning import Drill
 from servicetriage.model import Money, Quadrant
 from servicetriage.review import Deviation, IncidentReport
 from servicetriage.store import SCHEMA_VERSION, Store
-from servicetriage.versions import Amendment, Operation, Provenance, Target
+from servicetriage.versions import Amendment, DocumentRef, Operation, Provenance
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
-PLAYBOOK = Target(kind="playbook", id="flight_delay")
+PLAYBOOK = DocumentRef(kind="playbook", id="flight_delay")
 OLD_STORE = Path(__file__).parent / "data" / "store-schema-3.db"
 KEY = b"k" * 32
 
@@ -49,7 +49,7 @@ def _filled(path: Path) -> None:
             provenance=Provenance(incidents=("R1",), reason="typical"),
         )
         store.propose(amendment, author="zhang", at=T0)
-        store.advance("amendment", "A1", "approve", actor="wang", at=T0 + timedelta(hours=1), reason="typical")
+        store.advance_review("amendment", "A1", "approve", actor="wang", at=T0 + timedelta(hours=1), reason="typical")
         store.apply("A1", actor="ops", at=T0 + timedelta(hours=2))
 
 
@@ -259,6 +259,6 @@ def test_a_failed_write_leaves_no_chain_entry(tmp_path: Path) -> None:
     with Store(path) as store:
         before = store.anchor(at=T0)
         with pytest.raises(StoreError):
-            store.advance("amendment", "A404", "approve", actor="wang", at=T0, reason="x")
+            store.advance_review("amendment", "A404", "approve", actor="wang", at=T0, reason="x")
         assert store.anchor(at=T0) == before
         assert store.verify() == ()

@@ -18,7 +18,7 @@ from servicetriage.model import Money, Quadrant
 from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
 from servicetriage.review import Deviation, IncidentReport, validate_report
 from servicetriage.store import authority_check, document_as, document_of
-from servicetriage.versions import Target, Version, apply, create
+from servicetriage.versions import DocumentRef, Version, apply, create
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ def test_a_learned_step_lands_in_a_real_playbook() -> None:
         triggers=(Trigger(categories=frozenset({"flight_disruption"})),),
         steps=(PlaybookStep(action="listen"),),
     )
-    target = Target(kind="playbook", id="flight_disruption")
+    target = DocumentRef(kind="playbook", id="flight_disruption")
     v1 = create(target, document_of(playbook), author="ops", at=NOW)
     (proposal,) = propose(_reports("agent"), LearningConfig(delegate=False), NOW)
     v2 = apply(v1, proposal.amendment(v1), author="lead", at=NOW)
@@ -81,7 +81,7 @@ def test_a_delegation_lets_the_tier_below_take_the_deviation() -> None:
     )
     with pytest.raises(TicketError, match=r"R9\.deviations\[0\]: li at tier 'agent' lacked the authority"):
         validate_report(report, policy)
-    target = Target(kind="authority", id="default")
+    target = DocumentRef(kind="authority", id="default")
     v1 = create(target, document_of(policy), author="ops", at=NOW)
     (delegation,) = [p for p in propose(reports, LearningConfig(), NOW) if p.kind is ProposalKind.DELEGATE_AUTHORITY]
     amended = document_as(apply(v1, delegation.amendment(v1), author="board", at=NOW), AuthorityPolicy)
@@ -113,7 +113,7 @@ def test_every_proposal_applies_to_a_document_that_loads_as_its_type(
     reports: list[IncidentReport], existing: bool
 ) -> None:
     config = LearningConfig(min_count=2)
-    heads: dict[Target, Version | None] = {Target(kind="authority", id="default"): None}
+    heads: dict[DocumentRef, Version | None] = {DocumentRef(kind="authority", id="default"): None}
     for proposal in propose(reports, config, NOW):
         target = proposal.target
         if target not in heads:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from servicetriage.batch import policy_hash
 from servicetriage.config import load_section
-from servicetriage.escalation import EscalationPolicy, EscalationState, advance
+from servicetriage.escalation import EscalationPolicy, EscalationState, advance_escalation
 from servicetriage.triage import DEFAULT_POLICY
 
 ROOT = Path(__file__).parent.parent
@@ -124,7 +124,7 @@ def test_a_tick_without_an_escalation_or_a_late_tick_changes_nothing() -> None:
 
 @given(st.lists(st.integers(min_value=1, max_value=600), max_size=8))
 def test_many_ticks_emit_what_one_advance_emits(minutes: list[int]) -> None:
-    """However the clock ticks, the actions are those of one `advance` to the last tick, each once."""
+    """However the clock ticks, the actions are those of one `advance_escalation` to the last tick, each once."""
     stored: dict[str, Any] | None = _started()
     emitted: list[dict[str, Any]] = []
     ticks = sorted({OPENED + timedelta(minutes=m) for m in minutes})
@@ -133,7 +133,7 @@ def test_many_ticks_emit_what_one_advance_emits(minutes: list[int]) -> None:
         emitted += actions
     state = recipe.structure(_started(), EscalationState)
     end = ticks[-1] if ticks else OPENED
-    final, expected = advance(state, end)
+    final, expected = advance_escalation(state, end)
     assert emitted == [recipe.unstructure(a) for a in expected]
     assert stored == recipe.unstructure(final)
 

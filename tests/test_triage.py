@@ -480,11 +480,14 @@ def test_check_delegates_to_the_matrix_check() -> None:
 
 
 def test_check_reports_a_rule_without_effect_and_disordered_targets() -> None:
-    from servicetriage.triage import Target  # noqa: PLC0415
+    from servicetriage.triage import ResolutionTarget  # noqa: PLC0415
 
     policy = TriagePolicy(
         rules=[Rule(name="noop", when=[Condition(field="category", equals="x")])],
-        targets=[Target(priority=1, within=timedelta(hours=8)), Target(priority=2, within=timedelta(hours=1))],
+        targets=[
+            ResolutionTarget(priority=1, within=timedelta(hours=8)),
+            ResolutionTarget(priority=2, within=timedelta(hours=1)),
+        ],
     )
     found = {(f.code, f.path) for f in check_triage_policy(policy)}
     assert ("rule-no-effect", "rules[0]") in found

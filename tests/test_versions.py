@@ -15,10 +15,10 @@ from servicetriage.errors import ConflictError, PolicyError, TransitionError
 from servicetriage.versions import (
     Amendment,
     ChangeKind,
+    DocumentRef,
     History,
     Operation,
     OpKind,
-    Target,
     apply,
     apply_operations,
     canonical_json,
@@ -32,7 +32,7 @@ from servicetriage.versions import (
 )
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
-PLAYBOOK = Target(kind="playbook", id="flight-delay")
+PLAYBOOK = DocumentRef(kind="playbook", id="flight-delay")
 DOC = {"id": "flight-delay", "steps": [{"id": "listen", "text": "listen"}, {"id": "apologise", "text": "apologise"}]}
 
 

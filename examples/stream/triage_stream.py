@@ -22,7 +22,7 @@ Topics, all keyed by the Zendesk ticket id (text):
 Time is the message's: a ticket event is judged at its Kafka timestamp and
 a tick at its ``at``, never at the wall clock, so replaying a topic gives the
 same answers. Each running escalation is stored per ticket in the
-application's state as JSON, and `advance` moves it on each ticket event and
+application's state as JSON, and `advance_escalation` moves it on each ticket event and
 on each tick.
 """
 
@@ -37,7 +37,15 @@ from servicetriage.adapters import zendesk
 from servicetriage.batch import RESULT_COLUMNS, policy_hash, result_row
 from servicetriage.config import load_section, structure, unstructure
 from servicetriage.errors import ServiceTriageError
-from servicetriage.escalation import EscalationPolicy, EscalationState, Event, EventKind, Status, advance, start
+from servicetriage.escalation import (
+    EscalationPolicy,
+    EscalationState,
+    Event,
+    EventKind,
+    Status,
+    advance_escalation,
+    start,
+)
 from servicetriage.model import Ticket, Triage
 from servicetriage.triage import DEFAULT_POLICY, TriagePolicy
 
@@ -114,7 +122,7 @@ def on_ticket_event(
     events = [] if ticket.status.is_open else [Event(kind=EventKind.RESOLVED, at=at, by="zendesk")]
     if events and state.status is Status.RESOLVED:  # a repeated "solved" delivery
         events = []
-    return _out(*advance(state, at, events))
+    return _out(*advance_escalation(state, at, events))
 
 
 def on_tick(stored: Mapping[str, Any] | None, at: datetime) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -122,7 +130,7 @@ def on_tick(stored: Mapping[str, Any] | None, at: datetime) -> tuple[dict[str, A
 
     A tick for a ticket with no running escalation, or one at or before the
     state's last time (a late or repeated tick), changes nothing and emits
-    nothing. Ticks may come as often as you like: `advance` emits each
+    nothing. Ticks may come as often as you like: `advance_escalation` emits each
     action once, stamped with its own due time.
     """
     state = _running(stored)
@@ -130,7 +138,7 @@ def on_tick(stored: Mapping[str, Any] | None, at: datetime) -> tuple[dict[str, A
         return None, []
     if at <= state.last:
         return dict(stored or {}), []
-    return _out(*advance(state, at))
+    return _out(*advance_escalation(state, at))
 
 
 def build(

@@ -2,9 +2,15 @@
 
 Each incident improves the playbook.
 
-The names here are the everyday API. Functions whose names only make sense
-with their module (``escalation.start``, ``escalation.advance``,
-``review.advance``, ``versions.apply``) are used through the module:
+The names here are the everyday API, and each means one thing: a
+`ResolutionTarget` is how soon a priority is due, a `Recipient` is whom an
+escalation step brings in, a `DocumentRef` is which playbook or policy a
+version belongs to, `Outcome` is what an authority decision says and
+`IncidentOutcome` how an incident ended for the customer. Escalations
+move with `advance_escalation`, reviews with `advance_review`.
+
+A few functions read best with their module (``escalation.start``,
+``versions.apply``) and are used through it:
 
     from servicetriage import escalation
     state = escalation.start(ticket, triage, policy, now, owner="agent-7")
@@ -12,10 +18,7 @@ with their module (``escalation.start``, ``escalation.advance``,
 Everything needed to build a policy, a request, a playbook or a report is
 importable from here: `Limits`, `Conditions`, `Delegation` for an authority
 policy, `Rule` and `Keywords` for a triage policy, `Trigger` and
-`PlaybookStep` for a playbook, `Event` to advance an escalation... The names
-that two concepts share are used through their module: `triage.Target`,
-`escalation.Target`, `versions.Target` and `review.Outcome` (`Outcome` here
-is the authority decision's).
+`PlaybookStep` for a playbook, `Event` to advance an escalation...
 
 Loading and dumping files lives in `servicetriage.config`, the SQLite
 history in `servicetriage.store`, the Hypothesis strategies in
@@ -23,6 +26,9 @@ history in `servicetriage.store`, the Hypothesis strategies in
 stays free of I/O.
 """
 
+from typing import Any as _Any
+
+from servicetriage._deprecated import renamed as _renamed
 from servicetriage.assignment import (
     Agent,
     Assignment,
@@ -72,12 +78,14 @@ from servicetriage.escalation import (
     Event,
     EventKind,
     ProgressReport,
+    Recipient,
+    RecipientKind,
     Standing,
     Status,
     Step,
-    TargetKind,
     WhenEmpty,
     WorkOrder,
+    advance_escalation,
     check_escalation_policy,
     open_work_order,
 )
@@ -127,6 +135,7 @@ from servicetriage.review import (
     AmendmentState,
     Deviation,
     Feedback,
+    IncidentOutcome,
     IncidentReport,
     PlaybookRef,
     ReportEvent,
@@ -135,6 +144,7 @@ from servicetriage.review import (
     Subject,
     TimelineEvent,
     Transition,
+    advance_review,
     validate_report,
 )
 from servicetriage.signals.detectors import Detector
@@ -147,6 +157,7 @@ from servicetriage.triage import (
     Keywords,
     MoneyStep,
     Raise,
+    ResolutionTarget,
     Rule,
     Scale,
     TriagePolicy,
@@ -156,7 +167,17 @@ from servicetriage.triage import (
     rank,
     rank_key,
 )
-from servicetriage.versions import Amendment, History, Operation, OpKind, Provenance, Version, VersionKind, verify_chain
+from servicetriage.versions import (
+    Amendment,
+    DocumentRef,
+    History,
+    Operation,
+    OpKind,
+    Provenance,
+    Version,
+    VersionKind,
+    verify_chain,
+)
 
 __all__ = [
     "ALWAYS_OPEN",
@@ -190,6 +211,7 @@ __all__ = [
     "Delegation",
     "Detector",
     "Deviation",
+    "DocumentRef",
     "Drill",
     "EscalationPolicy",
     "EscalationState",
@@ -203,6 +225,7 @@ __all__ = [
     "Grant",
     "Guardrail",
     "History",
+    "IncidentOutcome",
     "IncidentReport",
     "ItsmLevels",
     "Keywords",
@@ -240,9 +263,12 @@ __all__ = [
     "Quadrant",
     "Raise",
     "Reason",
+    "Recipient",
+    "RecipientKind",
     "ReportEvent",
     "ReportState",
     "Request",
+    "ResolutionTarget",
     "Review",
     "Rule",
     "Scale",
@@ -257,7 +283,6 @@ __all__ = [
     "Step",
     "StoreError",
     "Subject",
-    "TargetKind",
     "Ticket",
     "TicketAssignment",
     "TicketError",
@@ -275,6 +300,8 @@ __all__ = [
     "WeeklyHours",
     "WhenEmpty",
     "WorkOrder",
+    "advance_escalation",
+    "advance_review",
     "assign",
     "authorize",
     "check_authority_policy",
@@ -296,3 +323,10 @@ __all__ = [
     "validate_report",
     "verify_chain",
 ]
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"TargetKind": "RecipientKind"}
+
+
+def __getattr__(name: str) -> _Any:
+    return _renamed(__name__, name, _RENAMED, globals())

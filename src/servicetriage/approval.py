@@ -11,11 +11,11 @@ and comparing the entries before and after, so it does not depend on how
 the operations were written. `check_approver` raises `TransitionError`
 naming the amendment, the approver's tier and the tiers that may approve.
 
->>> from servicetriage.versions import Amendment, Target, Operation
+>>> from servicetriage.versions import Amendment, DocumentRef, Operation
 >>> base = {"grants": [{"id": "sup-rebook", "tier": "supervisor", "action": "rebooking"}]}
 >>> widen = Amendment(
 ...     id="a1",
-...     target=Target(kind="authority", id="default"),
+...     target=DocumentRef(kind="authority", id="default"),
 ...     base="h",
 ...     operations=[Operation(op="add", path="grants", value={"id": "ag", "tier": "agent", "action": "rebooking"})],
 ... )

@@ -338,7 +338,7 @@ def _register_escalation(conv: cattrs.Converter) -> None:
     The state's ``calendar`` field is typed by what escalation needs (the
     `BusinessClock` protocol); the calendar the library ships is what a
     file or a CRM's database can hold, so a state started with one
-    round-trips through JSON between `advance` calls.
+    round-trips through JSON between `advance_escalation` calls.
     """
     from servicetriage.calendar import BusinessCalendar  # noqa: PLC0415 - core modules load late here
     from servicetriage.escalation import BusinessClock  # noqa: PLC0415

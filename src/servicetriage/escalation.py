@@ -11,7 +11,7 @@ Escalation is a pure state machine:
 - `start` selects the chain for a ticket's `Triage`
   and returns an `EscalationState` that holds a *snapshot* of that
   chain, so editing the policy later never changes a running escalation;
-- `advance` moves the state to a later time, applying caller events
+- `advance_escalation` moves the state to a later time, applying caller events
   (`Event`: acknowledged, progress reported, escalate now, resolved,
   reopened) and returns the new state with every `Action` that fell
   due, each stamped with the instant it became due.
@@ -56,9 +56,11 @@ The rules, exactly:
   become approvers, every notified target becomes a watcher, and the owner
   stays the owner (`Case`).
 
-Delays count business time when the chain says ``business_time = true`` and
-a calendar is passed to `start`; without a calendar they are
-wall-clock durations. Progress reports are always wall-clock.
+Delays count business time when the chain says ``business_time = true``,
+under the policy's ``calendar`` (the rule for every deadline: see
+`servicetriage.calendar`, "Which calendar a deadline counts in"); without a
+calendar they are wall-clock durations. Progress reports are always
+wall-clock.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
+from servicetriage._deprecated import renamed, warn_calendar_argument
 from servicetriage._validators import check_priorities, non_empty, to_tuple
+from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError, TicketError, TransitionError
 from servicetriage.model import (
@@ -100,20 +104,28 @@ __all__ = [
     "Event",
     "EventKind",
     "ProgressReport",
+    "Recipient",
+    "RecipientKind",
     "Standing",
     "Status",
     "Step",
-    "Target",
-    "TargetKind",
     "WhenEmpty",
     "WorkOrder",
-    "advance",
+    "advance_escalation",
     "check_escalation_policy",
     "open_work_order",
     "start",
 ]
 
 _ZERO = timedelta(0)
+
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Target": "Recipient", "TargetKind": "RecipientKind", "advance": "advance_escalation"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())
 
 
 class BusinessClock(Protocol):
@@ -173,7 +185,7 @@ def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: ti
 # Targets and steps
 
 
-class TargetKind(enum.Enum):
+class RecipientKind(enum.Enum):
     """Whom a step notifies: a tier, a role or a named person."""
 
     TIER = "tier"
@@ -182,10 +194,10 @@ class TargetKind(enum.Enum):
 
 
 @attrs.frozen(order=True)
-class Target:
+class Recipient:
     """One recipient of a notification, rendered ``tier:manager``, ``role:duty_officer``..."""
 
-    kind: TargetKind
+    kind: RecipientKind
     name: str
 
     def __str__(self) -> str:
@@ -233,12 +245,12 @@ class Step:
     note: str = ""
 
     @property
-    def targets(self) -> tuple[Target, ...]:
+    def targets(self) -> tuple[Recipient, ...]:
         """Every target of the step: tiers, then roles, then people."""
         return (
-            *(Target(TargetKind.TIER, t) for t in self.tiers),
-            *(Target(TargetKind.ROLE, r) for r in self.roles),
-            *(Target(TargetKind.PERSON, p) for p in self.people),
+            *(Recipient(RecipientKind.TIER, t) for t in self.tiers),
+            *(Recipient(RecipientKind.ROLE, r) for r in self.roles),
+            *(Recipient(RecipientKind.PERSON, p) for p in self.people),
         )
 
     @property
@@ -285,7 +297,7 @@ class Chain:
     notifies the executive tier at the start, as does a triage marked
     `DIRECT_TO_TOP`. ``business_time`` makes
     step delays (and the two timeouts) count business time under the
-    calendar given to `start`. ``exhausted_after`` is how long the last
+    escalation policy's ``calendar``. ``exhausted_after`` is how long the last
     notice may go unanswered before the chain counts as exhausted;
     ``ack_timeout`` (``None``: never) how long a case may stay acknowledged
     but unresolved before it climbs again from step 0.
@@ -331,17 +343,26 @@ def _check_executive(instance: EscalationPolicy, _attribute: attrs.Attribute[Any
         raise PolicyError(msg)
 
 
+def _check_calendar(_instance: Any, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, BusinessCalendar):
+        msg = f"escalationpolicy.calendar: expected a BusinessCalendar or none, got {value!r}"
+        raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class EscalationPolicy:
     """The escalation chains of an organisation (the ``[escalation]`` table of a policy file).
 
     ``chains`` are tried in order; the first that applies to a triage wins.
     ``executive`` is the tier the direct line reaches (default: the last tier).
+    ``calendar`` is the business calendar that chains with ``business_time``
+    and work orders opened under the policy count in (none: wall-clock time).
     """
 
     tiers: tuple[str, ...] = attrs.field(default=DEFAULT_TIERS, converter=to_tuple, validator=_check_tiers)
     chains: tuple[Chain, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_chains)
     executive: str | None = attrs.field(default=None, validator=_check_executive)
+    calendar: BusinessCalendar | None = attrs.field(default=None, validator=_check_calendar)
     _content_hash: str = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -381,14 +402,14 @@ class Case:
 
     ticket_id: str
     owner: str = attrs.field(validator=non_empty)
-    approvers: tuple[Target, ...] = ()
-    watchers: tuple[Target, ...] = ()
+    approvers: tuple[Recipient, ...] = ()
+    watchers: tuple[Recipient, ...] = ()
 
-    def brought_in(self, targets: Iterable[Target], *, approve: bool = True) -> Case:
+    def brought_in(self, targets: Iterable[Recipient], *, approve: bool = True) -> Case:
         """Return this case with *targets* added as watchers (and, if *approve*, tiers as approvers)."""
         targets = tuple(targets)
         if all(
-            t in self.watchers and (not approve or t.kind is not TargetKind.TIER or t in self.approvers)
+            t in self.watchers and (not approve or t.kind is not RecipientKind.TIER or t in self.approvers)
             for t in targets
         ):
             return self
@@ -399,7 +420,7 @@ class Case:
             if target not in watchers:
                 watchers.append(target)
                 changed = True
-            if approve and target.kind is TargetKind.TIER and target not in approvers:
+            if approve and target.kind is RecipientKind.TIER and target not in approvers:
                 approvers.append(target)
                 changed = True
         if not changed:
@@ -440,25 +461,34 @@ def open_work_order(
     id: str | None = None,
     follow_up_before: timedelta = _ZERO,
     report_back_within: timedelta = timedelta(hours=1),
+    policy: EscalationPolicy | None = None,
     calendar: BusinessClock | None = None,
 ) -> tuple[WorkOrder, tuple[Obligation, ...]]:
     """Turn a request that needs *department* into a work order the owner follows up.
 
     Returns the `WorkOrder` (due ``due_in`` after *now*, in business
-    time when a *calendar* is given) and the owner's obligations, in order:
+    time under the calendar of *policy*, the escalation policy the case runs
+    under, when it has one) and the owner's obligations, in order:
 
     1. ``NOTIFY_DEPARTMENT`` to the department, due at once (*now*);
     2. ``FOLLOW_UP`` with the department, due ``follow_up_before`` before the
        work order's due time (at the due time by default), counted in
-       business time too when a *calendar* is given, so it never falls in
+       business time too under that calendar, so it never falls in
        closed hours;
     3. ``REPORT_TO_CUSTOMER``, due ``report_back_within`` after the due time
        (wall-clock: the customer is waiting whatever the office hours).
 
     The case keeps its owner: the work order names the owner, and every
     obligation is the owner's to fulfil.
+
+    *calendar* is deprecated (it goes in 0.3.0): give the calendar to the
+    policy instead. When given, it still counts, with a `DeprecationWarning`.
     """
     require_aware("now", now, PolicyError)
+    if calendar is not None:
+        warn_calendar_argument("open_work_order", "EscalationPolicy.calendar (and pass policy=)")
+    elif policy is not None:
+        calendar = policy.calendar
     if not isinstance(due_in, timedelta) or due_in < _ZERO:
         msg = f"due_in: expected a duration >= 0, got {due_in!r}"
         raise PolicyError(msg)
@@ -589,7 +619,7 @@ class Action:
     type: ActionType
     due: datetime
     ticket_id: str
-    targets: tuple[Target, ...]
+    targets: tuple[Recipient, ...]
     step: int | None = None
     round: int = 0
     report: int | None = None
@@ -608,8 +638,10 @@ class Action:
 class Standing:
     """Where an escalation stands: its chain snapshot, its case and its timers.
 
-    Changes only when something falls due or an event applies; see
-    `EscalationState`.
+    ``chain``, ``tiers``, ``executive`` and ``calendar`` are the snapshot of
+    the policy taken by `start` (``calendar`` is the policy's, not an input
+    of its own). Changes only when something falls due or an event applies;
+    see `EscalationState`.
     """
 
     case: Case
@@ -638,7 +670,7 @@ class Standing:
 class EscalationState:
     """A running escalation: where it stands (a snapshot of its chain, its timers) and its clock.
 
-    Built by `start`, moved by `advance`; never edit it by hand.
+    Built by `start`, moved by `advance_escalation`; never edit it by hand.
     ``last`` is the latest instant advanced to; `wake` the next
     instant at which something falls due (``None``: nothing ever will,
     without events). Advancing to a time at which nothing falls due only
@@ -719,7 +751,7 @@ class EscalationState:
 
 
 class _Run:
-    """A mutable working copy of a state during one `advance` call."""
+    """A mutable working copy of a state during one `advance_escalation` call."""
 
     __slots__ = (
         "ack_expires",
@@ -810,7 +842,7 @@ class _Run:
 
     # -- firing timers
 
-    def _emit(self, kind: ActionType, at: datetime, targets: tuple[Target, ...], **extra: Any) -> None:
+    def _emit(self, kind: ActionType, at: datetime, targets: tuple[Recipient, ...], **extra: Any) -> None:
         self.actions.append(
             Action(
                 type=kind,
@@ -824,7 +856,7 @@ class _Run:
         )
 
     def _top(self, at: datetime, note: str) -> None:
-        target = Target(TargetKind.TIER, self.state.executive)
+        target = Recipient(RecipientKind.TIER, self.state.executive)
         self._emit(ActionType.DIRECT_TO_TOP, at, (target,), note=note)
         self.case = self.case.brought_in((target,))
 
@@ -851,7 +883,7 @@ class _Run:
     def _exhaust(self, at: datetime) -> None:
         self._stop_climbing()
         self.status = Status.EXHAUSTED
-        owner = Target(TargetKind.PERSON, self.case.owner)
+        owner = Recipient(RecipientKind.PERSON, self.case.owner)
         self._emit(
             ActionType.EXHAUSTED,
             at,
@@ -861,7 +893,7 @@ class _Run:
         )
 
     def _ack_expired(self, at: datetime) -> None:
-        targets = tuple(Target(TargetKind.PERSON, name) for name in self.acked_by)
+        targets = tuple(Recipient(RecipientKind.PERSON, name) for name in self.acked_by)
         since = "" if self.acked_by == () else f" by {', '.join(self.acked_by)}"
         self._emit(
             ActionType.ACK_EXPIRED,
@@ -911,7 +943,7 @@ class _Run:
                     self._schedule_after(index, done, best)
             else:
                 report = reports[which]
-                target = Target(TargetKind.TIER, report.to)
+                target = Recipient(RecipientKind.TIER, report.to)
                 self.actions.append(
                     Action(
                         type=ActionType.REPORT_PROGRESS,
@@ -1028,14 +1060,24 @@ def start(
 
     The state keeps a snapshot of the chain (and the tier names), so later
     edits of *policy* do not change it. No action is emitted yet: call
-    `advance` (at *now* or later) to collect what is due, including
+    `advance_escalation` (at *now* or later) to collect what is due, including
     step 0 when its delay is zero. The direct line to the executive tier
     opens when the triage is marked ``DIRECT_TO_TOP`` or the chain says
     ``direct_to_top``; *direct_to_top* overrides both. A triage that no
     chain covers starts an escalation with no steps (only the direct line,
-    if any). *owner* owns the case for its whole life.
+    if any). *owner* owns the case for its whole life. Chains with
+    ``business_time`` count in the policy's ``calendar``; the state keeps it
+    in its snapshot.
+
+    *calendar* is deprecated (it goes in 0.3.0): set
+    ``EscalationPolicy.calendar`` instead. When given, it still replaces the
+    policy's calendar, with a `DeprecationWarning`.
     """
     require_aware("now", now)
+    if calendar is not None:
+        warn_calendar_argument("escalation.start", "EscalationPolicy.calendar")
+    else:
+        calendar = policy.calendar
     if triage.ticket_id != ticket.id:
         msg = f"triage.ticket_id: expected the ticket's id {ticket.id!r}, got {triage.ticket_id!r}"
         raise TicketError(msg)
@@ -1067,7 +1109,7 @@ def start(
     return run.freeze(now)
 
 
-def advance(
+def advance_escalation(
     state: EscalationState, now: datetime, events: Iterable[Event] = ()
 ) -> tuple[EscalationState, tuple[Action, ...]]:
     """Move *state* to *now*, applying *events*; return the new state and the actions now due.
@@ -1094,7 +1136,7 @@ def advance(
         require_aware("now", now)
         raise
     if earlier:
-        msg = f"advance: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
+        msg = f"advance_escalation: now {now.isoformat()} is earlier than the state's last time {last.isoformat()}"
         raise TransitionError(msg)
     standing = state.standing
     if not events:

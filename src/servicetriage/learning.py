@@ -47,11 +47,11 @@ from servicetriage.model import DEFAULT_TIERS, FrozenMap, Money, require_aware
 from servicetriage.versions import (
     Amendment,
     Document,
+    DocumentRef,
     Operation,
     OpKind,
     Path,
     Provenance,
-    Target,
     Version,
     freeze,
     parse_path,
@@ -359,7 +359,7 @@ class Proposal:
 
     id: str
     kind: ProposalKind
-    target: Target
+    target: DocumentRef
     signature: Signature
     trigger: str
     item: Document = attrs.field(converter=freeze)
@@ -510,7 +510,7 @@ def _mean(values: list[int]) -> Decimal | None:
     return (Decimal(sum(values)) / len(values)).quantize(_TWO)
 
 
-def _proposal_id(kind: ProposalKind, target: Target, key: str) -> str:
+def _proposal_id(kind: ProposalKind, target: DocumentRef, key: str) -> str:
     digest = hashlib.sha256(f"{kind.value}|{target}|{key}".encode()).hexdigest()
     return f"P-{digest[:10]}"
 
@@ -568,7 +568,7 @@ def _playbook_proposals(groups: dict[Signature, _Group], config: LearningConfig)
         evidence = group.evidence()
         if recurring and not group.exemplary and evidence.success_rate < config.min_success_rate:
             continue
-        target = Target(kind="playbook", id=config.playbook_for(signature.category))
+        target = DocumentRef(kind="playbook", id=config.playbook_for(signature.category))
         step = config.step(signature, evidence)
         trigger = "recurring" if recurring else "exemplary"
         summary = (
@@ -596,7 +596,7 @@ def _delegations(
     groups: dict[tuple[str, str, str], _Group], config: LearningConfig, authority: AuthorityPolicy | None
 ) -> list[Proposal]:
     result = []
-    target = Target(kind="authority", id=config.authority_id)
+    target = DocumentRef(kind="authority", id=config.authority_id)
     for kind, tier, currency in sorted(groups):
         group = groups[(kind, tier, currency)]
         if tier not in config.tiers or config.tiers.index(tier) == 0 or len(group.incidents) < config.min_count:

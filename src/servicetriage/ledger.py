@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from servicetriage._deprecated import renamed
 from servicetriage.authority import AuthorityPolicy, CompiledPolicy, Decision, Request, authorize
 from servicetriage.config import structure, unstructure
 from servicetriage.digest import content_hash as digest_hash
@@ -37,7 +38,7 @@ from servicetriage.triage import TriagePolicy, classify
 from servicetriage.versions import Document, canonical_json, freeze, thaw
 
 __all__ = [
-    "Change",
+    "DecisionChange",
     "DecisionKind",
     "Record",
     "Replay",
@@ -51,6 +52,14 @@ __all__ = [
     "triage_decider",
     "triage_record",
 ]
+
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Change": "DecisionChange"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())
 
 
 class DecisionKind(enum.Enum):
@@ -275,7 +284,7 @@ def escalation_record(
 
 
 @attrs.frozen(kw_only=True)
-class Change:
+class DecisionChange:
     """One decision that would change: the recorded outcome and the replayed one."""
 
     seq: int | None
@@ -299,7 +308,7 @@ class Replay:
 
     total: int
     unchanged: int
-    changes: tuple[Change, ...]
+    changes: tuple[DecisionChange, ...]
     skipped: int = 0
 
     @property
@@ -327,7 +336,7 @@ Decider = Callable[[Record], Document | None]
 def replay(records: Iterable[Record], decide: Decider) -> Replay:
     """Re-decide every record with *decide* and compare the outcomes (deterministic, in record order)."""
     total = unchanged = skipped = 0
-    changes: list[Change] = []
+    changes: list[DecisionChange] = []
     for record in records:
         result = decide(record)
         if result is None:
@@ -339,7 +348,7 @@ def replay(records: Iterable[Record], decide: Decider) -> Replay:
             unchanged += 1
         else:
             changes.append(
-                Change(
+                DecisionChange(
                     seq=record.seq,
                     kind=record.kind,
                     subject=record.subject,

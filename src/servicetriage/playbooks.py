@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._deprecated import warn_calendar_argument
 from servicetriage._validators import (
     check_non_empty_items,
     check_priorities,
@@ -37,6 +38,7 @@ from servicetriage._validators import (
     non_empty,
     to_tuple,
 )
+from servicetriage.calendar import BusinessCalendar
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
     DEFAULT_TIERS,
@@ -387,16 +389,24 @@ def _optional_aware(_instance: Playbook, attribute: attrs.Attribute[Any], value:
         require_aware(f"playbook.{attribute.name}", value, PolicyError)
 
 
+def _check_calendar(_instance: Playbook, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, BusinessCalendar):
+        msg = f"playbook.calendar: expected a BusinessCalendar or none, got {value!r}"
+        raise PolicyError(msg)
+
+
 @attrs.frozen(kw_only=True)
 class Playbook:
     """A versioned contingency plan.
 
     ``triggers``: any one starts the plan (none: it starts only by hand).
     ``priority`` breaks ties between equally specific matches (higher
-    first). ``business_time`` makes step deadlines count business time when
-    a calendar is given. ``drill_every``, ``last_drilled`` and ``last_used``
-    keep rare plans alive: `check_playbooks` flags a plan not drilled
-    or used within its interval.
+    first). ``business_time`` makes step deadlines count business time in
+    the plan's ``calendar`` (none: wall-clock time; see
+    `servicetriage.calendar`, "Which calendar a deadline counts in").
+    ``drill_every``, ``last_drilled`` and ``last_used`` keep rare plans
+    alive: `check_playbooks` flags a plan not drilled or used within its
+    interval.
     """
 
     id: str = attrs.field(validator=non_empty)
@@ -407,6 +417,7 @@ class Playbook:
     steps: tuple[PlaybookStep, ...] = attrs.field(converter=_tuple, validator=_check_steps)
     priority: int = 0
     business_time: bool = False
+    calendar: BusinessCalendar | None = attrs.field(default=None, validator=_check_calendar)
     drill_every: timedelta | None = attrs.field(default=None, validator=_check_drill)
     last_drilled: datetime | None = attrs.field(default=None, validator=_optional_aware)
     last_used: datetime | None = attrs.field(default=None, validator=_optional_aware)
@@ -507,17 +518,25 @@ def start_playbook(
     """Start *playbook* for *ticket* at *now*: every step with its absolute deadline.
 
     A step is due ``step.due`` after *now*: in business time (counting the
-    ticket's pauses) when the playbook says ``business_time`` and a
-    *calendar* is given, else on the wall clock. Safety plans should keep
-    the wall clock.
+    ticket's pauses) when the playbook says ``business_time`` and has a
+    ``calendar``, else on the wall clock. Safety plans should keep the wall
+    clock.
 
     *decision* is the agent's authority `Decision` for the case (from
     `authorize`): a ``without_authority`` step keeps its obligation when the
     decision is not ``ALLOWED`` (the agent promises the call-back) and
     drops it when it is (the agent acts at once, nothing to promise).
     Without a decision such a step is planned ``pending``: no obligation yet.
+
+    *calendar* is deprecated (it goes in 0.3.0): set ``Playbook.calendar``
+    instead. When given, it still replaces the plan's calendar, with a
+    `DeprecationWarning`.
     """
     require_aware("now", now)
+    if calendar is not None:
+        warn_calendar_argument("start_playbook", "Playbook.calendar")
+    else:
+        calendar = playbook.calendar
     use_calendar = calendar is not None and playbook.business_time
     planned = []
     for index, step in enumerate(playbook.steps):

@@ -32,6 +32,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
+from servicetriage._deprecated import renamed
 from servicetriage._validators import check_whole_number, to_tuple
 from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
@@ -60,9 +61,9 @@ __all__ = [
     "Deviation",
     "DeviationCheck",
     "Feedback",
+    "IncidentOutcome",
     "IncidentReport",
     "MayAuthorize",
-    "Outcome",
     "PlaybookRef",
     "ReportEvent",
     "ReportState",
@@ -70,7 +71,7 @@ __all__ = [
     "Subject",
     "TimelineEvent",
     "Transition",
-    "advance",
+    "advance_review",
     "amendment_review",
     "check_deviations",
     "deviation_request",
@@ -79,6 +80,15 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Outcome": "IncidentOutcome", "advance": "advance_review"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())
+
 
 #: ``may_authorize(tier, kind, amount) -> bool``: may *tier* take a deviation of *kind* for *amount*?
 MayAuthorize = Callable[[str, str, Money | None], bool]
@@ -208,7 +218,7 @@ def _conditions(value: Mapping[str, str] | None) -> FrozenMap[str, str]:
 # Reports
 
 
-class Outcome(enum.Enum):
+class IncidentOutcome(enum.Enum):
     """How an incident ended, for the customer."""
 
     RESOLVED = "resolved"
@@ -220,14 +230,14 @@ class Outcome(enum.Enum):
     @property
     def good(self) -> bool:
         """Whether the outcome counts as a success when judging a deviation."""
-        return self is Outcome.RESOLVED
+        return self is IncidentOutcome.RESOLVED
 
 
-def _to_outcome(value: Any) -> Outcome:
+def _to_outcome(value: Any) -> IncidentOutcome:
     return _OUTCOME(value)
 
 
-_OUTCOME = _member(Outcome, "report.outcome")
+_OUTCOME = _member(IncidentOutcome, "report.outcome")
 
 
 @attrs.frozen(kw_only=True)
@@ -307,7 +317,7 @@ class IncidentReport:
     timeline: tuple[TimelineEvent, ...] = attrs.field(default=(), converter=to_tuple)
     deviations: tuple[Deviation, ...] = attrs.field(default=(), converter=to_tuple)
     playbook: PlaybookRef | None = None
-    outcome: Outcome = attrs.field(default=Outcome.RESOLVED, converter=_to_outcome)
+    outcome: IncidentOutcome = attrs.field(default=IncidentOutcome.RESOLVED, converter=_to_outcome)
     satisfaction_before: int | None = attrs.field(default=None, validator=_score)
     satisfaction_after: int | None = attrs.field(default=None, validator=_score)
     root_cause: str = attrs.field(default="", validator=_text("report", empty=True))
@@ -818,7 +828,7 @@ def _event(subject: Subject, event: Event | str) -> Event:
         raise TransitionError(msg) from None
 
 
-def advance(review: Review, event: Event | str, *, actor: str, at: datetime, reason: str) -> Review:
+def advance_review(review: Review, event: Event | str, *, actor: str, at: datetime, reason: str) -> Review:
     """The review after *event*, with the transition appended to its audit trail.
 
     Raises `TransitionError` naming the state and

@@ -29,6 +29,7 @@ import json
 import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from collections.abc import Callable as CallableABC
 from contextlib import contextmanager
@@ -68,7 +69,7 @@ from servicetriage.review import (
     Review,
     Subject,
     Transition,
-    advance,
+    advance_review,
     amendment_review,
     report_review,
     validate_report,
@@ -76,10 +77,10 @@ from servicetriage.review import (
 from servicetriage.versions import (
     Amendment,
     Document,
+    DocumentRef,
     History,
     Operation,
     Provenance,
-    Target,
     Version,
     VersionKind,
     create,
@@ -332,7 +333,7 @@ def _amendment_from_data(data: Any) -> Amendment:
         raise PolicyError(msg)
     return Amendment(
         id=data["id"],
-        target=Target(kind=target["kind"], id=target["id"]),
+        target=DocumentRef(kind=target["kind"], id=target["id"]),
         base=data.get("base"),
         operations=built,
         provenance=Provenance(
@@ -377,7 +378,7 @@ def version_from_data(data: Any) -> Version:
 
 def _version(data: Any) -> Version:
     return Version(
-        target=Target(kind=data["target"]["kind"], id=data["target"]["id"]),
+        target=DocumentRef(kind=data["target"]["kind"], id=data["target"]["id"]),
         number=data["number"],
         parent=data["parent"],
         content=data["content"],
@@ -773,6 +774,25 @@ class Store:
         reason: str,
         tier: str | None = None,
     ) -> Review:
+        """Deprecated name of `advance_review` (goes in 0.3.0); warns and does the same."""
+        warnings.warn(
+            "Store.advance is deprecated and goes in 0.3.0; use Store.advance_review (the same method)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.advance_review(subject, id, event, actor=actor, at=at, reason=reason, tier=tier)
+
+    def advance_review(
+        self,
+        subject: Subject | str,
+        id: str,
+        event: str | ReportEvent | AmendmentEvent,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str,
+        tier: str | None = None,
+    ) -> Review:
         """Move a report or an amendment through its review; the transition is appended to its trail.
 
         Applying an amendment goes through `apply`, which also writes the version.
@@ -788,7 +808,7 @@ class Store:
             raise PolicyError(msg)
         with self._tx():
             before = self.review(subject, id)
-            after = advance(before, event, actor=actor, at=at, reason=reason)
+            after = advance_review(before, event, actor=actor, at=at, reason=reason)
             if subject is Subject.AMENDMENT and after.state is AmendmentState.APPROVED:
                 self._check_approver(id, tier)
             self._insert_transitions(after, len(before.trail))
@@ -802,7 +822,7 @@ class Store:
             base = found[0].document if found else None
         tiers = None
         if amendment.target.kind != "authority":
-            in_force = self._head(Target(kind="authority", id="default"))
+            in_force = self._head(DocumentRef(kind="authority", id="default"))
             if in_force is not None:
                 tiers = document_as(in_force, AuthorityPolicy).tier_order.names
         check_approver(amendment, base, tier=tier, tiers=tiers)
@@ -952,7 +972,7 @@ class Store:
         with self._reading(f"amendment {id!r}"):
             return amendment_from_data(json.loads(rows[0][0]))
 
-    def amendments(self, target: Target | None = None) -> tuple[Amendment, ...]:
+    def amendments(self, target: DocumentRef | None = None) -> tuple[Amendment, ...]:
         """All amendments, by id; only those for *target*, if given."""
         if target is None:
             rows = self._run("SELECT data FROM amendments ORDER BY id")
@@ -963,7 +983,7 @@ class Store:
         with self._reading("amendment"):
             return tuple(amendment_from_data(json.loads(d)) for (d,) in rows)
 
-    def _head(self, target: Target) -> Version | None:
+    def _head(self, target: DocumentRef) -> Version | None:
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number DESC LIMIT 1",
             (target.kind, target.id),
@@ -971,11 +991,11 @@ class Store:
         with self._reading(f"version of {target.kind} {target.id!r}"):
             return version_from_data(json.loads(rows[0][0])) if rows else None
 
-    def head(self, target: Target) -> Version | None:
+    def head(self, target: DocumentRef) -> Version | None:
         """The current version of *target*, or ``None``."""
         return self._head(target)
 
-    def history(self, target: Target) -> History:
+    def history(self, target: DocumentRef) -> History:
         """Every version of *target*, oldest first."""
         rows = self._run(
             "SELECT data FROM versions WHERE target_kind=? AND target_id=? ORDER BY number", (target.kind, target.id)
@@ -983,10 +1003,10 @@ class Store:
         with self._reading(f"version of {target.kind} {target.id!r}"):
             return History(version_from_data(json.loads(d)) for (d,) in rows)
 
-    def targets(self) -> tuple[Target, ...]:
+    def targets(self) -> tuple[DocumentRef, ...]:
         """Every document that has versions, by kind and id."""
         rows = self._run("SELECT DISTINCT target_kind, target_id FROM versions ORDER BY target_kind, target_id")
-        return tuple(Target(kind=k, id=i) for k, i in rows)
+        return tuple(DocumentRef(kind=k, id=i) for k, i in rows)
 
     def _insert_version(self, version: Version) -> None:
         head = self._head(version.target)
@@ -1024,7 +1044,9 @@ class Store:
             self._insert_version(version)
         return version
 
-    def create(self, target: Target, document: Document, *, author: str, at: datetime, message: str = "") -> Version:
+    def create(
+        self, target: DocumentRef, document: Document, *, author: str, at: datetime, message: str = ""
+    ) -> Version:
         """Store version 1 of a new document (``ConflictError`` if it exists)."""
         return self.append(create(target, document, author=author, at=at, message=message))
 
@@ -1049,7 +1071,7 @@ class Store:
         amendment = self.amendment(amendment_id)
         with self._tx():
             before = self.review(Subject.AMENDMENT, amendment_id)
-            after = advance(before, AmendmentEvent.APPLY, actor=actor, at=at, reason=reason)
+            after = advance_review(before, AmendmentEvent.APPLY, actor=actor, at=at, reason=reason)
             version = apply_amendment(self._head(amendment.target), amendment, author=actor, at=at)
             if check is not None:
                 check(version)
@@ -1057,7 +1079,7 @@ class Store:
             self._insert_transitions(after, len(before.trail))
         return version
 
-    def rollback(self, target: Target, number: int, *, actor: str, at: datetime, reason: str) -> Version:
+    def rollback(self, target: DocumentRef, number: int, *, actor: str, at: datetime, reason: str) -> Version:
         """Write a new version of *target* equal in content to version *number*."""
         with self._tx():
             history = self.history(target)

@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from servicetriage._deprecated import renamed
 from servicetriage._validators import non_empty
 from servicetriage.errors import ConflictError, PolicyError, TransitionError
 from servicetriage.model import FrozenMap, require_aware
@@ -44,12 +45,12 @@ __all__ = [
     "Change",
     "ChangeKind",
     "Document",
+    "DocumentRef",
     "History",
     "OpKind",
     "Operation",
     "Path",
     "Provenance",
-    "Target",
     "Version",
     "VersionKind",
     "apply",
@@ -72,6 +73,15 @@ Document = Any
 
 #: A path into a document: dict keys (str) and list indexes (int). ``()`` is the root.
 Path = tuple[str | int, ...]
+
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Target": "DocumentRef"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())
+
 
 # --------------------------------------------------------------------------
 # Plain data: checking, freezing, canonical JSON
@@ -239,7 +249,7 @@ def _to_operations(value: Iterable[Operation]) -> tuple[Operation, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class Target:
+class DocumentRef:
     """Which document an amendment or a version belongs to: ``kind`` and ``id``.
 
     ``kind`` is ``"playbook"`` or ``"authority"`` in this library; any
@@ -276,7 +286,7 @@ class Amendment:
     """
 
     id: str = attrs.field(validator=non_empty)
-    target: Target
+    target: DocumentRef
     base: str | None
     operations: tuple[Operation, ...] = attrs.field(converter=_to_operations)
     provenance: Provenance = attrs.field(factory=Provenance)
@@ -373,7 +383,7 @@ def _aware_at(_instance: Any, attribute: attrs.Attribute[Any], value: datetime) 
 
 def _version_hash(
     *,
-    target: Target,
+    target: DocumentRef,
     number: int,
     parent: str | None,
     content: str,
@@ -414,7 +424,7 @@ class Version:
     any byte of any of them is detected by `verify_chain`.
     """
 
-    target: Target
+    target: DocumentRef
     number: int
     parent: str | None
     content: str
@@ -456,7 +466,7 @@ class Version:
 
 
 def _make(
-    target: Target,
+    target: DocumentRef,
     number: int,
     parent: str | None,
     document: Document,
@@ -496,7 +506,7 @@ def _make(
     )
 
 
-def create(target: Target, document: Document, *, author: str, at: datetime, message: str = "") -> Version:
+def create(target: DocumentRef, document: Document, *, author: str, at: datetime, message: str = "") -> Version:
     """The first version (number 1, no parent) of a document."""
     return _make(
         target, 1, None, document, author=author, at=at, kind=VersionKind.CREATE, amendment=None, message=message

@@ -9,7 +9,7 @@ from servicetriage.effect import Comparison, VersionEffect, effect, show
 from servicetriage.errors import PolicyError
 from servicetriage.review import ReportState
 from servicetriage.store import Store, default_store_path
-from servicetriage.versions import Target
+from servicetriage.versions import DocumentRef
 
 if TYPE_CHECKING:
     import argparse
@@ -28,7 +28,7 @@ def _confidence(text: str) -> float:
 
 def _amendment_of(store: Store, playbook_id: str, number: int) -> tuple[str | None, str]:
     """The amendment (id and summary) that made document version *number* of the playbook, if the store has it."""
-    for version in store.history(Target(kind="playbook", id=playbook_id)).versions:
+    for version in store.history(DocumentRef(kind="playbook", id=playbook_id)).versions:
         document = version.document
         recorded = document.get("version", 1) if isinstance(document, dict) else None
         if recorded == number and version.amendment is not None:

@@ -6,7 +6,9 @@ or ``--quadrant``), starts the escalation at ``--now`` (default: the
 ticket's ``opened_at``), applies an acknowledgement and a resolution when
 asked, and advances to ``--until`` (or ``--for`` after the start, default 8
 hours), printing every action with its due time. Chains and playbooks that
-count business time use the triage policy's calendar when it has one. With
+count business time use their own calendar; an escalation policy or a
+playbook without one gets the triage policy's (``[triage.calendar]``), so a
+file declares its business hours once. With
 ``--playbooks`` the steps of the most specific matching contingency plan
 join the timeline.
 """
@@ -18,9 +20,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from servicetriage import config
 from servicetriage.errors import PolicyError, TicketError
-from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance, start
+from servicetriage.escalation import Action, EscalationPolicy, Event, EventKind, advance_escalation, start
 from servicetriage.ledger import escalation_record
 from servicetriage.model import Level, Mark, Quadrant, Ticket, Triage
 from servicetriage.playbooks import PlannedStep, PlaybookSet, match, start_playbook
@@ -29,7 +33,7 @@ from servicetriage.store import Store
 if TYPE_CHECKING:
     import argparse
 
-    from servicetriage.escalation import BusinessClock
+    from servicetriage.calendar import BusinessCalendar
 
 __all__ = ["register"]
 
@@ -88,7 +92,7 @@ def _load_ticket(path: Path) -> Ticket:
     return config.load_file(path, Ticket, error=TicketError)
 
 
-def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> tuple[Triage, BusinessClock | None]:
+def _triage(ticket: Ticket, args: argparse.Namespace, now: datetime) -> tuple[Triage, BusinessCalendar | None]:
     """Classify *ticket* (or place it in ``--quadrant``); return the triage and the policy's calendar."""
     from servicetriage import triage as triage_module  # noqa: PLC0415 - loaded only when needed
 
@@ -177,8 +181,10 @@ def run(args: argparse.Namespace) -> int:
             msg = f"{option}: {event.at.isoformat()} is outside the simulation {begin.isoformat()} .. {end.isoformat()}"
             raise TicketError(msg)
     triage, calendar = _triage(ticket, args, begin)
-    state = start(ticket, triage, policy, begin, owner=args.owner, calendar=calendar)
-    state, actions = advance(state, end, events)
+    if policy.calendar is None and calendar is not None:
+        policy = attrs.evolve(policy, calendar=calendar)
+    state = start(ticket, triage, policy, begin, owner=args.owner)
+    state, actions = advance_escalation(state, end, events)
     if args.store:
         with Store(args.store) as store:
             store.record_decisions(escalation_record(ticket.id, a, policy, now=a.due) for a in actions)
@@ -201,7 +207,10 @@ def run(args: argparse.Namespace) -> int:
         found = match(ticket, triage, plans)
         if found:
             plan = found[0]
-            steps = start_playbook(plan.playbook, ticket, begin, calendar)
+            playbook = plan.playbook
+            if playbook.calendar is None and calendar is not None:
+                playbook = attrs.evolve(playbook, calendar=calendar)
+            steps = start_playbook(playbook, ticket, begin)
             timeline += [_describe_step(s) for s in steps if s.due <= end]
     timeline.sort(key=lambda row: datetime.fromisoformat(row["at"]))
     summary: dict[str, Any] = {
@@ -210,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         "priority": triage.priority,
         "marks": sorted(m.value for m in triage.marks),
         "chain": state.chain.id,
-        "business_time": state.chain.business_time and calendar is not None,
+        "business_time": state.chain.business_time and policy.calendar is not None,
         "playbook": None if plan is None else f"{plan.playbook.id}@{plan.playbook.version}",
         "owner": state.owner,
         "start": begin.isoformat(),

@@ -32,7 +32,7 @@ from servicetriage.store import (
     typed_check,
     version_to_data,
 )
-from servicetriage.versions import Target, apply_operations, create, diff, render_diff
+from servicetriage.versions import DocumentRef, apply_operations, create, diff, render_diff
 
 if TYPE_CHECKING:
     import argparse
@@ -72,8 +72,8 @@ def _add_store(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _target(args: argparse.Namespace) -> Target:
-    return Target(kind=args.kind, id=args.id)
+def _target(args: argparse.Namespace) -> DocumentRef:
+    return DocumentRef(kind=args.kind, id=args.id)
 
 
 # ---- report
@@ -131,11 +131,13 @@ def _review(args: argparse.Namespace) -> int:
     with _store(args) as store:
         if args.event in _AMENDMENT_EVENTS:
             event = "reject" if args.event == "decline" else args.event
-            review = store.advance(
+            review = store.advance_review(
                 Subject.AMENDMENT, args.id, event, actor=args.actor, at=at, reason=args.reason, tier=args.tier
             )
         else:
-            review = store.advance(Subject.REPORT, args.id, args.event, actor=args.actor, at=at, reason=args.reason)
+            review = store.advance_review(
+                Subject.REPORT, args.id, args.event, actor=args.actor, at=at, reason=args.reason
+            )
     print(f"{review.subject.value} {review.id}: {review.state.value}")
     return 0
 
@@ -165,7 +167,7 @@ def _learn(args: argparse.Namespace) -> int:
         changes["authority_id"] = args.authority
     config = attrs.evolve(config, **changes)
     with _store(args) as store:
-        in_force = store.head(Target(kind="authority", id=config.authority_id))
+        in_force = store.head(DocumentRef(kind="authority", id=config.authority_id))
         policy = document_as(in_force, AuthorityPolicy) if in_force is not None else None
         proposals = propose(store.reports(ReportState.ACCEPTED), config, now, authority=policy)
         saved = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import attrs
 from hypothesis import strategies as st
 
 from servicetriage.escalation import (
@@ -36,7 +37,7 @@ from servicetriage.playbooks import Playbook, PlaybookSet, PlaybookStep, Trigger
 from servicetriage.strategies._model import aware_datetimes
 
 if TYPE_CHECKING:
-    from servicetriage.escalation import BusinessClock
+    from servicetriage.calendar import BusinessCalendar
 
 __all__ = [
     "escalation_chains",
@@ -175,29 +176,29 @@ def _states(
     draw: st.DrawFn,
     *,
     policies: st.SearchStrategy[EscalationPolicy],
-    calendars: st.SearchStrategy[BusinessClock] | None,
+    calendars: st.SearchStrategy[BusinessCalendar] | None,
     ticket_strategy: st.SearchStrategy[Ticket] | None,
 ) -> EscalationState:
     ticket = draw(ticket_strategy) if ticket_strategy is not None else _plain_ticket(draw)
     triage = draw(triages_for(ticket))
     policy = draw(policies)
-    calendar = draw(calendars) if calendars is not None else None
+    if calendars is not None:
+        policy = attrs.evolve(policy, calendar=draw(calendars))
     now = ticket.opened_at + draw(_minutes(60))
-    return start(
-        ticket, triage, policy, now, owner=draw(st.sampled_from(["agent.li", "agent.chen"])), calendar=calendar
-    )
+    return start(ticket, triage, policy, now, owner=draw(st.sampled_from(["agent.li", "agent.chen"])))
 
 
 def escalation_states(
     *,
     policies: st.SearchStrategy[EscalationPolicy] | None = None,
-    calendars: st.SearchStrategy[BusinessClock] | None = None,
+    calendars: st.SearchStrategy[BusinessCalendar] | None = None,
     tickets: st.SearchStrategy[Ticket] | None = None,
 ) -> st.SearchStrategy[EscalationState]:
     """Draw freshly started escalations under drawn policies.
 
     Pass ``calendars`` (for example `calendars`)
-    to draw business-time escalations; by default delays are wall-clock.
+    to draw business-time escalations (the drawn calendar becomes the drawn
+    policy's ``calendar``); by default delays are wall-clock.
     Escalation reads only a ticket's id, so by default the tickets are plain;
     pass ``tickets`` (for example `tickets`)
     to escalate fully drawn ones.
@@ -256,7 +257,7 @@ def escalation_events(
 
     Each event is legal in the state the previous ones leave (reopen only
     when resolved, nothing but reopen once resolved), so the whole sequence
-    can be passed to `advance`. Timers
+    can be passed to `advance_escalation`. Timers
     (exhaustion, acknowledgement timeouts) never make an event illegal.
     """
     return _events(

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from servicetriage.model import ActionKind, Channel, CustomerTier, Money, Quadrant
-from servicetriage.review import Deviation, Feedback, IncidentReport, Outcome, PlaybookRef, TimelineEvent
+from servicetriage.review import Deviation, Feedback, IncidentOutcome, IncidentReport, PlaybookRef, TimelineEvent
 from servicetriage.strategies._model import aware_datetimes, money
-from servicetriage.versions import Amendment, Operation, OpKind, Provenance, Target, apply_operations, thaw
+from servicetriage.versions import Amendment, DocumentRef, Operation, OpKind, Provenance, apply_operations, thaw
 
 __all__ = ["amendments", "deviations", "documents", "incident_reports"]
 
@@ -79,7 +79,7 @@ def incident_reports(
         playbook=draw(
             st.none() | st.builds(PlaybookRef, id=st.sampled_from(["flight", "ride"]), version=st.integers(1, 5))
         ),
-        outcome=draw(st.sampled_from(Outcome)),
+        outcome=draw(st.sampled_from(IncidentOutcome)),
         satisfaction_before=draw(score),
         satisfaction_after=draw(score),
         root_cause=draw(st.sampled_from(["", "weather", "overbooking", "system outage"])),
@@ -154,7 +154,7 @@ def amendments(
     *,
     document: dict[str, Any] | None = None,
     base: str | None = None,
-    target: Target | None = None,
+    target: DocumentRef | None = None,
     max_operations: int = 3,
 ) -> Amendment:
     """Amendments whose operations all apply, in order, to *document* (drawn from `documents` if absent)."""
@@ -166,7 +166,7 @@ def amendments(
         operations.append(operation)
     return Amendment(
         id=draw(st.from_regex(r"A[0-9]{1,6}", fullmatch=True)),
-        target=target if target is not None else Target(kind="playbook", id="doc"),
+        target=target if target is not None else DocumentRef(kind="playbook", id="doc"),
         base=base,
         operations=tuple(operations),
         provenance=Provenance(incidents=draw(st.lists(st.from_regex(r"R[0-9]{1,4}", fullmatch=True), max_size=3))),

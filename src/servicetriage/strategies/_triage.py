@@ -19,9 +19,9 @@ from servicetriage.triage import (
     Keywords,
     MoneyStep,
     Raise,
+    ResolutionTarget,
     Rule,
     Scale,
-    Target,
     TriagePolicy,
 )
 
@@ -208,6 +208,6 @@ def triage_policies(
             if matrices is not None
             else st.one_of(st.just(SERVICENOW), st.just(GLPI), _priority_matrices(min_size=2, max_size=5))
         ),
-        targets=tuple(Target(priority=p + 1, within=timedelta(hours=h)) for p, h in enumerate(hours)),
+        targets=tuple(ResolutionTarget(priority=p + 1, within=timedelta(hours=h)) for p, h in enumerate(hours)),
         calendar=draw(calendars) if calendars is not None else None,
     )

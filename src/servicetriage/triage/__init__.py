@@ -37,6 +37,9 @@ takes ``now`` from the caller.
 
 from __future__ import annotations
 
+from typing import Any
+
+from servicetriage._deprecated import renamed
 from servicetriage.triage._check import check_triage_policy
 from servicetriage.triage._policy import (
     Condition,
@@ -46,9 +49,9 @@ from servicetriage.triage._policy import (
     Keywords,
     MoneyStep,
     Raise,
+    ResolutionTarget,
     Rule,
     Scale,
-    Target,
     TriagePolicy,
     readable_fields,
 )
@@ -63,9 +66,9 @@ __all__ = [
     "Keywords",
     "MoneyStep",
     "Raise",
+    "ResolutionTarget",
     "Rule",
     "Scale",
-    "Target",
     "TriagePolicy",
     "check_triage_policy",
     "classify",
@@ -79,3 +82,10 @@ __all__ = [
 #: the ServiceNow 3x3 matrix, ITIL-like resolution targets (P1 1h, P2 8h,
 #: P3 24h, P4 48h, P5 5 days) in wall-clock time.
 DEFAULT_POLICY: TriagePolicy = TriagePolicy()
+
+#: Old names, kept for one release: reading one warns and gives the object under its new name.
+_RENAMED = {"Target": "ResolutionTarget"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed(__name__, name, _RENAMED, globals())

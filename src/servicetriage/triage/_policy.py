@@ -309,18 +309,18 @@ class Rule:
     marks: frozenset[Mark] = attrs.field(default=frozenset(), converter=_to_marks)
 
 
-def _positive_priority(_instance: Target, _attribute: attrs.Attribute[Any], value: int) -> None:
+def _positive_priority(_instance: ResolutionTarget, _attribute: attrs.Attribute[Any], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         _fail("target.priority", f"expected a priority >= 1, got {value!r}")
 
 
-def _target_within(_instance: Target, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
+def _target_within(_instance: ResolutionTarget, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
     if not isinstance(value, timedelta) or value <= _ZERO:
         _fail("target.within", f"expected a positive duration, got {_shown(value)!r}")
 
 
 @attrs.frozen(kw_only=True)
-class Target:
+class ResolutionTarget:
     """The resolution target for one priority: a ticket without its own due time is due ``within`` this."""
 
     priority: int = attrs.field(validator=_positive_priority)
@@ -402,6 +402,11 @@ class TriagePolicy:
     as your helpdesk names them): `pauses_from` turns a status history into
     the pauses classification honours.
 
+    ``calendar`` is the business calendar that due times, resolution targets
+    and the deadline signal count in (none: wall-clock time): a deadline
+    counts in the calendar of the policy that sets it (see
+    `servicetriage.calendar`, "Which calendar a deadline counts in").
+
     Every key, its type and its default are listed on the policy-file
     reference page of the documentation.
     """
@@ -475,13 +480,13 @@ class TriagePolicy:
     )
     rules: tuple[Rule, ...] = attrs.field(default=(), converter=_as_tuple)
     matrix: PriorityMatrix = attrs.field(default=SERVICENOW, converter=_to_matrix)
-    targets: tuple[Target, ...] = attrs.field(
+    targets: tuple[ResolutionTarget, ...] = attrs.field(
         default=(
-            Target(priority=1, within=timedelta(hours=1)),
-            Target(priority=2, within=timedelta(hours=8)),
-            Target(priority=3, within=timedelta(hours=24)),
-            Target(priority=4, within=timedelta(hours=48)),
-            Target(priority=5, within=timedelta(days=5)),
+            ResolutionTarget(priority=1, within=timedelta(hours=1)),
+            ResolutionTarget(priority=2, within=timedelta(hours=8)),
+            ResolutionTarget(priority=3, within=timedelta(hours=24)),
+            ResolutionTarget(priority=4, within=timedelta(hours=48)),
+            ResolutionTarget(priority=5, within=timedelta(days=5)),
         ),
         converter=_as_tuple,
     )
