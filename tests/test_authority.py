@@ -580,7 +580,7 @@ def test_a_request_with_an_empty_actor_id_is_a_ticket_error() -> None:
 
 
 def test_the_private_fast_constructors_build_objects_equal_to_the_public_ones() -> None:
-    from servicetriage import authority  # noqa: PLC0415
+    from servicetriage.authority import _fast as authority  # noqa: PLC0415
     from servicetriage.model import Obligation, Reason  # noqa: PLC0415
 
     due = NOW + timedelta(hours=2)
