@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from servicetriage.authority._check import check_authority_policy
 from servicetriage.authority._common import TICKET_FACTS
-from servicetriage.authority._evaluate import CompiledPolicy
+from servicetriage.authority._compile import CompiledPolicy
 from servicetriage.authority._policy import (
     AuthorityPolicy,
     Conditions,

@@ -93,3 +93,11 @@ def _period(value: timedelta | None) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"
+
+
+# The facts a grant or a guardrail may lack, as a decision names them in `Decision.missing`.
+_NEEDS_QUADRANT = "triage.quadrant"
+_NEEDS_AMOUNT = "amount"
+_NEEDS_DEPARTMENT = "department"
+_NEEDS_USAGE = "usage"
+_NEEDS_USAGE_AMOUNT = "usage.amount"

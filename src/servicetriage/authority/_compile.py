@@ -1,41 +1,46 @@
-"""Compilation: grants and guardrails prepared once, when the policy is built, with every reason ready."""
+"""Compilation: a policy becomes slices indexed by action and category, with every reason ready, once.
+
+Grants are indexed by action kind, then by category (grants without a
+category condition join every category), sorted by tier; guardrails
+likewise. A slice whose grants limit only the amount is judged in advance
+for every band of amounts and every tier (`_Bands`). The tables go to the
+evaluator (`_evaluate._Engine`), which reads one slice per decision.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from servicetriage.authority._common import _FACT_CATEGORY, _FACT_CHANNEL, _FACT_CUSTOMER_TIER, _period, _reason
-from servicetriage.authority._policy import Grant, Guardrail
-from servicetriage.authority._request import Outcome
-from servicetriage.model import (
-    ActionKind,
-    ObligationKind,
-    Reason,
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+from servicetriage.authority._common import (
+    _FACT_CATEGORY,
+    _FACT_CHANNEL,
+    _FACT_CUSTOMER_TIER,
+    _NEEDS_AMOUNT,
+    _NEEDS_QUADRANT,
+    _NEEDS_USAGE,
+    _NEEDS_USAGE_AMOUNT,
+    _period,
+    _reason,
 )
+from servicetriage.authority._evaluate import (
+    _ALLOWED,
+    _DEPARTMENT_INSTRUCTION,
+    _FORBIDDEN,
+    _NEEDS_APPROVAL,
+    _ZERO,
+    _Engine,
+    _gap_reason,
+)
+from servicetriage.authority._policy import AuthorityPolicy, Delegation, Grant, Guardrail, Tiers
+from servicetriage.authority._request import Decision, Outcome, Request
+from servicetriage.digest import content_hash
+from servicetriage.model import ObligationKind, Reason
 
-# Enum members read through the class cost a lookup each; the hot path uses these.
-_ALLOWED = Outcome.ALLOWED
-_NEEDS_APPROVAL = Outcome.NEEDS_APPROVAL
-_FORBIDDEN = Outcome.FORBIDDEN
-_NEEDS_INFO = Outcome.NEEDS_INFO
-_CALL_BACK = ObligationKind.CALL_BACK
-_REPORT_UPWARD = ObligationKind.REPORT_UPWARD
-_FILE_SUMMARY = ObligationKind.FILE_SUMMARY
-_NOTIFY_DEPARTMENT = ObligationKind.NOTIFY_DEPARTMENT
-_DEPARTMENT_INSTRUCTION = ActionKind.DEPARTMENT_INSTRUCTION.value
-_ASK_APPROVAL = "ask for approval of the request"
-_CALL_BACK_NOTE = "we will discuss internally and call you back"
-_Q1_REPORT_NOTE = "report the deviation and its progress"
-_SUMMARY_NOTE = "post-incident summary of the deviation"
-_CUSTOMER = "customer"
-_ZERO = Decimal(0)
-_NEEDS_QUADRANT = "triage.quadrant"
-_NEEDS_AMOUNT = "amount"
-_NEEDS_DEPARTMENT = "department"
-_NEEDS_USAGE = "usage"
-_NEEDS_USAGE_AMOUNT = "usage.amount"
 # How a reason names each fact a grant or a guardrail may lack.
 _FACT_WORDS = {
     _NEEDS_QUADRANT: "the quadrant",
@@ -55,20 +60,6 @@ _GRANT_NEEDS_MESSAGES = {
     _NEEDS_USAGE_AMOUNT: "grant adds up prior usage: a prior usage has no amount",
     _NEEDS_AMOUNT: "grant has an amount limit: amount missing",
 }
-_FALLBACK_REASON = _reason(
-    "fallback.delegated_authority",
-    "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
-    None,
-)
-_DEPARTMENT_REASON = _reason(
-    "request.needs_info", "an instruction to another department must name the department", None
-)
-
-
-def _gap_reason(action: str, top: str) -> Reason:
-    return _reason(
-        "authority.gap", f"no tier holds a grant for {action} here: it goes to the top tier", None, {"tier": top}
-    )
 
 
 def _opt(values: frozenset[Any]) -> frozenset[Any] | None:
@@ -360,3 +351,139 @@ def _plain_slices(
     if rest:
         bands.others = {currency: _Bands(grants, guards, currency, names, gap) for currency in rest}
     return bands
+
+
+class CompiledPolicy:
+    """An `AuthorityPolicy` indexed for fast decisions.
+
+    Grants are indexed by action kind, then by category (grants without a
+    category condition join every category), sorted by tier; guardrails
+    likewise. A decision looks at one slice only, so its cost does not grow
+    with the number of grants for other actions and categories. Every reason
+    a grant, a guardrail or a delegation may give, and every obligation it
+    carries, is prepared here, so a decision only picks them. Immutable by
+    convention and picklable (it rebuilds itself from the policy).
+    """
+
+    __slots__ = (
+        "_engine",
+        "content_hash",
+        "policy",
+        "tiers",
+    )
+
+    def __init__(self, policy: AuthorityPolicy) -> None:
+        self.policy = policy
+        # Once per policy: every Decision it makes carries this hash.
+        self.content_hash = content_hash(policy)
+        self.tiers = Tiers(policy.tiers)
+        self._engine = engine = _Engine()
+        engine.content_hash = self.content_hash
+        engine.names = self.tiers.names
+        engine.ranks = dict(self.tiers._ranks)  # noqa: SLF001
+        engine.sod = policy.separation_of_duties
+        deadlines = policy.deadlines
+        engine.call_back = deadlines.call_back_within
+        engine.report_upward = deadlines.report_upward_within
+        engine.q1_report = deadlines.q1_report_within
+        engine.summary = deadlines.summary_within
+        engine.work_order = deadlines.work_order_within
+        rank = self.tiers.rank
+        _index_grants(engine, policy, rank)
+        _index_guards(engine, policy)
+        _index_plain(engine)
+        _index_delegations(engine, policy, rank)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CompiledPolicy, (self.policy,))
+
+    def grants_in_slice(self, action: str, category: str) -> tuple[Grant, ...]:
+        """Return the grants a request for *action* on *category* is judged against, lowest tier first."""
+        table = self._engine.grants.get(action)
+        if table is None:
+            return ()
+        return tuple(c.grant for c in table.get(category, self._engine.wild_grants[action]))
+
+    def decide(self, request: Request, now: datetime) -> Decision:
+        """Decide *request* at *now*; see `authorize`."""
+        return self._engine.decide(request, now)
+
+
+_GRANT_ORDER = lambda c: (c.rank, c.id)  # noqa: E731
+_GUARD_ORDER = lambda c: c.id  # noqa: E731
+
+
+def _index_grants(engine: _Engine, policy: AuthorityPolicy, rank: Callable[[str], int]) -> None:
+    """Grants by action, then by category (with the wildcard ones), lowest tier first."""
+    by_action: dict[str, list[tuple[frozenset[str], _CGrant]]] = {}
+    for grant in policy.grants:
+        by_action.setdefault(grant.action, []).append((grant.when.categories, _CGrant(grant, rank(grant.tier))))
+    engine.grants = {}
+    engine.wild_grants = {}
+    for action, items in by_action.items():
+        engine.grants[action], engine.wild_grants[action] = _slices(items, _GRANT_ORDER)
+    # For a request whose category is not given: every grant and guardrail of the action, whatever its category.
+    engine.all_grants = {
+        action: tuple(sorted((c for _cats, c in items), key=_GRANT_ORDER)) for action, items in by_action.items()
+    }
+
+
+def _index_guards(engine: _Engine, policy: AuthorityPolicy) -> None:
+    """Guardrails by action (those for every action join each), then by category."""
+    every = [(g.when.categories, _CGuard(g)) for g in policy.guardrails if not g.actions]
+    guard_actions: dict[str, list[tuple[frozenset[str], _CGuard]]] = {}
+    for guardrail in policy.guardrails:
+        for action in guardrail.actions:
+            guard_actions.setdefault(action, []).append((guardrail.when.categories, _CGuard(guardrail)))
+    engine.guards = {action: _slices([*items, *every], _GUARD_ORDER) for action, items in guard_actions.items()}
+    engine.guards_any = _slices(every, _GUARD_ORDER)
+    engine.all_guards = {
+        action: tuple(sorted((c for _cats, c in [*items, *every]), key=_GUARD_ORDER))
+        for action, items in guard_actions.items()
+    }
+    engine.all_guards_any = tuple(sorted((c for _cats, c in every), key=_GUARD_ORDER))
+
+
+def _index_plain(engine: _Engine) -> None:
+    """Judge every plain slice in advance (see `_Bands`)."""
+    engine.plain = {}
+    names = engine.names
+    for action in sorted(set(engine.grants) | set(engine.guards)):
+        if action == _DEPARTMENT_INSTRUCTION:
+            continue
+        grant_table, grant_wild = engine.grants.get(action, {}), engine.wild_grants.get(action, ())
+        guard_table, guard_wild = engine.guards.get(action) or engine.guards_any
+        gap = _gap_reason(action, names[-1])
+        engine.plain[action] = (
+            {
+                cat: _plain_slices(grant_table.get(cat, grant_wild), guard_table.get(cat, guard_wild), names, gap)
+                for cat in set(grant_table) | set(guard_table)
+            },
+            _plain_slices(grant_wild, guard_wild, names, gap),
+        )
+
+
+def _index_delegations(engine: _Engine, policy: AuthorityPolicy, rank: Callable[[str], int]) -> None:
+    """Delegations by the person they lend authority to, highest tier first, with their reasons ready."""
+    delegations: dict[str, list[tuple[int, Delegation, Reason, Reason]]] = {}
+    for delegation in policy.delegations:
+        until = delegation.valid_until.isoformat()
+        delegations.setdefault(delegation.to, []).append(
+            (
+                rank(delegation.tier),
+                delegation,
+                _reason(
+                    "delegation.active",
+                    f"{delegation.to} acts as {delegation.tier} by delegation until {until}",
+                    delegation.id,
+                ),
+                _reason(
+                    "delegation.active",
+                    f"approver {delegation.to} acts as {delegation.tier} by delegation",
+                    delegation.id,
+                ),
+            )
+        )
+    engine.delegations = {
+        person: tuple(sorted(items, key=lambda i: (-i[0], i[1].id))) for person, items in delegations.items()
+    }

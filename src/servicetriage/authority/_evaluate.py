@@ -1,11 +1,17 @@
-"""Evaluation: the compiled policy decides a request by looking at one slice only."""
+"""Evaluation: a decision reads one slice of the compiled tables and picks prepared reasons.
+
+`_Engine.decide` follows the precedence `authorize` documents: guardrails
+first (any match forbids, any that cannot be judged fails closed), then the
+grants from the lowest tier up. A request on a plain slice (amount limits
+only) is decided from the band its amount falls in (`_decide_plain`).
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from servicetriage.authority._common import (
     _DEFAULT_CATEGORY,
@@ -14,50 +20,21 @@ from servicetriage.authority._common import (
     _FACT_CATEGORY,
     _FACT_CHANNEL,
     _FACT_CUSTOMER_TIER,
-    _reason,
-)
-from servicetriage.authority._compile import (
-    _ALLOWED,
-    _ASK_APPROVAL,
-    _CALL_BACK,
-    _CALL_BACK_NOTE,
-    _CUSTOMER,
-    _DEPARTMENT_INSTRUCTION,
-    _DEPARTMENT_REASON,
-    _FALLBACK_REASON,
-    _FILE_SUMMARY,
-    _FORBIDDEN,
     _NEEDS_AMOUNT,
-    _NEEDS_APPROVAL,
     _NEEDS_DEPARTMENT,
-    _NEEDS_INFO,
     _NEEDS_QUADRANT,
     _NEEDS_USAGE,
     _NEEDS_USAGE_AMOUNT,
-    _NOTIFY_DEPARTMENT,
-    _Q1_REPORT_NOTE,
-    _REPORT_UPWARD,
-    _SUMMARY_NOTE,
-    _ZERO,
-    _Bands,
-    _CGrant,
-    _CGuard,
-    _gap_reason,
-    _plain_slices,
-    _slices,
+    _reason,
 )
 from servicetriage.authority._fast import _NO_EVIDENCE, _fast_decision, _fast_money, _fast_obligation, _fast_reason
-from servicetriage.authority._policy import AuthorityPolicy, Delegation, Grant, Tiers
 from servicetriage.authority._request import Actor, Decision, Outcome, Request, Usage
-from servicetriage.digest import content_hash
 from servicetriage.errors import TicketError
-from servicetriage.model import (
-    Money,
-    Obligation,
-    ObligationKind,
-    Reason,
-    require_aware,
-)
+from servicetriage.model import ActionKind, Money, Obligation, ObligationKind, Reason, require_aware
+
+if TYPE_CHECKING:
+    from servicetriage.authority._compile import _Bands, _CGrant, _CGuard
+    from servicetriage.authority._policy import Delegation
 
 _SOD = "separation_of_duties"
 
@@ -73,135 +50,90 @@ def _self_approval_reason(actor_id: str, outcome: Outcome, lowest: str | None, n
     return _fast_reason("guardrail.separation_of_duties", message, _SOD, _NO_EVIDENCE)
 
 
-class CompiledPolicy:
-    """An `AuthorityPolicy` indexed for fast decisions.
+# Enum members read through the class cost a lookup each; the hot path uses these.
+_ALLOWED = Outcome.ALLOWED
+_NEEDS_APPROVAL = Outcome.NEEDS_APPROVAL
+_FORBIDDEN = Outcome.FORBIDDEN
+_NEEDS_INFO = Outcome.NEEDS_INFO
+_CALL_BACK = ObligationKind.CALL_BACK
+_REPORT_UPWARD = ObligationKind.REPORT_UPWARD
+_FILE_SUMMARY = ObligationKind.FILE_SUMMARY
+_NOTIFY_DEPARTMENT = ObligationKind.NOTIFY_DEPARTMENT
+_DEPARTMENT_INSTRUCTION = ActionKind.DEPARTMENT_INSTRUCTION.value
+_ASK_APPROVAL = "ask for approval of the request"
+_CALL_BACK_NOTE = "we will discuss internally and call you back"
+_Q1_REPORT_NOTE = "report the deviation and its progress"
+_SUMMARY_NOTE = "post-incident summary of the deviation"
+_CUSTOMER = "customer"
+_ZERO = Decimal(0)
+_FALLBACK_REASON = _reason(
+    "fallback.delegated_authority",
+    "no contingency plan matches this Q1 case: frontline staff act under delegated deviation authority",
+    None,
+)
+_DEPARTMENT_REASON = _reason(
+    "request.needs_info", "an instruction to another department must name the department", None
+)
 
-    Grants are indexed by action kind, then by category (grants without a
-    category condition join every category), sorted by tier; guardrails
-    likewise. A decision looks at one slice only, so its cost does not grow
-    with the number of grants for other actions and categories. Every reason
-    a grant, a guardrail or a delegation may give, and every obligation it
-    carries, is prepared here, so a decision only picks them. Immutable by
-    convention and picklable (it rebuilds itself from the policy).
+
+def _gap_reason(action: str, top: str) -> Reason:
+    return _reason(
+        "authority.gap", f"no tier holds a grant for {action} here: it goes to the top tier", None, {"tier": top}
+    )
+
+
+class _Engine:
+    """The tables a decision reads, and the decision itself.
+
+    `CompiledPolicy` fills the tables once, when the policy is built; a
+    decision reads one slice of them (see `_compile`) and builds its result
+    with the constructors of `_fast`.
     """
 
     __slots__ = (
-        "_all_grants",
-        "_all_guards",
-        "_all_guards_any",
-        "_call_back",
-        "_delegations",
-        "_grants",
-        "_guards",
-        "_guards_any",
-        "_names",
-        "_plain",
-        "_q1_report",
-        "_ranks",
-        "_report_upward",
-        "_sod",
-        "_summary",
-        "_wild_grants",
-        "_work_order",
+        "all_grants",
+        "all_guards",
+        "all_guards_any",
+        "call_back",
         "content_hash",
-        "policy",
-        "tiers",
+        "delegations",
+        "grants",
+        "guards",
+        "guards_any",
+        "names",
+        "plain",
+        "q1_report",
+        "ranks",
+        "report_upward",
+        "sod",
+        "summary",
+        "wild_grants",
+        "work_order",
     )
 
-    def __init__(self, policy: AuthorityPolicy) -> None:
-        self.policy = policy
-        # Once per policy: every Decision it makes carries this hash.
-        self.content_hash = content_hash(policy)
-        self.tiers = Tiers(policy.tiers)
-        self._names = self.tiers.names
-        self._ranks = dict(self.tiers._ranks)  # noqa: SLF001
-        self._sod = policy.separation_of_duties
-        deadlines = policy.deadlines
-        self._call_back = deadlines.call_back_within
-        self._report_upward = deadlines.report_upward_within
-        self._q1_report = deadlines.q1_report_within
-        self._summary = deadlines.summary_within
-        self._work_order = deadlines.work_order_within
-        rank = self.tiers.rank
-        by_action: dict[str, list[tuple[frozenset[str], _CGrant]]] = {}
-        for grant in policy.grants:
-            by_action.setdefault(grant.action, []).append((grant.when.categories, _CGrant(grant, rank(grant.tier))))
-        grant_key = lambda c: (c.rank, c.id)  # noqa: E731
-        self._grants: dict[str, dict[str, tuple[_CGrant, ...]]] = {}
-        self._wild_grants: dict[str, tuple[_CGrant, ...]] = {}
-        for action, items in by_action.items():
-            self._grants[action], self._wild_grants[action] = _slices(items, grant_key)
-        guard_key = lambda c: c.id  # noqa: E731
-        every = [(g.when.categories, _CGuard(g)) for g in policy.guardrails if not g.actions]
-        guard_actions: dict[str, list[tuple[frozenset[str], _CGuard]]] = {}
-        for guardrail in policy.guardrails:
-            for action in guardrail.actions:
-                guard_actions.setdefault(action, []).append((guardrail.when.categories, _CGuard(guardrail)))
-        self._guards: dict[str, tuple[dict[str, tuple[_CGuard, ...]], tuple[_CGuard, ...]]] = {
-            action: _slices([*items, *every], guard_key) for action, items in guard_actions.items()
-        }
-        self._guards_any = _slices(every, guard_key)
-        # For a request whose category is not given: every grant and guardrail of the action, whatever its category.
-        self._all_grants: dict[str, tuple[_CGrant, ...]] = {
-            action: tuple(sorted((c for _cats, c in items), key=grant_key)) for action, items in by_action.items()
-        }
-        self._all_guards: dict[str, tuple[_CGuard, ...]] = {
-            action: tuple(sorted((c for _cats, c in [*items, *every]), key=guard_key))
-            for action, items in guard_actions.items()
-        }
-        self._all_guards_any = tuple(sorted((c for _cats, c in every), key=guard_key))
-        self._plain: dict[str, tuple[dict[str, _Bands | None], _Bands | None]] = {}
-        names = self._names
-        for action in sorted(set(self._grants) | set(self._guards)):
-            if action == _DEPARTMENT_INSTRUCTION:
-                continue
-            grant_table, grant_wild = self._grants.get(action, {}), self._wild_grants.get(action, ())
-            guard_table, guard_wild = self._guards.get(action) or self._guards_any
-            gap = _gap_reason(action, names[-1])
-            self._plain[action] = (
-                {
-                    cat: _plain_slices(grant_table.get(cat, grant_wild), guard_table.get(cat, guard_wild), names, gap)
-                    for cat in set(grant_table) | set(guard_table)
-                },
-                _plain_slices(grant_wild, guard_wild, names, gap),
-            )
-        delegations: dict[str, list[tuple[int, Delegation, Reason, Reason]]] = {}
-        for delegation in policy.delegations:
-            until = delegation.valid_until.isoformat()
-            delegations.setdefault(delegation.to, []).append(
-                (
-                    rank(delegation.tier),
-                    delegation,
-                    _reason(
-                        "delegation.active",
-                        f"{delegation.to} acts as {delegation.tier} by delegation until {until}",
-                        delegation.id,
-                    ),
-                    _reason(
-                        "delegation.active",
-                        f"approver {delegation.to} acts as {delegation.tier} by delegation",
-                        delegation.id,
-                    ),
-                )
-            )
-        self._delegations = {
-            person: tuple(sorted(items, key=lambda i: (-i[0], i[1].id))) for person, items in delegations.items()
-        }
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (CompiledPolicy, (self.policy,))
-
-    def grants_in_slice(self, action: str, category: str) -> tuple[Grant, ...]:
-        """Return the grants a request for *action* on *category* is judged against, lowest tier first."""
-        table = self._grants.get(action)
-        if table is None:
-            return ()
-        return tuple(c.grant for c in table.get(category, self._wild_grants[action]))
+    names: tuple[str, ...]
+    ranks: dict[str, int]
+    sod: bool
+    call_back: timedelta
+    report_upward: timedelta
+    q1_report: timedelta
+    summary: timedelta
+    work_order: timedelta
+    grants: dict[str, dict[str, tuple[_CGrant, ...]]]
+    wild_grants: dict[str, tuple[_CGrant, ...]]
+    guards: dict[str, tuple[dict[str, tuple[_CGuard, ...]], tuple[_CGuard, ...]]]
+    guards_any: tuple[dict[str, tuple[_CGuard, ...]], tuple[_CGuard, ...]]
+    all_grants: dict[str, tuple[_CGrant, ...]]
+    all_guards: dict[str, tuple[_CGuard, ...]]
+    all_guards_any: tuple[_CGuard, ...]
+    plain: dict[str, tuple[dict[str, _Bands | None], _Bands | None]]
+    delegations: dict[str, tuple[tuple[int, Delegation, Reason, Reason], ...]]
+    content_hash: str
 
     def _rank(self, actor: Actor, field: str) -> int:
-        rank = self._ranks.get(actor.tier)
+        rank = self.ranks.get(actor.tier)
         if rank is None:
-            msg = f"{field}.tier: expected one of {', '.join(self._names)}, got {actor.tier!r}"
+            msg = f"{field}.tier: expected one of {', '.join(self.names)}, got {actor.tier!r}"
             raise TicketError(msg)
         return rank
 
@@ -209,7 +141,7 @@ class CompiledPolicy:
         self, person: str, rank: int, action: str, now: datetime
     ) -> tuple[int, Delegation, Reason, Reason] | None:
         """The highest delegation lending *person* more than *rank* for *action* at *now*, if any."""
-        for item in self._delegations.get(person, ()):
+        for item in self.delegations.get(person, ()):
             if item[0] > rank and item[1].active(now, action):
                 return item
         return None
@@ -222,13 +154,13 @@ class CompiledPolicy:
         ticket = request.ticket
         category = ticket.category
         actor = request.actor
-        names = self._names
-        rank = self._ranks.get(actor.tier)
+        names = self.names
+        rank = self.ranks.get(actor.tier)
         if rank is None:
             rank = self._rank(actor, "request.actor")
         reasons: list[Reason] = []
         delegation_id: str | None = None
-        if self._delegations:
+        if self.delegations:
             lent = self._delegated(actor.id, rank, action, now)
             if lent is not None:
                 rank, delegation_id = lent[0], lent[1].id
@@ -238,12 +170,12 @@ class CompiledPolicy:
         forbidding: str | None = None
         # Separation of duties: a requester's own approval does not count. The request is judged on the
         # requester's authority alone and, when that is not enough, asks another approver (NEEDS_APPROVAL).
-        self_approved = approver is not None and approver.id == actor.id and self._sod
+        self_approved = approver is not None and approver.id == actor.id and self.sod
         if self_approved:
             approver = None
         if approver is not None:
             approver_rank = self._rank(approver, "request.approver")
-            if self._delegations:
+            if self.delegations:
                 lent = self._delegated(approver.id, approver_rank, action, now)
                 if lent is not None:
                     approver_rank = lent[0]
@@ -256,7 +188,7 @@ class CompiledPolicy:
         # A category equal to the model's default may stand for "not given": then every grant and guardrail
         # of the action is a candidate, and those with a category condition cannot be judged.
         category_known = category != _DEFAULT_CATEGORY or _FACT_CATEGORY in given
-        plain = self._plain.get(action)
+        plain = self.plain.get(action)
         if (
             approver is None
             and not self_approved
@@ -280,10 +212,10 @@ class CompiledPolicy:
 
         # Guardrails: any match forbids; any that cannot be judged fails closed.
         if category_known:
-            guard_table, guard_wild = self._guards.get(action) or self._guards_any
+            guard_table, guard_wild = self.guards.get(action) or self.guards_any
             guard_candidates = guard_table.get(category, guard_wild)
         else:
-            guard_candidates = self._all_guards.get(action, self._all_guards_any)
+            guard_candidates = self.all_guards.get(action, self.all_guards_any)
         for guard in guard_candidates:
             lacking: list[str] | None = None
             if guard.quadrants is not None:
@@ -338,10 +270,10 @@ class CompiledPolicy:
         count_used: int | None = None
         totals: dict[tuple[str, timedelta], tuple[Decimal, str | None] | None] | None = None
         if category_known:
-            table = self._grants.get(action)
-            candidates = () if table is None else table.get(category, self._wild_grants[action])
+            table = self.grants.get(action)
+            candidates = () if table is None else table.get(category, self.wild_grants[action])
         else:
-            candidates = self._all_grants.get(action, ())
+            candidates = self.all_grants.get(action, ())
         if amount is not None:
             amt: Decimal | None = amount.amount
             cur: str | None = amount.currency
@@ -466,7 +398,7 @@ class CompiledPolicy:
         obligations: tuple[Obligation, ...]
         if forbidding is not None:
             outcome = _FORBIDDEN
-            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+            obligations = (_fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif missing:
             # Ask for everything at once: the guardrails' facts and those a grant below any satisfied one needs.
             outcome = _NEEDS_INFO
@@ -474,7 +406,7 @@ class CompiledPolicy:
                 bound = satisfied_rank if satisfied_rank is not None else len(names)
                 missing.update(name for grank, name in grant_missing if grank < bound)
             missing_out = tuple(sorted(missing))
-            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+            obligations = (_fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         elif satisfied_rank is not None and satisfied_rank <= authority:
             outcome = _ALLOWED
             lowest = names[satisfied_rank]
@@ -491,7 +423,7 @@ class CompiledPolicy:
                 allowed.append(
                     _fast_obligation(
                         _NOTIFY_DEPARTMENT,
-                        now + self._work_order,
+                        now + self.work_order,
                         request.department,
                         f"work order for ticket {ticket.id}",
                         None,
@@ -499,14 +431,14 @@ class CompiledPolicy:
                 )
             if quadrant == "Q1" and request.playbook is None:
                 above = names[rank + 1] if rank + 1 < len(names) else names[-1]
-                allowed.append(_fast_obligation(_REPORT_UPWARD, now + self._q1_report, above, _Q1_REPORT_NOTE, None))
-                allowed.append(_fast_obligation(_FILE_SUMMARY, now + self._summary, above, _SUMMARY_NOTE, None))
+                allowed.append(_fast_obligation(_REPORT_UPWARD, now + self.q1_report, above, _Q1_REPORT_NOTE, None))
+                allowed.append(_fast_obligation(_FILE_SUMMARY, now + self.summary, above, _SUMMARY_NOTE, None))
             obligations = _merge(allowed) if len(allowed) > 1 else tuple(allowed)
         elif unknown_rank is not None and (satisfied_rank is None or unknown_rank < satisfied_rank):
             outcome = _NEEDS_INFO
             bound = satisfied_rank if satisfied_rank is not None else len(names)
             missing_out = tuple(sorted({name for grank, name in grant_missing if grank < bound}))
-            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+            obligations = (_fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         else:
             outcome = _NEEDS_APPROVAL
             if satisfied_rank is None:
@@ -517,8 +449,8 @@ class CompiledPolicy:
             if cur is not None:
                 headroom = _fast_money(allowance if allowance is not None and allowance >= _ZERO else _ZERO, cur)
             obligations = (
-                _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
-                _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
+                _fast_obligation(_REPORT_UPWARD, now + self.report_upward, lowest, _ASK_APPROVAL, None),
+                _fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
             )
         if self_approved:
             reasons.append(_self_approval_reason(actor.id, outcome, lowest, names))
@@ -565,12 +497,10 @@ class CompiledPolicy:
             if rules or fallback:
                 allowed = [_fast_obligation(kind, now + within, to, note, rid) for kind, within, to, note, rid in rules]
                 if fallback:
-                    names = self._names
+                    names = self.names
                     above = names[rank + 1] if rank + 1 < len(names) else names[-1]
-                    allowed.append(
-                        _fast_obligation(_REPORT_UPWARD, now + self._q1_report, above, _Q1_REPORT_NOTE, None)
-                    )
-                    allowed.append(_fast_obligation(_FILE_SUMMARY, now + self._summary, above, _SUMMARY_NOTE, None))
+                    allowed.append(_fast_obligation(_REPORT_UPWARD, now + self.q1_report, above, _Q1_REPORT_NOTE, None))
+                    allowed.append(_fast_obligation(_FILE_SUMMARY, now + self.summary, above, _SUMMARY_NOTE, None))
                 obligations = _merge(allowed) if len(allowed) > 1 else tuple(allowed)
             else:
                 obligations = ()
@@ -579,11 +509,11 @@ class CompiledPolicy:
             assert limit is not None
             headroom = _fast_money(limit, amount.currency)
             obligations = (
-                _fast_obligation(_REPORT_UPWARD, now + self._report_upward, lowest, _ASK_APPROVAL, None),
-                _fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
+                _fast_obligation(_REPORT_UPWARD, now + self.report_upward, lowest, _ASK_APPROVAL, None),
+                _fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),
             )
         else:
-            obligations = (_fast_obligation(_CALL_BACK, now + self._call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
+            obligations = (_fast_obligation(_CALL_BACK, now + self.call_back, _CUSTOMER, _CALL_BACK_NOTE, None),)
         if reasons or fallback:
             reasons.extend(shown)
             if fallback:
@@ -593,7 +523,7 @@ class CompiledPolicy:
             outcome,
             request.action,
             request.actor.id,
-            self._names[rank],
+            self.names[rank],
             lowest,
             headroom,
             forbidding,

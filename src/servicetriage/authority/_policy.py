@@ -23,7 +23,7 @@ from servicetriage.model import (
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from servicetriage.authority._evaluate import CompiledPolicy
+    from servicetriage.authority._compile import CompiledPolicy
 from servicetriage.authority._common import (
     _fail,
     _name,
@@ -451,11 +451,11 @@ class AuthorityPolicy:
     separation_of_duties: bool = True
     """Set aside an approval by the requester: the request needs another approver (never forbidden)."""
     deadlines: Deadlines = attrs.field(factory=Deadlines)
-    _compiled: _evaluate.CompiledPolicy = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _compiled: _compile.CompiledPolicy = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _check_policy(self)
-        object.__setattr__(self, "_compiled", _evaluate.CompiledPolicy(self))
+        object.__setattr__(self, "_compiled", _compile.CompiledPolicy(self))
 
     def __getstate__(self) -> dict[str, Any]:
         return {a.name: getattr(self, a.name) for a in attrs.fields(AuthorityPolicy) if a.init}
@@ -463,7 +463,7 @@ class AuthorityPolicy:
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_compiled", _evaluate.CompiledPolicy(self))
+        object.__setattr__(self, "_compiled", _compile.CompiledPolicy(self))
 
     @property
     def compiled(self) -> CompiledPolicy:
@@ -509,4 +509,4 @@ class AuthorityPolicy:
 
 
 # The compiled form reads the classes above: bound here, after them, as a module (so either may be imported first).
-from servicetriage.authority import _evaluate  # noqa: E402
+from servicetriage.authority import _compile  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from servicetriage.authority._evaluate import CompiledPolicy
+from servicetriage.authority._compile import CompiledPolicy
 from servicetriage.authority._policy import AuthorityPolicy
 from servicetriage.authority._request import Decision, Request
 
@@ -37,7 +37,8 @@ def authorize(request: Request, policy: AuthorityPolicy | CompiledPolicy, now: d
     tier is unknown or *now* is naive.
     """
     if type(policy) is AuthorityPolicy:
-        return policy._compiled.decide(request, now)  # noqa: SLF001
+        # The hot path: straight to the evaluator, one call fewer than CompiledPolicy.decide.
+        return policy._compiled._engine.decide(request, now)  # noqa: SLF001
     compiled = policy.compiled if isinstance(policy, AuthorityPolicy) else policy
     return compiled.decide(request, now)
 
