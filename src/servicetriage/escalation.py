@@ -484,7 +484,7 @@ def open_work_order(
     *calendar* is deprecated (it goes in 0.3.0): give the calendar to the
     policy instead. When given, it still counts, with a `DeprecationWarning`.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     if calendar is not None:
         warn_calendar_argument("open_work_order", "EscalationPolicy.calendar (and pass policy=)")
     elif policy is not None:

@@ -531,7 +531,7 @@ def propose(
     the grants they extend or are narrower than. See the module
     documentation for the rules.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     since = now - config.window
     names = config.conditions
     by_signature: dict[Signature, _Group] = {}
@@ -743,7 +743,7 @@ def penalize(report: IncidentReport, rule: PenaltyRule, history: Iterable[Penalt
     """
     if not report.false_alarm:
         return None
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     if not report.reporter:
         msg = f"report {report.id}.reporter: a false alarm needs the party who raised it, got {report.reporter!r}"
         raise TicketError(msg)
@@ -846,7 +846,7 @@ def stale(
     playbook's own ``last_drilled``; uses from *reports* that name the
     playbook and its own ``last_used``.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     entries = _activity(playbooks, now, drills, reports, default_interval)
     return tuple(e for e in entries if e.last_activity is None or now - e.last_activity > e.interval)
 
@@ -922,7 +922,7 @@ def drill_schedule(
     drilled nor used is due at once); `stale` lists exactly the overdue
     ones.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     recorded = [d for d in drills if d.at <= now]
     counts: dict[str, int] = {}
     for drill in recorded:

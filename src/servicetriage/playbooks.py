@@ -589,6 +589,8 @@ def check_playbooks(
     ``playbook.drill-overdue`` (warning: not drilled or used within
     ``drill_every``).
     """
+    if now is not None:
+        require_aware("now", now)
     items = playbooks.playbooks if isinstance(playbooks, PlaybookSet) else tuple(playbooks)
     findings: list[Finding] = []
     seen: dict[tuple[str, int], int] = {}

@@ -785,16 +785,13 @@ def _trail_problem(review: Review) -> str | None:
 
 
 def _who(actor: str, reason: str, at: datetime, where: str) -> None:
+    require_aware("at", at)
     if not isinstance(actor, str) or not actor.strip():
         msg = f"{where}: expected an actor (who does it), got {actor!r}"
         raise TransitionError(msg)
     if not isinstance(reason, str) or not reason.strip():
         msg = f"{where}: expected a reason (why), got {reason!r}"
         raise TransitionError(msg)
-    try:
-        require_aware(f"{where}.at", at)
-    except TicketError as exc:
-        raise TransitionError(str(exc)) from None
 
 
 def _start(subject: Subject, id: str, state: State, *, author: str, at: datetime, reason: str) -> Review:

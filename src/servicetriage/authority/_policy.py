@@ -391,6 +391,8 @@ class Delegation:
 
     def active(self, now: datetime, action: str) -> bool:
         """Whether this delegation covers *action* at *now*."""
+        if now.utcoffset() is None:
+            require_aware("now", now)
         return self.valid_from <= now < self.valid_until and (not self.actions or action in self.actions)
 
 

@@ -19,6 +19,7 @@ from servicetriage.model import (
     Pause,
     Ticket,
     Triage,
+    require_aware,
 )
 from servicetriage.signals import LexiconKind, Signal, status_pauses
 from servicetriage.signals.detectors import Detector
@@ -534,6 +535,8 @@ class TriagePolicy:
 
     def classify(self, ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*: the same as ``classify(ticket, self, now)``."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            require_aware("now", now)
         return self._engine.classify(ticket, now)
 
 
