@@ -399,7 +399,7 @@ def test_an_unknown_actor_tier_and_a_naive_now_are_input_errors() -> None:
         ),
         (
             {"grants": [{"id": "a", "tier": "agent", "action": "refund", "when": {"quadrants": ["Q5"]}}]},
-            "grants[0].when.quadrants: expected 'Q1', 'Q2', 'Q3' or 'Q4', got 'Q5'",
+            "grants[0].when.quadrants: expected one of 'Q1', 'Q2', 'Q3', 'Q4', got 'Q5'",
         ),
         ({"guardrails": [{"id": "g", "colour": "red"}]}, "guardrails[0]"),
         ({"tiers": ["a", "a"]}, "tiers[1]: expected a tier name not listed before"),

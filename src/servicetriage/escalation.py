@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import attrs
 
 from servicetriage._deprecated import renamed, warn_calendar_argument
+from servicetriage._inputs import members
 from servicetriage._validators import check_priorities, non_empty, to_tuple
 from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
@@ -273,16 +274,7 @@ class ProgressReport:
 
 
 def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
-    result = set()
-    for item in to_tuple(value):
-        if isinstance(item, Quadrant):
-            result.add(item)
-        elif isinstance(item, str) and item.upper() in Quadrant.__members__:
-            result.add(Quadrant[item.upper()])
-        else:
-            msg = f"chain.quadrants: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {item!r}"
-            raise PolicyError(msg)
-    return frozenset(result)
+    return members(Quadrant, value, "chain.quadrants", PolicyError)
 
 
 def _check_priorities(instance: Any, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from servicetriage._inputs import member
 from servicetriage.errors import PolicyError, TicketError
 
 __all__ = [
@@ -159,14 +160,7 @@ E = TypeVar("E", bound=enum.Enum)
 
 def _convert_enum(enum_cls: type[E], field: str, value: object) -> E:
     """Return *value* as an *enum_cls* member, or raise naming *field* and the choices."""
-    if isinstance(value, enum_cls):
-        return value
-    try:
-        return enum_cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in enum_cls)
-        msg = f"{field}: expected one of {choices}, got {value!r}"
-        raise TicketError(msg) from None
+    return member(enum_cls, value, field, TicketError)
 
 
 # --------------------------------------------------------------------------

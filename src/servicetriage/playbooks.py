@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage._deprecated import warn_calendar_argument
+from servicetriage._inputs import members
 from servicetriage._validators import (
     check_non_empty_items,
     check_priorities,
@@ -120,50 +121,24 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return to_tuple(value)
 
 
-def _enum_set(enum_cls: Any, field: str) -> Any:
-    def convert(value: Any) -> frozenset[Any]:
-        items = _tuple(value)
-        out = set()
-        for item in items:
-            if isinstance(item, enum_cls):
-                out.add(item)
-                continue
-            try:
-                out.add(enum_cls[item.upper()] if enum_cls is Quadrant and isinstance(item, str) else enum_cls(item))
-            except (KeyError, ValueError, AttributeError):
-                choices = ", ".join(repr(m.name if enum_cls is Quadrant else m.value) for m in enum_cls)
-                msg = f"trigger.{field}: expected some of {choices}, got {item!r}"
-                raise PolicyError(msg) from None
-        return frozenset(out)
-
-    return convert
-
-
-_to_quadrants = _enum_set(Quadrant, "quadrants")
-_to_flags = _enum_set(Flag, "flags")
-_to_marks = _enum_set(Mark, "marks")
-_to_channels = _enum_set(Channel, "channels")
-_to_customer_tiers = _enum_set(CustomerTier, "customer_tiers")
-
-
 def _quadrants(value: Any) -> frozenset[Quadrant]:
-    return _to_quadrants(value)  # type: ignore[no-any-return]
+    return members(Quadrant, value, "trigger.quadrants", PolicyError)
 
 
 def _flags(value: Any) -> frozenset[Flag]:
-    return _to_flags(value)  # type: ignore[no-any-return]
+    return members(Flag, value, "trigger.flags", PolicyError)
 
 
 def _marks(value: Any) -> frozenset[Mark]:
-    return _to_marks(value)  # type: ignore[no-any-return]
+    return members(Mark, value, "trigger.marks", PolicyError)
 
 
 def _channels(value: Any) -> frozenset[Channel]:
-    return _to_channels(value)  # type: ignore[no-any-return]
+    return members(Channel, value, "trigger.channels", PolicyError)
 
 
 def _customer_tiers(value: Any) -> frozenset[CustomerTier]:
-    return _to_customer_tiers(value)  # type: ignore[no-any-return]
+    return members(CustomerTier, value, "trigger.customer_tiers", PolicyError)
 
 
 def _str_set(value: Any) -> frozenset[str]:

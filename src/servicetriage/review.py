@@ -33,6 +33,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from servicetriage._deprecated import renamed
+from servicetriage._inputs import member
 from servicetriage._validators import check_whole_number, to_tuple
 from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
@@ -151,48 +152,16 @@ def _flag(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     return check
 
 
-def _member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E]:
-    """A converter to *enum_cls* from a member or its value (its name, for quadrants), naming *field* on error."""
-    choices = ", ".join(repr(m.name if by_name else m.value) for m in enum_cls)
-
-    def convert(value: Any) -> E:
-        if isinstance(value, enum_cls):
-            return value
-        try:
-            if by_name and isinstance(value, str):
-                return enum_cls[value.strip().upper()]
-            return enum_cls(value)
-        except (KeyError, ValueError):
-            msg = f"{field}: expected one of {choices}, got {value!r}"
-            raise TicketError(msg) from None
-
-    return convert
-
-
-def _optional_member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E | None]:
-    convert = _member(enum_cls, field, by_name=by_name)
-
-    def optional(value: Any) -> E | None:
-        return None if value is None else convert(value)
-
-    return optional
-
-
-_QUADRANT = _optional_member(Quadrant, "report.quadrant", by_name=True)
-_CUSTOMER_TIER = _member(CustomerTier, "report.customer_tier")
-_CHANNEL = _optional_member(Channel, "report.channel")
-
-
 def _to_quadrant(value: Any) -> Quadrant | None:
-    return _QUADRANT(value)
+    return None if value is None else member(Quadrant, value, "report.quadrant", TicketError)
 
 
 def _to_customer_tier(value: Any) -> CustomerTier:
-    return _CUSTOMER_TIER(value)
+    return member(CustomerTier, value, "report.customer_tier", TicketError)
 
 
 def _to_channel(value: Any) -> Channel | None:
-    return _CHANNEL(value)
+    return None if value is None else member(Channel, value, "report.channel", TicketError)
 
 
 def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -234,10 +203,7 @@ class IncidentOutcome(enum.Enum):
 
 
 def _to_outcome(value: Any) -> IncidentOutcome:
-    return _OUTCOME(value)
-
-
-_OUTCOME = _member(IncidentOutcome, "report.outcome")
+    return member(IncidentOutcome, value, "report.outcome", TicketError)
 
 
 @attrs.frozen(kw_only=True)

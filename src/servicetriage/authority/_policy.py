@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._inputs import members
 from servicetriage._validators import check_non_empty_items, field_path, to_tuple
 from servicetriage.errors import PolicyError
 from servicetriage.model import (
@@ -34,8 +35,6 @@ from servicetriage.authority._common import (
     _to_action,
 )
 
-_QUADRANT_NAMES = frozenset(q.name for q in Quadrant)
-
 
 def _to_names(value: Iterable[str] | str | None) -> frozenset[str]:
     if value is None:
@@ -50,53 +49,15 @@ def _check_names(instance: Any, attribute: attrs.Attribute[Any], value: frozense
 
 
 def _to_quadrant_names(value: Iterable[Quadrant | str | int] | None) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if isinstance(value, Quadrant | str | int):
-        value = (value,)
-    names = set()
-    for item in value:
-        if isinstance(item, Quadrant):
-            names.add(item.name)
-        elif isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 4:
-            names.add(f"Q{item}")
-        elif isinstance(item, str) and item.strip().upper() in _QUADRANT_NAMES:
-            names.add(item.strip().upper())
-        else:
-            raise _fail("conditions.quadrants", "'Q1', 'Q2', 'Q3' or 'Q4'", item)
-    return frozenset(names)
-
-
-def _enum_set(enum_cls: type[enum.Enum], field: str) -> Any:
-    def convert(value: Any) -> frozenset[Any]:
-        if value is None:
-            return frozenset()
-        if isinstance(value, enum_cls | str):
-            value = (value,)
-        result = set()
-        for item in value:
-            try:
-                result.add(item if isinstance(item, enum_cls) else enum_cls(item))
-            except ValueError:
-                choices = ", ".join(repr(m.value) for m in enum_cls)
-                raise _fail(field, f"one of {choices}", item) from None
-        return frozenset(result)
-
-    return convert
-
-
-_customer_tiers = _enum_set(CustomerTier, "conditions.customer_tiers")
-_channels = _enum_set(Channel, "conditions.channels")
+    return frozenset(q.name for q in members(Quadrant, value, "conditions.quadrants", PolicyError))
 
 
 def _to_customer_tiers(value: Iterable[CustomerTier | str] | None) -> frozenset[CustomerTier]:
-    result: frozenset[CustomerTier] = _customer_tiers(value)
-    return result
+    return members(CustomerTier, value, "conditions.customer_tiers", PolicyError)
 
 
 def _to_channels(value: Iterable[Channel | str] | None) -> frozenset[Channel]:
-    result: frozenset[Channel] = _channels(value)
-    return result
+    return members(Channel, value, "conditions.channels", PolicyError)
 
 
 def _to_grants(value: Iterable[Grant]) -> tuple[Grant, ...]:

@@ -1,0 +1,193 @@
+"""One rule for each shared input: every place that accepts a quadrant, a channel or a customer tier reads it alike.
+
+Each place accepts the same spellings and rejects the same bad values with the
+same message, ``<path>: expected one of <choices>, got <value>``; only the path
+and the error class (a policy's `PolicyError`, a ticket's or a report's
+`TicketError`) depend on the place.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from servicetriage import config
+from servicetriage._inputs import choices
+from servicetriage.assignment import AssignmentPolicy, NeedRule
+from servicetriage.authority import Conditions
+from servicetriage.errors import PolicyError, TicketError
+from servicetriage.escalation import Chain
+from servicetriage.model import Channel, Customer, CustomerTier, Quadrant, Ticket
+from servicetriage.playbooks import Trigger
+from servicetriage.review import IncidentReport
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def _report(**fields: Any) -> IncidentReport:
+    return IncidentReport(id="R1", ticket_id="T1", owner="li", opened_at=NOW, **fields)
+
+
+def _loaded(cls: type, field: str) -> Callable[[Any], Any]:
+    """The field as a policy file gives it (the loader's errors name the path in the file)."""
+    return lambda value: getattr(config.structure({field: value}, cls), field)
+
+
+#: Each place: (name, read the value, error class, path in the message, takes a set).
+Place = tuple[str, Callable[[Any], Any], type[Exception], str, bool]
+
+QUADRANTS: list[Place] = [
+    ("authority condition", lambda v: Conditions(quadrants=v).quadrants, PolicyError, "conditions.quadrants", True),
+    ("escalation chain", lambda v: Chain(id="c", quadrants=v).quadrants, PolicyError, "chain.quadrants", True),
+    (
+        "playbook trigger",
+        lambda v: Trigger(quadrants=v, categories={"x"}).quadrants,
+        PolicyError,
+        "trigger.quadrants",
+        True,
+    ),
+    (
+        "assignment need",
+        lambda v: NeedRule(quadrants=v, tier="supervisor").quadrants,
+        PolicyError,
+        "needrule.quadrants",
+        True,
+    ),
+    ("incident report", lambda v: _report(quadrant=v).quadrant, TicketError, "report.quadrant", False),
+    ("playbook file", _loaded(Trigger, "quadrants"), PolicyError, "quadrants[0]", True),
+    ("authority file", _loaded(Conditions, "quadrants"), PolicyError, "quadrants", True),
+]
+CHANNELS: list[Place] = [
+    ("authority condition", lambda v: Conditions(channels=v).channels, PolicyError, "conditions.channels", True),
+    (
+        "playbook trigger",
+        lambda v: Trigger(channels=v, categories={"x"}).channels,
+        PolicyError,
+        "trigger.channels",
+        True,
+    ),
+    (
+        "ticket",
+        lambda v: Ticket(id="T", opened_at=NOW, customer=Customer(id="C"), channel=v).channel,
+        TicketError,
+        "ticket.channel",
+        False,
+    ),
+    ("incident report", lambda v: _report(channel=v).channel, TicketError, "report.channel", False),
+    ("playbook file", _loaded(Trigger, "channels"), PolicyError, "channels[0]", True),
+    ("authority file", _loaded(Conditions, "channels"), PolicyError, "channels[0]", True),
+]
+TIERS: list[Place] = [
+    (
+        "authority condition",
+        lambda v: Conditions(customer_tiers=v).customer_tiers,
+        PolicyError,
+        "conditions.customer_tiers",
+        True,
+    ),
+    (
+        "playbook trigger",
+        lambda v: Trigger(customer_tiers=v, categories={"x"}).customer_tiers,
+        PolicyError,
+        "trigger.customer_tiers",
+        True,
+    ),
+    (
+        "assignment VIP tiers",
+        lambda v: AssignmentPolicy(vip_tiers=v).vip_tiers,
+        PolicyError,
+        "assignment.vip_tiers",
+        True,
+    ),
+    ("customer", lambda v: Customer(id="C", tier=v).tier, TicketError, "customer.tier", False),
+    ("incident report", lambda v: _report(customer_tier=v).customer_tier, TicketError, "report.customer_tier", False),
+    ("playbook file", _loaded(Trigger, "customer_tiers"), PolicyError, "customer_tiers[0]", True),
+    ("authority file", _loaded(Conditions, "customer_tiers"), PolicyError, "customer_tiers[0]", True),
+]
+KINDS: dict[type[enum.Enum], list[Place]] = {Quadrant: QUADRANTS, Channel: CHANNELS, CustomerTier: TIERS}
+
+#: The spellings every place accepts for one member, and values every place refuses.
+GOOD: dict[type[enum.Enum], tuple[Any, ...]] = {
+    Quadrant: (Quadrant.Q2, "Q2", "q2", " Q2 ", 2),
+    Channel: (Channel.PHONE, "phone"),
+    CustomerTier: (CustomerTier.VIP_PRIVATE, "vip_private"),
+}
+MEANT = {Quadrant: Quadrant.Q2, Channel: Channel.PHONE, CustomerTier: CustomerTier.VIP_PRIVATE}
+BAD: dict[type[enum.Enum], tuple[Any, ...]] = {
+    Quadrant: ("Q5", "2", "urgent", 0, 5, True, 2.5, ""),
+    Channel: ("fax", "PHONE", " phone", 1, True, ""),
+    CustomerTier: ("gold", "VIP", 0, True, ""),
+}
+CASES = [(kind, place) for kind, places in KINDS.items() for place in places]
+#: The places in code that take a set (a file's lists are lists).
+SETS = [(kind, place) for kind, place in CASES if place[4] and not place[0].endswith("file")]
+
+
+def _names(members: Any) -> frozenset[Any]:
+    """The members by name (the authority conditions hold quadrants by name)."""
+    return frozenset(m.name if isinstance(m, enum.Enum) else m for m in members)
+
+
+def _read(place: Place, value: Any) -> frozenset[Any]:
+    _name, read, _error, _path, takes_set = place
+    result = read([value] if takes_set else value)
+    return _names(result if takes_set else {result})
+
+
+def _refusal(place: Place, value: Any) -> str:
+    _name, read, error, _path, takes_set = place
+    with pytest.raises(error) as caught:
+        read([value] if takes_set else value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("kind", "place"), CASES, ids=[f"{k.__name__}-{p[0]}" for k, p in CASES])
+def test_every_place_accepts_the_same_spellings(kind: type[enum.Enum], place: Place) -> None:
+    for spelling in GOOD[kind]:
+        assert _read(place, spelling) == {MEANT[kind].name}, spelling
+
+
+@pytest.mark.parametrize(("kind", "place"), CASES, ids=[f"{k.__name__}-{p[0]}" for k, p in CASES])
+def test_every_place_refuses_the_same_values_naming_its_path_and_the_value(kind: type[enum.Enum], place: Place) -> None:
+    path = place[3]
+    for value in BAD[kind]:
+        message = _refusal(place, value)
+        expected = f"{path}: expected one of {choices(kind)}, got {value!r}"
+        assert message == expected or message.endswith(f": {expected}"), message
+
+
+@pytest.mark.parametrize(("kind", "place"), SETS, ids=[f"{k.__name__}-{p[0]}" for k, p in SETS])
+def test_a_set_may_be_given_as_one_value_or_none(kind: type[enum.Enum], place: Place) -> None:
+    read = place[1]
+    assert _names(read(MEANT[kind])) == {MEANT[kind].name}
+    assert read(None) == frozenset()
+
+
+@given(data=st.data())
+def test_all_places_of_a_kind_agree_on_any_value(data: st.DataObject) -> None:
+    """Whatever the value, every place of its kind reads the same member or refuses it with the same words."""
+    kind = data.draw(st.sampled_from(list(KINDS)))
+    value = data.draw(
+        st.one_of(
+            st.sampled_from(list(kind)),
+            st.sampled_from([m.name for m in kind] + [m.value for m in kind]).map(
+                lambda s: data.draw(st.sampled_from([s, s.lower(), s.upper(), f" {s} "])) if isinstance(s, str) else s
+            ),
+            st.integers(-2, 6),
+            st.text(max_size=4),
+        )
+    )
+    outcomes: set[tuple[str, object]] = set()
+    for place in KINDS[kind]:
+        try:
+            outcomes.add(("read", _read(place, value)))
+        except (PolicyError, TicketError) as exc:
+            outcomes.add(("refused", re.sub(r"^.*?: expected", "expected", str(exc))))
+    assert len(outcomes) == 1, outcomes
