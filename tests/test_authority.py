@@ -387,7 +387,7 @@ def test_an_unknown_actor_tier_and_a_naive_now_are_input_errors() -> None:
         ),
         (
             {"grants": [{"id": "a", "tier": "agent", "action": "refund", "limits": {"max_amount": "-5 CNY"}}]},
-            "grants[0].limits.max_amount: expected an amount >= 0, got '-5 CNY'",
+            "grants[0].limits.max_amount: expected money >= 0 such as '500 CNY', got '-5 CNY'",
         ),
         (
             {
@@ -417,7 +417,7 @@ def test_an_unknown_actor_tier_and_a_naive_now_are_input_errors() -> None:
             },
             "delegations[0].valid_until: expected a time after valid_from",
         ),
-        ({"deadlines": {"call_back_within": "-1h"}}, "deadlines.call_back_within: expected a positive duration"),
+        ({"deadlines": {"call_back_within": "-1h"}}, "deadlines.call_back_within: expected a duration > 0, got '-1h'"),
     ],
 )
 def test_bad_policies_name_the_path_of_the_fault(data: dict[str, object], message: str) -> None:

@@ -1,4 +1,4 @@
-"""One rule for each shared input: every place that accepts a quadrant, a channel or a customer tier reads it alike.
+"""One rule for each shared input: every place that accepts a quadrant, channel, tier, duration or money reads it alike.
 
 Each place accepts the same spellings and rejects the same bad values with the
 same message, ``<path>: expected one of <choices>, got <value>``; only the path
@@ -11,24 +11,28 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicetriage import config
+from servicetriage import config, escalation, learning
 from servicetriage._inputs import choices
 from servicetriage.assignment import AssignmentPolicy, NeedRule
-from servicetriage.authority import Conditions
+from servicetriage.authority import Actor, Conditions, Deadlines, Guardrail, Limits, ObligationRule, Request, Usage
 from servicetriage.errors import PolicyError, TicketError
-from servicetriage.escalation import Chain
-from servicetriage.model import Channel, Customer, CustomerTier, Quadrant, Ticket
-from servicetriage.playbooks import Trigger
-from servicetriage.review import IncidentReport
+from servicetriage.model import Channel, Customer, CustomerTier, Money, ObligationKind, Quadrant, Ticket
+from servicetriage.playbooks import Playbook, PlaybookStep, Trigger
+from servicetriage.review import Deviation, IncidentReport
+from servicetriage.triage import DeadlineStep, MoneyStep
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+TICKET = Ticket(id="T1", opened_at=NOW, customer=Customer(id="C1"))
+ACTOR = Actor(id="li", tier="agent")
 
 
 def _report(**fields: Any) -> IncidentReport:
@@ -45,7 +49,13 @@ Place = tuple[str, Callable[[Any], Any], type[Exception], str, bool]
 
 QUADRANTS: list[Place] = [
     ("authority condition", lambda v: Conditions(quadrants=v).quadrants, PolicyError, "conditions.quadrants", True),
-    ("escalation chain", lambda v: Chain(id="c", quadrants=v).quadrants, PolicyError, "chain.quadrants", True),
+    (
+        "escalation chain",
+        lambda v: escalation.Chain(id="c", quadrants=v).quadrants,
+        PolicyError,
+        "chain.quadrants",
+        True,
+    ),
     (
         "playbook trigger",
         lambda v: Trigger(quadrants=v, categories={"x"}).quadrants,
@@ -191,3 +201,96 @@ def test_all_places_of_a_kind_agree_on_any_value(data: st.DataObject) -> None:
         except (PolicyError, TicketError) as exc:
             outcomes.add(("refused", re.sub(r"^.*?: expected", "expected", str(exc))))
     assert len(outcomes) == 1, outcomes
+
+
+# -------------------------------------------------------------------------- durations and money
+
+CASE = escalation.Case(ticket_id="T1", owner="li")
+MINUTES_5 = timedelta(minutes=5)
+
+#: Each place that takes a duration: (name, build with the value, path in the message, zero allowed).
+DURATIONS: list[tuple[str, Callable[[Any], object], str, bool]] = [
+    (
+        "grant obligation",
+        lambda v: ObligationRule(kind=ObligationKind.CALL_BACK, within=v, to="customer"),
+        "obligationrule.within",
+        False,
+    ),
+    ("authority deadline", lambda v: Deadlines(call_back_within=v), "deadlines.call_back_within", False),
+    ("escalation chain", lambda v: escalation.Chain(id="c", exhausted_after=v), "chain.exhausted_after", True),
+    ("escalation reminder", lambda v: escalation.Chain(id="c", ack_timeout=v), "chain.ack_timeout", False),
+    ("work order", lambda v: escalation.open_work_order(CASE, "billing", "refund", NOW, v), "due_in", True),
+    ("playbook step", lambda v: PlaybookStep(action="call", due=v), "playbookstep.due", True),
+    (
+        "playbook drill",
+        lambda v: Playbook(id="p", title="t", steps=(PlaybookStep(action="call"),), drill_every=v),
+        "playbook.drill_every",
+        False,
+    ),
+    ("learning window", lambda v: learning.LearningConfig(window=v), "learning.window", False),
+    ("penalty window", lambda v: learning.PenaltyRule(window=v), "penalty.window", False),
+    ("triage deadline step", lambda v: DeadlineStep(within=v, level="high"), "deadlinestep.within", False),
+]
+
+
+@pytest.mark.parametrize("place", DURATIONS, ids=[p[0] for p in DURATIONS])
+def test_every_duration_reads_alike(place: tuple[str, Callable[[Any], object], str, bool]) -> None:
+    _name, build, path, zero = place
+    build(MINUTES_5)
+    if zero:
+        build(timedelta(0))
+    bad: list[tuple[Any, str]] = [
+        (timedelta(minutes=-5), f"{path}: expected a duration {'>=' if zero else '>'} 0, got '-5m'"),
+        ("15m", f"{path}: expected a duration such as '15m', got '15m'"),
+        (300, f"{path}: expected a duration such as '15m', got 300"),
+    ]
+    if not zero:
+        bad.append((timedelta(0), f"{path}: expected a duration > 0, got '0s'"))
+    for value, message in bad:
+        with pytest.raises(PolicyError) as caught:
+            build(value)
+        assert str(caught.value) == message
+
+
+#: Each place that takes money: (name, build with the value, error class, path in the message).
+MONEY: list[tuple[str, Callable[[Any], Any], type[Exception], str]] = [
+    ("grant limit", lambda v: Limits(max_amount=v).max_amount, PolicyError, "limits.max_amount"),
+    ("guardrail", lambda v: Guardrail(id="g", above=v).above, PolicyError, "guardrail.above"),
+    (
+        "request",
+        lambda v: Request(actor=ACTOR, action="refund", ticket=TICKET, amount=v).amount,
+        TicketError,
+        "request.amount",
+    ),
+    ("prior usage", lambda v: Usage(action="refund", at=NOW, amount=v).amount, TicketError, "usage.amount"),
+    (
+        "deviation",
+        lambda v: Deviation(kind="refund", authorized_by="li", tier="agent", amount=v).amount,
+        TicketError,
+        "deviation.amount",
+    ),
+    (
+        "penalty fee",
+        lambda v: learning.PenaltyStep(after=1, action="fee", fee=v).fee,
+        PolicyError,
+        "penalty.steps[].fee",
+    ),
+    ("triage money step", lambda v: MoneyStep(at_least=v, level="high").at_least, PolicyError, "moneystep.at_least"),
+    ("ticket", lambda v: attrs.evolve(TICKET, money_at_stake=v).money_at_stake, TicketError, "ticket.money_at_stake"),
+]
+
+
+@pytest.mark.parametrize("place", MONEY, ids=[p[0] for p in MONEY])
+def test_every_amount_of_money_reads_alike(place: tuple[str, Callable[[Any], Any], type[Exception], str]) -> None:
+    _name, build, error, path = place
+    for spelling in (Money(Decimal(500), "CNY"), "500 CNY", " 500 cny "):
+        assert build(spelling) == Money(Decimal(500), "CNY"), spelling
+    for value, shown in (
+        (Money(Decimal(-5), "CNY"), "'-5 CNY'"),
+        ("-5 CNY", "'-5 CNY'"),
+        ("a lot", "'a lot'"),
+        (5, "5"),
+    ):
+        with pytest.raises(error) as caught:
+            build(value)
+        assert str(caught.value) == f"{path}: expected money >= 0 such as '500 CNY', got {shown}"

@@ -1,4 +1,4 @@
-"""One rule for each input that several parts of the library accept: quadrants, channels, customer tiers.
+"""One rule for each input that several parts of the library accept: quadrants, channels, tiers, durations, money.
 
 A quadrant, a channel or a customer tier may be given as the member itself
 or as it is written in a file; a set of them as any iterable, a single value
@@ -12,17 +12,24 @@ the same values with the same message:
 - a quadrant is written by its name, in any case and with spaces around it
   (``"Q1"``, ``" q1 "``), or by its handling order (``1``; not ``True``);
 - any other member is written by its value, exactly (``"phone"``,
-  ``"vip_business"``).
+  ``"vip_business"``);
+- a duration is a `timedelta` (``> 0``, or ``>= 0`` for an offset), shown
+  in messages as a file writes it (``'-5m'``);
+- an amount of money is a `Money` or text `Money.parse` reads
+  (``'500 CNY'``), never below zero.
 
 This module is core: it imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from datetime import timedelta
 from typing import Any, TypeVar
 
 E = TypeVar("E", bound=enum.Enum)
+_ZERO = timedelta(0)
 
 
 def choices(enum_cls: type[enum.Enum]) -> str:
@@ -80,3 +87,48 @@ def members(enum_cls: type[E], value: object, path: str | None, error: type[Exce
         message = f"expected a list of {choices(enum_cls)}, got {value!r}"
         raise error(f"{path}: {message}" if path else message) from None
     return frozenset(member(enum_cls, item, path, error) for item in items)
+
+
+def _shown(value: timedelta) -> str:
+    from servicetriage.digest import format_duration  # noqa: PLC0415 - only to word an error; digest imports the model
+
+    return format_duration(value)
+
+
+def duration(value: object, path: str, error: type[Exception] = ValueError, *, positive: bool = True) -> timedelta:
+    """*value* as a duration: a `timedelta` above zero (or at least zero unless *positive*).
+
+    A policy file writes durations as text (``"15m"``, ``"PT45M"``), read by
+    `servicetriage.config.parse_duration`; in code a duration is a `timedelta`.
+
+    >>> duration(timedelta(minutes=-5), "step.due", positive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: step.due: expected a duration >= 0, got '-5m'
+    """
+    if not isinstance(value, timedelta):
+        raise error(f"{path}: expected a duration such as '15m', got {value!r}")
+    if value < _ZERO or (positive and value == _ZERO):
+        raise error(f"{path}: expected a duration {'> 0' if positive else '>= 0'}, got '{_shown(value)}'")
+    return value
+
+
+def money(value: object, path: str, error: type[Exception] = ValueError) -> Any:
+    """*value* as an amount of money at least zero: a `Money`, or text such as ``'500 CNY'``.
+
+    >>> money("500 CNY", "limits.max_amount")
+    Money(amount=Decimal('500'), currency='CNY')
+    >>> money(-5, "request.amount")
+    Traceback (most recent call last):
+    ...
+    ValueError: request.amount: expected money >= 0 such as '500 CNY', got -5
+    """
+    from servicetriage.model import Money  # noqa: PLC0415 - the model reads its enums with this module
+
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not money: named below
+            value = Money.parse(value)
+    if not isinstance(value, Money) or value.amount < 0:
+        shown = f"'{value}'" if isinstance(value, Money) else repr(value)
+        raise error(f"{path}: expected money >= 0 such as '500 CNY', got {shown}")
+    return value

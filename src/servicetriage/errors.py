@@ -26,7 +26,7 @@ class PolicyError(ServiceTriageError, ValueError):
     """A policy, playbook or calendar is invalid.
 
     The message names the path of the bad field and its value, for example
-    ``urgency.thresholds[2].within: expected a positive duration, got '-1h'``.
+    ``urgency.thresholds[2].within: expected a duration > 0, got '-1h'``.
     When a file has several problems, `problems` lists all of them.
     """
 

@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import attrs
 
 from servicetriage._deprecated import renamed, warn_calendar_argument
-from servicetriage._inputs import members
+from servicetriage._inputs import duration, members
 from servicetriage._validators import check_priorities, non_empty, to_tuple
 from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
@@ -163,23 +163,12 @@ def _fmt(value: timedelta) -> str:
 
 
 def _non_negative_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    where = f"{type(instance).__name__.lower()}.{attribute.name}"
-    if not isinstance(value, timedelta):
-        msg = f"{where}: expected a duration such as '15m', got {value!r}"
-        raise PolicyError(msg)
-    if value < _ZERO:
-        msg = f"{where}: expected a duration >= 0, got '{_fmt(value)}'"
-        raise PolicyError(msg)
+    duration(value, f"{type(instance).__name__.lower()}.{attribute.name}", PolicyError, positive=False)
 
 
 def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
-    if value is None:
-        return
-    where = f"{type(instance).__name__.lower()}.{attribute.name}"
-    if not isinstance(value, timedelta) or value <= _ZERO:
-        shown = f"'{_fmt(value)}'" if isinstance(value, timedelta) else repr(value)
-        msg = f"{where}: expected a duration > 0, got {shown}"
-        raise PolicyError(msg)
+    if value is not None:
+        duration(value, f"{type(instance).__name__.lower()}.{attribute.name}", PolicyError)
 
 
 # --------------------------------------------------------------------------
@@ -481,9 +470,7 @@ def open_work_order(
         warn_calendar_argument("open_work_order", "EscalationPolicy.calendar (and pass policy=)")
     elif policy is not None:
         calendar = policy.calendar
-    if not isinstance(due_in, timedelta) or due_in < _ZERO:
-        msg = f"due_in: expected a duration >= 0, got {due_in!r}"
-        raise PolicyError(msg)
+    duration(due_in, "due_in", PolicyError, positive=False)
     if follow_up_before < _ZERO or follow_up_before > due_in:
         msg = f"follow_up_before: expected a duration from 0 to due_in ({_fmt(due_in)}), got '{_fmt(follow_up_before)}'"
         raise PolicyError(msg)

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._inputs import duration, money
 from servicetriage._scope import Relation, Scope, against
 from servicetriage._validators import check_non_empty, check_whole_number, to_tuple
 from servicetriage.errors import PolicyError, TicketError
@@ -239,9 +240,7 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: int) -> Non
 
 
 def _positive_window(instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"{_where(instance, attribute)}: expected a positive duration, got {value!r}"
-        raise PolicyError(msg)
+    duration(value, _where(instance, attribute), PolicyError)
 
 
 def _rate(value: Any) -> Decimal:
@@ -665,15 +664,7 @@ def _to_penalty_action(value: Any) -> PenaltyAction:
 
 
 def _to_fee(value: Any) -> Money | None:
-    if value is None or isinstance(value, Money):
-        return value
-    if isinstance(value, str):
-        try:
-            return Money.parse(value)
-        except ValueError:
-            pass
-    msg = f"penalty.steps[].fee: expected money such as '200 CNY', got {value!r}"
-    raise PolicyError(msg)
+    return None if value is None else money(value, "penalty.steps[].fee", PolicyError)
 
 
 @attrs.frozen(kw_only=True)
@@ -813,9 +804,7 @@ def _playbook_id_and_interval(item: Any, default: timedelta, index: int) -> tupl
             msg = f"playbooks[{index}].id: expected a playbook id, got {item.get('id')!r}"
             raise PolicyError(msg)
         interval = item.get("drill_every") or item.get("drill_interval") or default
-        if not isinstance(interval, timedelta) or interval <= timedelta(0):
-            msg = f"playbooks[{index}].drill_every: expected a positive duration, got {interval!r}"
-            raise PolicyError(msg)
+        duration(interval, f"playbooks[{index}].drill_every", PolicyError)
         return str(item["id"]), interval
     if not hasattr(item, "id"):
         msg = f"playbooks[{index}]: expected a playbook id, a mapping with an id or a playbook, got {item!r}"

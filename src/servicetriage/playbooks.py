@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage._deprecated import warn_calendar_argument
-from servicetriage._inputs import members
+from servicetriage._inputs import duration, members
 from servicetriage._validators import (
     check_non_empty_items,
     check_priorities,
@@ -286,12 +286,7 @@ class Trigger:
 
 
 def _check_due(_instance: PlaybookStep, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, timedelta):
-        msg = f"playbookstep.due: expected a duration such as '15m', got {value!r}"
-        raise PolicyError(msg)
-    if value < _ZERO:
-        msg = f"playbookstep.due: expected a duration >= 0 (an offset from the start), got '{_fmt(value)}'"
-        raise PolicyError(msg)
+    duration(value, "playbookstep.due", PolicyError, positive=False)  # an offset from the start
 
 
 def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -354,9 +349,8 @@ def _check_triggers(_instance: Playbook, _attribute: attrs.Attribute[Any], value
 
 
 def _check_drill(_instance: Playbook, _attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
-    if value is not None and (not isinstance(value, timedelta) or value <= _ZERO):
-        msg = f"playbook.drill_every: expected a duration > 0, got {value!r}"
-        raise PolicyError(msg)
+    if value is not None:
+        duration(value, "playbook.drill_every", PolicyError)
 
 
 def _optional_aware(_instance: Playbook, attribute: attrs.Attribute[Any], value: datetime | None) -> None:

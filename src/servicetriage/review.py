@@ -33,7 +33,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from servicetriage._deprecated import renamed
-from servicetriage._inputs import member
+from servicetriage._inputs import member, money
 from servicetriage._validators import check_whole_number, to_tuple
 from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
@@ -164,10 +164,8 @@ def _to_channel(value: Any) -> Channel | None:
     return None if value is None else member(Channel, value, "report.channel", TicketError)
 
 
-def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, Money) or value.amount < 0):
-        msg = f"deviation.{attribute.name}: expected money >= 0 such as '500 CNY', got {value!r}"
-        raise TicketError(msg)
+def _money(value: Any) -> Money | None:
+    return None if value is None else money(value, "deviation.amount", TicketError)
 
 
 def _version_number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -228,7 +226,7 @@ class Deviation:
     kind: str = attrs.field(validator=_text("deviation"))
     authorized_by: str = attrs.field(validator=_text("deviation"))
     tier: str = attrs.field(validator=_text("deviation"))
-    amount: Money | None = attrs.field(default=None, validator=_money)
+    amount: Money | None = attrs.field(default=None, converter=_money)
     grant: str | None = attrs.field(default=None, validator=_optional_text("deviation"))
     at: datetime | None = attrs.field(default=None, validator=_aware_in("deviation"))
     note: str = attrs.field(default="", validator=_text("deviation", empty=True))

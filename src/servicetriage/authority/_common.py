@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from servicetriage._inputs import duration, money
 from servicetriage._validators import check_non_empty, field_path
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import (
@@ -63,20 +64,15 @@ def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | 
         _input_name(instance, attribute, value)
 
 
-def _positive_money(instance: Any, attribute: attrs.Attribute[Any], value: Money | None) -> None:
-    if value is None:
-        return
-    if not isinstance(value, Money):
-        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "money such as '500 CNY'", value)
-    if value.amount < 0:
-        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "an amount >= 0", value)
+def _optional_money(value: Any, path: str, error: type[Exception] = PolicyError) -> Money | None:
+    """*value* as money >= 0 (a `Money` or text such as ``'500 CNY'``) or None, naming *path* on error."""
+    result: Money | None = None if value is None else money(value, path, error)
+    return result
 
 
 def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
-    if value is None:
-        return
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise _fail(f"{type(instance).__name__.lower()}.{attribute.name}", "a positive duration", value)
+    if value is not None:
+        duration(value, f"{type(instance).__name__.lower()}.{attribute.name}", PolicyError)
 
 
 def _to_action(value: str | enum.Enum) -> str:

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 from servicetriage.authority._common import (
     _fail,
     _name,
+    _optional_money,
     _period,
     _positive_duration,
-    _positive_money,
     _show,
     _to_action,
 )
@@ -205,6 +205,18 @@ class Conditions:
         return not (self.quadrants or self.categories or self.customer_tiers or self.channels)
 
 
+def _to_max_amount(value: Any) -> Money | None:
+    return _optional_money(value, "limits.max_amount")
+
+
+def _to_max_total(value: Any) -> Money | None:
+    return _optional_money(value, "limits.max_total_per_customer")
+
+
+def _to_above(value: Any) -> Money | None:
+    return _optional_money(value, "guardrail.above")
+
+
 def _check_count(_instance: Limits, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise _fail(f"limits.{attribute.name}", "a whole number >= 1", value)
@@ -231,9 +243,9 @@ class Limits:
       (the caller passes the prior usage in the request).
     """
 
-    max_amount: Money | None = attrs.field(default=None, validator=_positive_money)
+    max_amount: Money | None = attrs.field(default=None, converter=_to_max_amount)
     max_count_per_ticket: int | None = attrs.field(default=None, validator=_check_count)
-    max_total_per_customer: Money | None = attrs.field(default=None, validator=_positive_money)
+    max_total_per_customer: Money | None = attrs.field(default=None, converter=_to_max_total)
     period: timedelta | None = attrs.field(default=None, validator=_check_period)
 
     @property
@@ -315,7 +327,7 @@ class Guardrail:
     id: str = attrs.field(validator=_name)
     actions: frozenset[str] = attrs.field(factory=frozenset, converter=_to_names, validator=_check_names)
     when: Conditions = attrs.field(factory=Conditions)
-    above: Money | None = attrs.field(default=None, validator=_positive_money)
+    above: Money | None = attrs.field(default=None, converter=_to_above)
     message: str = ""
 
     @property

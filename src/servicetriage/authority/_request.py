@@ -29,6 +29,7 @@ from servicetriage.authority._common import (
     _FACT_CUSTOMER_TIER,
     TICKET_FACTS,
     _input_name,
+    _optional_money,
     _optional_name,
     _to_action,
 )
@@ -49,11 +50,8 @@ def _check_usage_at(_instance: Usage, _attribute: attrs.Attribute[Any], value: d
     require_aware("usage.at", value)
 
 
-def _check_usage_amount(_instance: Usage, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
-    if value is not None and (not isinstance(value, Money) or value.amount < 0):
-        shown = f"'{value}'" if isinstance(value, Money) else repr(value)
-        msg = f"usage.amount: expected money >= 0 such as '500 CNY', got {shown}"
-        raise TicketError(msg)
+def _to_usage_amount(value: Any) -> Money | None:
+    return _optional_money(value, "usage.amount", TicketError)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +72,7 @@ class Usage:
 
     action: str = attrs.field(converter=_to_action, validator=_input_name)
     at: datetime = attrs.field(validator=_check_usage_at)
-    amount: Money | None = attrs.field(default=None, validator=_check_usage_amount)
+    amount: Money | None = attrs.field(default=None, converter=_to_usage_amount)
     ticket_id: str | None = attrs.field(default=None, validator=_optional_name)
     customer_id: str | None = attrs.field(default=None, validator=_optional_name)
 
@@ -109,13 +107,6 @@ def _check_usage_items(_instance: Request, _attribute: attrs.Attribute[Any], val
             raise TicketError(msg)
 
 
-def _check_request_amount(_instance: Request, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
-    if value is not None and (not isinstance(value, Money) or value.amount < 0):
-        shown = f"'{value}'" if isinstance(value, Money) else repr(value)
-        msg = f"request.amount: expected money >= 0 such as '500 CNY', got {shown}"
-        raise TicketError(msg)
-
-
 def _to_given(value: Iterable[str] | str | None) -> Any:
     if value is None:
         return frozenset()
@@ -135,6 +126,10 @@ def _check_given(_instance: Request, _attribute: attrs.Attribute[Any], value: An
         if item not in TICKET_FACTS:
             msg = f"request.given: expected one of {choices}, got {item!r}"
             raise TicketError(msg)
+
+
+def _to_request_amount(value: Any) -> Money | None:
+    return _optional_money(value, "request.amount", TicketError)
 
 
 @attrs.frozen(kw_only=True)
@@ -162,7 +157,7 @@ class Request:
     actor: Actor = attrs.field(validator=_input_of(Actor, "request.actor"))
     action: str = attrs.field(converter=_to_action, validator=_input_name)
     ticket: Ticket = attrs.field(validator=_input_of(Ticket, "request.ticket"))
-    amount: Money | None = attrs.field(default=None, validator=_check_request_amount)
+    amount: Money | None = attrs.field(default=None, converter=_to_request_amount)
     triage: Triage | None = attrs.field(default=None, validator=_input_of(Triage, "request.triage", optional=True))
     usage: tuple[Usage, ...] | None = attrs.field(
         default=None, converter=_to_optional_usage, validator=_check_usage_items
