@@ -137,6 +137,7 @@ def rebuild(decision: Decision) -> Decision:
         decision.delegation,
         (*decision.reasons,),
         obligations,
+        decision.policy_hash,
     )
 
 
