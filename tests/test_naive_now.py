@@ -33,7 +33,7 @@ ORDER, _ = escalation.open_work_order(CASE, "billing", "refund", AWARE, H, id="W
 TRACKED = followup.track(
     "T1", (Obligation(kind=ObligationKind.CALL_BACK, due=AWARE + H, to="customer", note="call back"),)
 )
-TARGET = versions.Target(kind="playbook", id="pb")
+TARGET = versions.DocumentRef(kind="playbook", id="pb")
 V1 = versions.create(TARGET, {"steps": []}, author="ops", at=AWARE)
 AMENDMENT = versions.Amendment(
     id="A1", target=TARGET, base=V1.hash, operations=(versions.Operation(op="set", path="/steps", value=["call"]),)
@@ -55,7 +55,7 @@ CALLS: dict[str, Callable[[datetime], object]] = {
     "servicetriage.escalation.start": lambda n: escalation.start(
         TICKET, TRIAGE, escalation.EscalationPolicy(), n, owner="li"
     ),
-    "servicetriage.escalation.advance": lambda n: escalation.advance(
+    "servicetriage.escalation.advance_escalation": lambda n: escalation.advance_escalation(
         escalation.start(TICKET, TRIAGE, escalation.EscalationPolicy(), AWARE, owner="li"), n
     ),
     "servicetriage.escalation.open_work_order": lambda n: escalation.open_work_order(CASE, "billing", "refund", n, H),
@@ -69,7 +69,7 @@ CALLS: dict[str, Callable[[datetime], object]] = {
     "servicetriage.learning.drill_schedule": lambda n: learning.drill_schedule([PLAYBOOK], n),
     "servicetriage.review.report_review": lambda n: review.report_review("R1", author="li", at=n),
     "servicetriage.review.amendment_review": lambda n: review.amendment_review("A1", author="li", at=n),
-    "servicetriage.review.advance": lambda n: review.advance(
+    "servicetriage.review.advance_review": lambda n: review.advance_review(
         review.report_review("R1", author="li", at=AWARE), review.ReportEvent.SUBMIT, actor="li", at=n, reason="go"
     ),
     "servicetriage.versions.create": lambda n: versions.create(TARGET, {"steps": []}, author="ops", at=n),
