@@ -47,11 +47,9 @@ from servicetriage.authority import (
     Limits,
     ObligationRule,
     Request,
-    _fast_decision,
-    _fast_money,
-    _fast_obligation,
     authorize,
 )
+from servicetriage.authority._fast import _fast_decision, _fast_money, _fast_obligation
 from servicetriage.model import DEFAULT_TIERS, Customer, Money, ObligationKind, Ticket
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -139,6 +137,7 @@ def rebuild(decision: Decision) -> Decision:
         decision.delegation,
         (*decision.reasons,),
         obligations,
+        decision.policy_hash,
     )
 
 

@@ -330,7 +330,7 @@ def test_naive_times_are_rejected_naming_the_argument() -> None:
 
 def test_negative_duration_is_rejected() -> None:
     """Add only moves forward."""
-    with pytest.raises(PolicyError, match=r"duration: expected a duration >= 0, got datetime.timedelta\(days=-1"):
+    with pytest.raises(PolicyError, match=r"^duration: expected a duration >= 0, got '-1h'$"):
         FRAPPE.add(MON, -H)
 
 

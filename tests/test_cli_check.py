@@ -45,6 +45,25 @@ def test_q1_chain_without_executive_is_reported(tmp_path: Path) -> None:
     assert "escalation.q1-no-executive" in codes
 
 
+def test_escalation_findings_name_their_path_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An escalation finding's path starts with the section once, as the other sections' do."""
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        '[escalation]\n[[escalation.chains]]\nid = "q1"\nquadrants = ["Q1"]\n'
+        '[[escalation.chains.steps]]\ntiers = ["supervisor"]\n'
+        '[authority]\n[[authority.grants]]\nid = "g"\ntier = "agent"\naction = "refund"\n',
+        encoding="utf-8",
+    )
+    paths = {f.code: f.path for f in check_file(policy)}
+    assert paths["escalation.q1-no-executive"] == "escalation.chains[0]"
+    assert paths["escalation.gap"] == "escalation.chains"
+    assert paths["authority.no_grant"] == "authority.grants"
+    main(["check", str(policy)])
+    out = capsys.readouterr().out
+    assert "escalation.chains[0]" in out
+    assert "escalation.escalation" not in out
+
+
 def test_bad_field_names_file_section_path_and_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A policy that cannot be loaded exits 2 and names the file, the full path and the value."""
     policy = tmp_path / "bad.toml"

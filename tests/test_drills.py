@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from servicetriage.cli import main
-from servicetriage.errors import PolicyError
+from servicetriage.errors import TicketError
 from servicetriage.learning import Drill, drill_schedule, stale
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def test_overdue_in_the_schedule_is_exactly_stale() -> None:
 
 
 def test_a_naive_now_is_refused() -> None:
-    """The schedule needs an aware time."""
-    with pytest.raises(PolicyError, match="now: expected an aware"):
+    """The schedule needs an aware time: a naive one is a bad argument, as everywhere."""
+    with pytest.raises(TicketError, match="now: expected an aware"):
         drill_schedule(["a"], datetime(2026, 1, 1))
 
 

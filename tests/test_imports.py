@@ -10,6 +10,7 @@ import sys
 CORE = (
     "model",
     "errors",
+    "_inputs",
     "calendar",
     "matrix",
     "signals",

@@ -38,7 +38,7 @@ def test_a_bad_report_field_is_named_with_its_value(changes: dict[str, Any], exp
 
 def test_bad_deviation_and_playbook_fields_are_named() -> None:
     with pytest.raises(TicketError, match=r"deviation.amount: expected money >= 0 such as '500 CNY', got '500'"):
-        Deviation(kind="refund", authorized_by="li", tier="agent", amount="500")  # type: ignore[arg-type]
+        Deviation(kind="refund", authorized_by="li", tier="agent", amount="500")
     with pytest.raises(TicketError, match=r"deviation.grant: expected a non-empty string or nothing, got ''"):
         Deviation(kind="refund", authorized_by="li", tier="agent", grant="")
     with pytest.raises(TicketError, match=r"playbook.version: expected a whole number >= 1, got 0"):
@@ -58,7 +58,7 @@ def test_a_report_file_field_error_names_the_path_and_value() -> None:
 def test_bad_learning_settings_are_named() -> None:
     with pytest.raises(PolicyError, match=r"learning.min_count: expected a whole number >= 1, got 0"):
         LearningConfig(min_count=0)
-    with pytest.raises(PolicyError, match=r"learning.window: expected a positive duration, got"):
+    with pytest.raises(PolicyError, match=r"learning.window: expected a duration > 0, got '0s'"):
         LearningConfig(window=timedelta(0))
     with pytest.raises(PolicyError, match=r"learning.min_success_rate: expected a rate from 0 to 1, got 'most'"):
         LearningConfig(min_success_rate="most")
@@ -75,7 +75,7 @@ def test_bad_penalty_rules_and_drills_are_named() -> None:
         PenaltyRule(steps=(PenaltyStep(after=1, action="warning"), PenaltyStep(after=1, action="fee")))
     with pytest.raises(PolicyError, match=r"penalty.steps\[\].action: expected one of 'record', .* got 'jail'"):
         PenaltyStep(after=1, action="jail")
-    with pytest.raises(PolicyError, match=r"penalty.steps\[\].fee: expected money such as '200 CNY', got 'a lot'"):
+    with pytest.raises(PolicyError, match=r"penalty.steps\[\].fee: expected money >= 0 such as '500 CNY', got 'a lot'"):
         PenaltyStep(after=1, action="fee", fee="a lot")
     assert PenaltyStep(after=2, action="fee", fee="50 CNY").fee is not None
     with pytest.raises(PolicyError, match=r"drill.at: expected an aware datetime"):

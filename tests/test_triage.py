@@ -408,7 +408,7 @@ level = "critical"
 within = "-4h"
 level = "high"
 """
-    with pytest.raises(PolicyError, match=r"deadline\[1\]\.within: expected a positive duration"):
+    with pytest.raises(PolicyError, match=r"deadline\[1\]\.within: expected a duration > 0"):
         config.load(text, TriagePolicy)
     with pytest.raises(PolicyError, match=r"urgency\.threshold"):
         config.load('[urgency]\nlevels = ["a", "b"]\nthreshold = "c"\n', TriagePolicy)

@@ -53,6 +53,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from servicetriage._inputs import duration as check_duration
 from servicetriage.errors import PolicyError
 from servicetriage.model import Finding, Pause, Severity, require_aware
 
@@ -609,8 +610,7 @@ class BusinessCalendar:
         """
         instant = _aware_arg("start", start)
         if not isinstance(duration, timedelta) or duration < _ZERO:
-            msg = f"duration: expected a duration >= 0, got {duration!r}"
-            raise PolicyError(msg)
+            check_duration(duration, "duration", PolicyError, positive=False)  # raises, in the shared words
         merged = _merge_pauses(pauses)
         if duration == _ZERO:
             return start

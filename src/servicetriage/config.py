@@ -30,6 +30,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.v import format_exception, transform_error
 
 from servicetriage import model
+from servicetriage._inputs import member
 from servicetriage.calendar import Shift
 from servicetriage.errors import PolicyError, ServiceTriageError, TicketError
 from servicetriage.matrix import PriorityMatrix, preset, preset_name
@@ -238,15 +239,8 @@ def _structure_zone(value: Any, _: type) -> ZoneInfo:
 
 
 def _structure_quadrant(value: Any, _: type) -> Quadrant:
-    # Files name quadrants as people do ("Q1"); the handling order (1) is accepted too.
-    if isinstance(value, Quadrant):
-        return value
-    if isinstance(value, str) and value.strip().upper() in Quadrant.__members__:
-        return Quadrant[value.strip().upper()]
-    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3, 4):
-        return Quadrant(value)
-    msg = f"expected a quadrant 'Q1', 'Q2', 'Q3' or 'Q4', got {value!r}"
-    raise ValueError(msg)
+    # Files name quadrants as people do ("Q1"); the handling order (1) is accepted too (one rule: `_inputs`).
+    return member(Quadrant, value, None)
 
 
 def _structure_duration(value: Any, _: type) -> timedelta:
@@ -258,16 +252,8 @@ def _is_set(cls: Any) -> bool:
 
 
 def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
-    choices = ", ".join(repr(m.value) for m in cls)
-
     def hook(value: Any, _: Any) -> enum.Enum:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(value)
-        except ValueError:
-            msg = f"expected one of {choices}, got {value!r}"
-            raise ValueError(msg) from None
+        return member(cls, value, None)
 
     return hook
 
@@ -332,6 +318,22 @@ def _register_triage(conv: cattrs.Converter) -> None:
     )
 
 
+def _register_authority(conv: cattrs.Converter) -> None:
+    """A condition's quadrants are held by name: the file's values go to the one quadrant rule as written.
+
+    Structured as ``frozenset[str]``, a quadrant written as its handling
+    order (``1``) would become the string ``'1'`` and be refused, where
+    every other place accepts it (see `servicetriage._inputs`).
+    """
+    from servicetriage.authority import Conditions  # noqa: PLC0415 - core modules load late here
+
+    as_written = cattrs.gen.override(struct_hook=lambda value, _: value)
+    conv.register_structure_hook(
+        Conditions,
+        cattrs.gen.make_dict_structure_fn(Conditions, conv, _cattrs_forbid_extra_keys=True, quadrants=as_written),
+    )
+
+
 def _register_escalation(conv: cattrs.Converter) -> None:
     """An escalation state's calendar is written as its `BusinessCalendar` table and read back as one.
 
@@ -380,6 +382,7 @@ def make_converter() -> cattrs.Converter:
     )
     _register_calendar_and_matrix(conv)
     _register_triage(conv)
+    _register_authority(conv)
     _register_escalation(conv)
     return conv
 

@@ -26,7 +26,7 @@ class PolicyError(ServiceTriageError, ValueError):
     """A policy, playbook or calendar is invalid.
 
     The message names the path of the bad field and its value, for example
-    ``urgency.thresholds[2].within: expected a positive duration, got '-1h'``.
+    ``urgency.thresholds[2].within: expected a duration > 0, got '-1h'``.
     When a file has several problems, `problems` lists all of them.
     """
 
@@ -36,9 +36,11 @@ class PolicyError(ServiceTriageError, ValueError):
 
 
 class TicketError(ServiceTriageError, ValueError):
-    """A ticket (or another input record) is invalid.
+    """A ticket (or another input record) is invalid, or a clock argument is naive.
 
-    The message names the field and the value.
+    The message names the field (or the argument, ``now`` or ``at``) and the
+    value. Every public function that takes ``now`` or ``at`` raises this
+    error for a naive one.
     """
 
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:

@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import attrs
 
 from servicetriage._deprecated import renamed, warn_calendar_argument
+from servicetriage._inputs import duration, members
 from servicetriage._validators import check_priorities, non_empty, to_tuple
 from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
@@ -162,23 +163,12 @@ def _fmt(value: timedelta) -> str:
 
 
 def _non_negative_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    where = f"{type(instance).__name__.lower()}.{attribute.name}"
-    if not isinstance(value, timedelta):
-        msg = f"{where}: expected a duration such as '15m', got {value!r}"
-        raise PolicyError(msg)
-    if value < _ZERO:
-        msg = f"{where}: expected a duration >= 0, got '{_fmt(value)}'"
-        raise PolicyError(msg)
+    duration(value, f"{type(instance).__name__.lower()}.{attribute.name}", PolicyError, positive=False)
 
 
 def _positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
-    if value is None:
-        return
-    where = f"{type(instance).__name__.lower()}.{attribute.name}"
-    if not isinstance(value, timedelta) or value <= _ZERO:
-        shown = f"'{_fmt(value)}'" if isinstance(value, timedelta) else repr(value)
-        msg = f"{where}: expected a duration > 0, got {shown}"
-        raise PolicyError(msg)
+    if value is not None:
+        duration(value, f"{type(instance).__name__.lower()}.{attribute.name}", PolicyError)
 
 
 # --------------------------------------------------------------------------
@@ -273,16 +263,7 @@ class ProgressReport:
 
 
 def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
-    result = set()
-    for item in to_tuple(value):
-        if isinstance(item, Quadrant):
-            result.add(item)
-        elif isinstance(item, str) and item.upper() in Quadrant.__members__:
-            result.add(Quadrant[item.upper()])
-        else:
-            msg = f"chain.quadrants: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {item!r}"
-            raise PolicyError(msg)
-    return frozenset(result)
+    return members(Quadrant, value, "chain.quadrants", PolicyError)
 
 
 def _check_priorities(instance: Any, _attribute: attrs.Attribute[Any], value: frozenset[int]) -> None:
@@ -484,14 +465,12 @@ def open_work_order(
     *calendar* is deprecated (it goes in 0.3.0): give the calendar to the
     policy instead. When given, it still counts, with a `DeprecationWarning`.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     if calendar is not None:
         warn_calendar_argument("open_work_order", "EscalationPolicy.calendar (and pass policy=)")
     elif policy is not None:
         calendar = policy.calendar
-    if not isinstance(due_in, timedelta) or due_in < _ZERO:
-        msg = f"due_in: expected a duration >= 0, got {due_in!r}"
-        raise PolicyError(msg)
+    duration(due_in, "due_in", PolicyError, positive=False)
     if follow_up_before < _ZERO or follow_up_before > due_in:
         msg = f"follow_up_before: expected a duration from 0 to due_in ({_fmt(due_in)}), got '{_fmt(follow_up_before)}'"
         raise PolicyError(msg)

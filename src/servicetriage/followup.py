@@ -122,6 +122,7 @@ class TrackedObligation:
 
     def overdue(self, now: datetime) -> bool:
         """Still open after its due time."""
+        require_aware("now", now)
         return self.status is ObligationStatus.OPEN and self.obligation.due < now
 
 
@@ -224,7 +225,7 @@ class PromiseFigures:
 
 def promise_figures(tracked: Iterable[TrackedObligation], now: datetime) -> tuple[PromiseFigures, ...]:
     """The figures of every kind of obligation in *tracked*, as seen at *now* (kinds in their declared order)."""
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     counts: dict[ObligationKind, dict[str, int]] = {}
     for item in tracked:
         c = counts.setdefault(
@@ -306,6 +307,7 @@ class WorkOrderState:
 
     def overdue(self, now: datetime) -> bool:
         """Not done by its due time, as seen at *now*."""
+        require_aware("now", now)
         done = self.at(OrderStatus.DONE)
         return (done if done is not None else now) > self.order.due and self.order.due < now
 
@@ -367,7 +369,7 @@ def overdue_orders(
     *heads* maps a department to its head; a department not in it escalates
     to ``head:<department>``.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     heads = heads or {}
     found = [
         Overdue(

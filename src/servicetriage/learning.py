@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._inputs import duration, money
 from servicetriage._scope import Relation, Scope, against
 from servicetriage._validators import check_non_empty, check_whole_number, to_tuple
 from servicetriage.errors import PolicyError, TicketError
@@ -239,9 +240,7 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: int) -> Non
 
 
 def _positive_window(instance: Any, attribute: attrs.Attribute[Any], value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"{_where(instance, attribute)}: expected a positive duration, got {value!r}"
-        raise PolicyError(msg)
+    duration(value, _where(instance, attribute), PolicyError)
 
 
 def _rate(value: Any) -> Decimal:
@@ -531,7 +530,7 @@ def propose(
     the grants they extend or are narrower than. See the module
     documentation for the rules.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     since = now - config.window
     names = config.conditions
     by_signature: dict[Signature, _Group] = {}
@@ -665,15 +664,7 @@ def _to_penalty_action(value: Any) -> PenaltyAction:
 
 
 def _to_fee(value: Any) -> Money | None:
-    if value is None or isinstance(value, Money):
-        return value
-    if isinstance(value, str):
-        try:
-            return Money.parse(value)
-        except ValueError:
-            pass
-    msg = f"penalty.steps[].fee: expected money such as '200 CNY', got {value!r}"
-    raise PolicyError(msg)
+    return None if value is None else money(value, "penalty.steps[].fee", PolicyError)
 
 
 @attrs.frozen(kw_only=True)
@@ -743,7 +734,7 @@ def penalize(report: IncidentReport, rule: PenaltyRule, history: Iterable[Penalt
     """
     if not report.false_alarm:
         return None
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     if not report.reporter:
         msg = f"report {report.id}.reporter: a false alarm needs the party who raised it, got {report.reporter!r}"
         raise TicketError(msg)
@@ -813,9 +804,7 @@ def _playbook_id_and_interval(item: Any, default: timedelta, index: int) -> tupl
             msg = f"playbooks[{index}].id: expected a playbook id, got {item.get('id')!r}"
             raise PolicyError(msg)
         interval = item.get("drill_every") or item.get("drill_interval") or default
-        if not isinstance(interval, timedelta) or interval <= timedelta(0):
-            msg = f"playbooks[{index}].drill_every: expected a positive duration, got {interval!r}"
-            raise PolicyError(msg)
+        duration(interval, f"playbooks[{index}].drill_every", PolicyError)
         return str(item["id"]), interval
     if not hasattr(item, "id"):
         msg = f"playbooks[{index}]: expected a playbook id, a mapping with an id or a playbook, got {item!r}"
@@ -846,7 +835,7 @@ def stale(
     playbook's own ``last_drilled``; uses from *reports* that name the
     playbook and its own ``last_used``.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     entries = _activity(playbooks, now, drills, reports, default_interval)
     return tuple(e for e in entries if e.last_activity is None or now - e.last_activity > e.interval)
 
@@ -922,7 +911,7 @@ def drill_schedule(
     drilled nor used is due at once); `stale` lists exactly the overdue
     ones.
     """
-    require_aware("now", now, PolicyError)
+    require_aware("now", now)
     recorded = [d for d in drills if d.at <= now]
     counts: dict[str, int] = {}
     for drill in recorded:

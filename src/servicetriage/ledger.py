@@ -214,6 +214,7 @@ def triage_record(
     policy_version: int | None = None,
 ) -> Record:
     """The record of placing *ticket* (at *now*, under *policy*) and of the *playbooks* it started."""
+    require_aware("now", now)
     started = sorted({m.playbook.id for m in match(ticket, triage, tuple(playbooks))})
     result: dict[str, Any] = unstructure(triage)
     for key in _STAMP:
@@ -239,6 +240,7 @@ def authority_record(
     policy_version: int | None = None,
 ) -> Record:
     """The record of deciding *request* (at *now*, under *policy*)."""
+    require_aware("now", now)
     result: dict[str, Any] = unstructure(decision)
     for key in _STAMP:
         result.pop(key, None)
@@ -263,6 +265,7 @@ def escalation_record(
     policy_version: int | None = None,
 ) -> Record:
     """The record of an escalation *action* taken on case *subject* (its input: the event, if any)."""
+    require_aware("now", now)
     result: dict[str, Any] = unstructure(action)
     for key in _STAMP:
         result.pop(key, None)

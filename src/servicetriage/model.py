@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from servicetriage._inputs import member, money
 from servicetriage.errors import PolicyError, TicketError
 
 __all__ = [
@@ -159,14 +160,7 @@ E = TypeVar("E", bound=enum.Enum)
 
 def _convert_enum(enum_cls: type[E], field: str, value: object) -> E:
     """Return *value* as an *enum_cls* member, or raise naming *field* and the choices."""
-    if isinstance(value, enum_cls):
-        return value
-    try:
-        return enum_cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in enum_cls)
-        msg = f"{field}: expected one of {choices}, got {value!r}"
-        raise TicketError(msg) from None
+    return member(enum_cls, value, field, TicketError)
 
 
 # --------------------------------------------------------------------------
@@ -513,14 +507,8 @@ class Money:
 def _to_money(value: Any) -> Money | None:
     if value is None or isinstance(value, Money):
         return value
-    if isinstance(value, str):
-        try:
-            return Money.parse(value)
-        except PolicyError as exc:
-            msg = f"ticket.money_at_stake: {exc}"
-            raise TicketError(msg) from None
-    msg = f"ticket.money_at_stake: expected Money or '<amount> <currency>', got {value!r}"
-    raise TicketError(msg)
+    result: Money = money(value, "ticket.money_at_stake", TicketError)
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -739,8 +727,7 @@ def _check_customer(_instance: Ticket, _attribute: attrs.Attribute[Any], value: 
 
 def _check_money(_instance: Ticket, _attribute: attrs.Attribute[Any], value: Money | None) -> None:
     if value is not None and value.amount < 0:
-        msg = f"ticket.money_at_stake: expected an amount >= 0, got '{value}'"
-        raise TicketError(msg)
+        money(value, "ticket.money_at_stake", TicketError)  # raises, in the words of every money input
 
 
 @attrs.frozen(kw_only=True)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage._deprecated import warn_calendar_argument
+from servicetriage._inputs import duration, members
 from servicetriage._validators import (
     check_non_empty_items,
     check_priorities,
@@ -120,50 +121,24 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return to_tuple(value)
 
 
-def _enum_set(enum_cls: Any, field: str) -> Any:
-    def convert(value: Any) -> frozenset[Any]:
-        items = _tuple(value)
-        out = set()
-        for item in items:
-            if isinstance(item, enum_cls):
-                out.add(item)
-                continue
-            try:
-                out.add(enum_cls[item.upper()] if enum_cls is Quadrant and isinstance(item, str) else enum_cls(item))
-            except (KeyError, ValueError, AttributeError):
-                choices = ", ".join(repr(m.name if enum_cls is Quadrant else m.value) for m in enum_cls)
-                msg = f"trigger.{field}: expected some of {choices}, got {item!r}"
-                raise PolicyError(msg) from None
-        return frozenset(out)
-
-    return convert
-
-
-_to_quadrants = _enum_set(Quadrant, "quadrants")
-_to_flags = _enum_set(Flag, "flags")
-_to_marks = _enum_set(Mark, "marks")
-_to_channels = _enum_set(Channel, "channels")
-_to_customer_tiers = _enum_set(CustomerTier, "customer_tiers")
-
-
 def _quadrants(value: Any) -> frozenset[Quadrant]:
-    return _to_quadrants(value)  # type: ignore[no-any-return]
+    return members(Quadrant, value, "trigger.quadrants", PolicyError)
 
 
 def _flags(value: Any) -> frozenset[Flag]:
-    return _to_flags(value)  # type: ignore[no-any-return]
+    return members(Flag, value, "trigger.flags", PolicyError)
 
 
 def _marks(value: Any) -> frozenset[Mark]:
-    return _to_marks(value)  # type: ignore[no-any-return]
+    return members(Mark, value, "trigger.marks", PolicyError)
 
 
 def _channels(value: Any) -> frozenset[Channel]:
-    return _to_channels(value)  # type: ignore[no-any-return]
+    return members(Channel, value, "trigger.channels", PolicyError)
 
 
 def _customer_tiers(value: Any) -> frozenset[CustomerTier]:
-    return _to_customer_tiers(value)  # type: ignore[no-any-return]
+    return members(CustomerTier, value, "trigger.customer_tiers", PolicyError)
 
 
 def _str_set(value: Any) -> frozenset[str]:
@@ -311,12 +286,7 @@ class Trigger:
 
 
 def _check_due(_instance: PlaybookStep, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, timedelta):
-        msg = f"playbookstep.due: expected a duration such as '15m', got {value!r}"
-        raise PolicyError(msg)
-    if value < _ZERO:
-        msg = f"playbookstep.due: expected a duration >= 0 (an offset from the start), got '{_fmt(value)}'"
-        raise PolicyError(msg)
+    duration(value, "playbookstep.due", PolicyError, positive=False)  # an offset from the start
 
 
 def _optional_name(instance: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -379,9 +349,8 @@ def _check_triggers(_instance: Playbook, _attribute: attrs.Attribute[Any], value
 
 
 def _check_drill(_instance: Playbook, _attribute: attrs.Attribute[Any], value: timedelta | None) -> None:
-    if value is not None and (not isinstance(value, timedelta) or value <= _ZERO):
-        msg = f"playbook.drill_every: expected a duration > 0, got {value!r}"
-        raise PolicyError(msg)
+    if value is not None:
+        duration(value, "playbook.drill_every", PolicyError)
 
 
 def _optional_aware(_instance: Playbook, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
@@ -589,6 +558,8 @@ def check_playbooks(
     ``playbook.drill-overdue`` (warning: not drilled or used within
     ``drill_every``).
     """
+    if now is not None:
+        require_aware("now", now)
     items = playbooks.playbooks if isinstance(playbooks, PlaybookSet) else tuple(playbooks)
     findings: list[Finding] = []
     seen: dict[tuple[str, int], int] = {}

@@ -33,6 +33,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from servicetriage._deprecated import renamed
+from servicetriage._inputs import member, money
 from servicetriage._validators import check_whole_number, to_tuple
 from servicetriage.authority import Actor, AuthorityPolicy, CompiledPolicy, Decision, Request, Usage, authorize
 from servicetriage.authority import Outcome as DecisionOutcome
@@ -151,54 +152,20 @@ def _flag(path: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     return check
 
 
-def _member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E]:
-    """A converter to *enum_cls* from a member or its value (its name, for quadrants), naming *field* on error."""
-    choices = ", ".join(repr(m.name if by_name else m.value) for m in enum_cls)
-
-    def convert(value: Any) -> E:
-        if isinstance(value, enum_cls):
-            return value
-        try:
-            if by_name and isinstance(value, str):
-                return enum_cls[value.strip().upper()]
-            return enum_cls(value)
-        except (KeyError, ValueError):
-            msg = f"{field}: expected one of {choices}, got {value!r}"
-            raise TicketError(msg) from None
-
-    return convert
-
-
-def _optional_member(enum_cls: type[E], field: str, *, by_name: bool = False) -> Callable[[Any], E | None]:
-    convert = _member(enum_cls, field, by_name=by_name)
-
-    def optional(value: Any) -> E | None:
-        return None if value is None else convert(value)
-
-    return optional
-
-
-_QUADRANT = _optional_member(Quadrant, "report.quadrant", by_name=True)
-_CUSTOMER_TIER = _member(CustomerTier, "report.customer_tier")
-_CHANNEL = _optional_member(Channel, "report.channel")
-
-
 def _to_quadrant(value: Any) -> Quadrant | None:
-    return _QUADRANT(value)
+    return None if value is None else member(Quadrant, value, "report.quadrant", TicketError)
 
 
 def _to_customer_tier(value: Any) -> CustomerTier:
-    return _CUSTOMER_TIER(value)
+    return member(CustomerTier, value, "report.customer_tier", TicketError)
 
 
 def _to_channel(value: Any) -> Channel | None:
-    return _CHANNEL(value)
+    return None if value is None else member(Channel, value, "report.channel", TicketError)
 
 
-def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, Money) or value.amount < 0):
-        msg = f"deviation.{attribute.name}: expected money >= 0 such as '500 CNY', got {value!r}"
-        raise TicketError(msg)
+def _money(value: Any) -> Money | None:
+    return None if value is None else money(value, "deviation.amount", TicketError)
 
 
 def _version_number(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -234,10 +201,7 @@ class IncidentOutcome(enum.Enum):
 
 
 def _to_outcome(value: Any) -> IncidentOutcome:
-    return _OUTCOME(value)
-
-
-_OUTCOME = _member(IncidentOutcome, "report.outcome")
+    return member(IncidentOutcome, value, "report.outcome", TicketError)
 
 
 @attrs.frozen(kw_only=True)
@@ -262,7 +226,7 @@ class Deviation:
     kind: str = attrs.field(validator=_text("deviation"))
     authorized_by: str = attrs.field(validator=_text("deviation"))
     tier: str = attrs.field(validator=_text("deviation"))
-    amount: Money | None = attrs.field(default=None, validator=_money)
+    amount: Money | None = attrs.field(default=None, converter=_money)
     grant: str | None = attrs.field(default=None, validator=_optional_text("deviation"))
     at: datetime | None = attrs.field(default=None, validator=_aware_in("deviation"))
     note: str = attrs.field(default="", validator=_text("deviation", empty=True))
@@ -785,16 +749,13 @@ def _trail_problem(review: Review) -> str | None:
 
 
 def _who(actor: str, reason: str, at: datetime, where: str) -> None:
+    require_aware("at", at)
     if not isinstance(actor, str) or not actor.strip():
         msg = f"{where}: expected an actor (who does it), got {actor!r}"
         raise TransitionError(msg)
     if not isinstance(reason, str) or not reason.strip():
         msg = f"{where}: expected a reason (why), got {reason!r}"
         raise TransitionError(msg)
-    try:
-        require_aware(f"{where}.at", at)
-    except TicketError as exc:
-        raise TransitionError(str(exc)) from None
 
 
 def _start(subject: Subject, id: str, state: State, *, author: str, at: datetime, reason: str) -> Review:

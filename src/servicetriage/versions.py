@@ -479,7 +479,7 @@ def _make(
 ) -> Version:
     if not isinstance(author, str) or not author.strip():
         raise PolicyError(f"version.author: expected a non-empty name, got {author!r}")
-    require_aware("version.at", at, PolicyError)
+    require_aware("at", at)
     content = canonical_json(document)
     digest = _version_hash(
         target=target,
@@ -514,7 +514,7 @@ def create(target: DocumentRef, document: Document, *, author: str, at: datetime
 
 
 def _check_time(head: Version, at: datetime) -> None:
-    require_aware("version.at", at, PolicyError)
+    require_aware("at", at)
     if at < head.at:
         raise TransitionError(
             f"{head.target}: version time {at.isoformat()} is before its parent's {head.at.isoformat()}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from servicetriage._inputs import members
 from servicetriage.calendar import BusinessCalendar
 from servicetriage.errors import PolicyError
 from servicetriage.model import DEFAULT_TIERS, Channel, CustomerTier, FrozenMap, Mark, Quadrant, Reason
@@ -249,16 +250,7 @@ def agents_from_data(data: object, *, path: str = "agents") -> tuple[Agent, ...]
 
 
 def _to_quadrants(value: Iterable[Quadrant | str | int]) -> frozenset[Quadrant]:
-    result = set()
-    for item in [value] if isinstance(value, str) else value:
-        if isinstance(item, Quadrant):
-            result.add(item)
-        elif isinstance(item, str) and item.strip().upper() in Quadrant.__members__:
-            result.add(Quadrant[item.strip().upper()])
-        else:
-            msg = f"needrule.quadrants: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {item!r}"
-            raise PolicyError(msg)
-    return frozenset(result)
+    return members(Quadrant, value, "needrule.quadrants", PolicyError)
 
 
 def _to_marks(value: Iterable[Mark | str]) -> frozenset[Mark]:
@@ -323,15 +315,7 @@ def _to_share(value: object) -> float:
 
 
 def _to_customer_tiers(value: Iterable[CustomerTier | str]) -> frozenset[CustomerTier]:
-    result = set()
-    for item in [value] if isinstance(value, str) else value:
-        try:
-            result.add(item if isinstance(item, CustomerTier) else CustomerTier(item))
-        except ValueError:
-            choices = ", ".join(t.value for t in CustomerTier)
-            msg = f"assignment.vip_tiers: expected one of {choices}, got {item!r}"
-            raise PolicyError(msg) from None
-    return frozenset(result)
+    return members(CustomerTier, value, "assignment.vip_tiers", PolicyError)
 
 
 def _to_match(value: Iterable[MatchKind | str]) -> frozenset[MatchKind]:

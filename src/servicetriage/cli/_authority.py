@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicetriage import config
+from servicetriage._inputs import member
 from servicetriage.authority import AuthorityPolicy, Decision, Outcome, Request, authorize
 from servicetriage.errors import TicketError
 from servicetriage.ledger import authority_record
@@ -106,11 +107,7 @@ def load_request(path: Path) -> Request:
         problems = tuple(f"{path}: {p}" for p in exc.problems)
         raise TicketError("; ".join(problems), problems) from None
     if quadrant is not None and request.triage is None:
-        try:
-            placed = Quadrant[str(quadrant).strip().upper()]
-        except KeyError:
-            msg = f"{path}: quadrant: expected 'Q1', 'Q2', 'Q3' or 'Q4', got {quadrant!r}"
-            raise TicketError(msg) from None
+        placed = member(Quadrant, quadrant, f"{path}: quadrant", TicketError)
         level = Level(0, "given")
         triage = Triage(
             ticket_id=request.ticket.id,

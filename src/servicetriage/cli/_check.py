@@ -60,6 +60,13 @@ def _drilled(playbooks: PlaybookSet, drills: Iterable[Drill]) -> PlaybookSet:
     return attrs.evolve(playbooks, playbooks=tuple(updated))
 
 
+def _in_section(section: str, path: str) -> str:
+    """*path* as seen from the file: within *section*, whose checker may already name it (``escalation.chains[0]``)."""
+    if path == section or path.startswith((f"{section}.", f"{section}[")):
+        return path
+    return f"{section}.{path}"
+
+
 def check_file(path: str | Path, *, now: datetime | None = None, drills: Iterable[Drill] = ()) -> tuple[Finding, ...]:
     """Load every section of the policy file *path* and return all findings.
 
@@ -92,7 +99,7 @@ def check_file(path: str | Path, *, now: datetime | None = None, drills: Iterabl
                 Finding(
                     code=f.code,
                     severity=f.severity,
-                    path=f.path if f.path.startswith(f"{section}[") else f"{section}.{f.path}",
+                    path=_in_section(section, f.path),
                     message=f.message,
                 )
                 for f in run(data[section])

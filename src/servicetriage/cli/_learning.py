@@ -156,7 +156,7 @@ def _learn(args: argparse.Namespace) -> int:
             msg = f"--window: {exc}"
             raise PolicyError(msg) from None
         if changes["window"] <= timedelta(0):
-            msg = f"--window: expected a positive duration, got {args.window!r}"
+            msg = f"--window: expected a duration > 0, got {args.window!r}"
             raise PolicyError(msg)
     if args.min_count is not None:
         if args.min_count < 1:

@@ -118,6 +118,7 @@ class Clock(Protocol):
 
 def effective_pauses(pauses: Sequence[Pause], now: datetime) -> tuple[Pause, ...]:
     """Return the pauses as seen at *now*: an open pause ends at *now*; pauses not begun yet are dropped."""
+    require_aware("now", now)
     result: list[Pause] = []
     for pause in pauses:
         if pause.start >= now:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from servicetriage._inputs import duration, money
 from servicetriage.calendar import BusinessCalendar
 from servicetriage.digest import content_hash
 from servicetriage.errors import PolicyError
@@ -19,6 +20,7 @@ from servicetriage.model import (
     Pause,
     Ticket,
     Triage,
+    require_aware,
 )
 from servicetriage.signals import LexiconKind, Signal, status_pauses
 from servicetriage.signals.detectors import Detector
@@ -27,7 +29,7 @@ from servicetriage.signals.lexicon import ConceptSettings, LexiconSettings
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-from servicetriage.triage._common import _ZERO, _as_tuple, _fail, _level_name, _optional_tuple, _shown
+from servicetriage.triage._common import _as_tuple, _fail, _level_name, _optional_tuple
 
 # --------------------------------------------------------------------------
 # Scales
@@ -83,8 +85,7 @@ class Scale:
 
 
 def _positive_duration(_instance: DeadlineStep, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= _ZERO:
-        _fail("deadlinestep.within", f"expected a positive duration, got {_shown(value)!r}")
+    duration(value, "deadlinestep.within", PolicyError)
 
 
 @attrs.frozen(kw_only=True)
@@ -108,18 +109,9 @@ class CountStep:
     level: str = attrs.field(validator=_level_name)
 
 
-def _money_step_amount(_instance: MoneyStep, _attribute: attrs.Attribute[Any], value: Money) -> None:
-    if not isinstance(value, Money) or value.amount < 0:
-        _fail("moneystep.at_least", f"expected an amount >= 0 such as '10000 CNY', got {value!r}")
-
-
 def _to_step_money(value: Money | str) -> Money:
-    if isinstance(value, str):
-        try:
-            return Money.parse(value)
-        except PolicyError as exc:
-            raise PolicyError(f"moneystep.at_least: {exc}") from None
-    return value
+    result: Money = money(value, "moneystep.at_least", PolicyError)
+    return result
 
 
 @attrs.frozen(kw_only=True)
@@ -130,7 +122,7 @@ class MoneyStep:
     you serve.
     """
 
-    at_least: Money = attrs.field(converter=_to_step_money, validator=_money_step_amount)
+    at_least: Money = attrs.field(converter=_to_step_money)
     level: str = attrs.field(validator=_level_name)
 
 
@@ -315,8 +307,7 @@ def _positive_priority(_instance: ResolutionTarget, _attribute: attrs.Attribute[
 
 
 def _target_within(_instance: ResolutionTarget, _attribute: attrs.Attribute[Any], value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= _ZERO:
-        _fail("target.within", f"expected a positive duration, got {_shown(value)!r}")
+    duration(value, "target.within", PolicyError)
 
 
 @attrs.frozen(kw_only=True)
@@ -534,6 +525,8 @@ class TriagePolicy:
 
     def classify(self, ticket: Ticket, now: datetime) -> Triage:
         """Place *ticket* at *now*: the same as ``classify(ticket, self, now)``."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            require_aware("now", now)
         return self._engine.classify(ticket, now)
 
 
