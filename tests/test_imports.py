@@ -20,6 +20,7 @@ CORE = (
     "review",
     "learning",
     "effect",
+    "_fast",
 )
 FORBIDDEN = ("cattrs", "servicetriage.config", "servicetriage.store", "servicetriage.cli")
 
