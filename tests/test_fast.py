@@ -175,6 +175,37 @@ def test_a_required_field_added_to_a_class_fails_every_call_that_leaves_it_out()
     assert fast(after)(x=1, y=2, label="a") == after(x=1, y=2, label="a")
 
 
+@given(policy=sts.authority_policies(), request=sts.requests())
+def test_fields_taken_by_position_build_what_the_plain_constructor_builds(
+    policy: AuthorityPolicy, request: Request
+) -> None:
+    """Named positional fields, in the caller's order; a trailing field with a default may be left out."""
+    decision = authorize(request, policy, NOW)
+    names = [f.name for f in attrs.fields(Decision)][:-1]  # all but policy_version, which has a default
+    make = _fast.constructor(Decision, *reversed(names))
+    assert make(*(getattr(decision, n) for n in reversed(names))) == attrs.evolve(decision, policy_version=None)
+    for obligation in decision.obligations:
+        make_obligation = _fast.constructor(Obligation, "due", "kind", "to", "note", "rule")
+        args = (obligation.due, obligation.kind, obligation.to, obligation.note, obligation.rule)
+        assert make_obligation(*args) == obligation
+
+
+def test_with_positional_fields_a_new_field_flows_through_or_is_refused_at_once() -> None:
+    """A field added with a default is set to it; one without a default, or a name not a field, is a TypeError."""
+    with_default = attrs.make_class(
+        "Point", {"x": attrs.field(), "y": attrs.field(), "label": attrs.field(default="")}, frozen=True, slots=True
+    )
+    assert _fast.constructor(with_default, "x", "y")(1, 2) == with_default(1, 2, "")
+    assert _fast.constructor(with_default, "y", "x")(2, 1, label="a") == with_default(1, 2, "a")
+    required = _point_class("x", "y", "label")
+    message = "field 'label' has no default and is not among the positional fields"
+    with pytest.raises(TypeError, match=f"fast constructor for Point: {message}"):
+        _fast.constructor(required, "x", "y")
+    for wrong in (("x", "y", "z"), ("x", "x", "label")):
+        with pytest.raises(TypeError, match="expected distinct field names"):
+            _fast.constructor(required, *wrong)
+
+
 def test_validators_and_converters_are_what_the_fast_constructor_skips() -> None:
     """The contract, shown: a value the plain constructor would refuse or convert is stored as given."""
     assert fast(_Point)(x=1, y=-1).y == -1

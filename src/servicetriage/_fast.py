@@ -21,8 +21,10 @@ default), and a class it cannot build faithfully (no slots, an
 beside the fields) raises `TypeError` when the fast constructor is made,
 that is, when the module that uses it is imported. What it skips is the
 contract: pass only values the plain constructor would store unchanged
-(already converted, already valid). Checked by: fast equals plain on the
-library's own strategies.
+(already converted, already valid). Call sites that pass a keyword-only
+class's fields by position name them, in their order:
+``constructor(Obligation, "kind", "due", "to", "note", "rule")``. Checked
+by: fast equals plain on the library's own strategies.
 
 **Packed rank key** (`packed_rank_key`). The command line sorts and pickles
 a key per row; `servicetriage.triage.rank_key` has nine fields, the first
@@ -50,7 +52,7 @@ evaluator is checked against a plain reference evaluator
 from __future__ import annotations
 
 import keyword
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
 import attrs
 
@@ -71,7 +73,11 @@ _FREE_SLOTS = frozenset({"__weakref__"})
 _FACTORY = cast("type[Any]", attrs.Factory)
 
 
-def constructor(cls: Callable[P, T]) -> Callable[P, T]:
+@overload
+def constructor(cls: Callable[P, T]) -> Callable[P, T]: ...
+@overload
+def constructor(cls: Callable[..., T], *positional: str) -> Callable[..., T]: ...
+def constructor(cls: Callable[..., T], *positional: str) -> Callable[..., T]:
     """Return a function that builds *cls* as its ``__init__`` does, minus converters and validators.
 
     The function is generated from ``attrs.fields(cls)``: same parameters
@@ -82,63 +88,89 @@ def constructor(cls: Callable[P, T]) -> Callable[P, T]:
     ``__attrs_post_init__``, a field with ``init=False``, a factory that
     takes ``self``, a converter that takes the instance, or a slot that
     is not a field.
+
+    *positional*, if given, names the fields the call sites pass by
+    position, in their order; every other field becomes keyword-only and
+    must have a default. Write the names out where the call sites are (never
+    derive them from the class: a field inserted in the middle would shift
+    every argument). A field added to the class with a default then flows
+    through; one without a default, or a name that is not a field, raises
+    `TypeError` here, at import. The class's own signature (no *positional*)
+    keeps the call sites type-checked, so prefer it for new code.
     """
     if not (isinstance(cls, type) and attrs.has(cls)):
         msg = f"fast constructor: expected an attrs class, got {cls!r}"
         raise TypeError(msg)
     name = cls.__name__
     fields = attrs.fields(cls)
-    slots = {s for k in cls.__mro__ for s in vars(k).get("__slots__", ())} - _FREE_SLOTS
-    problem = None
-    if "__slots__" not in vars(cls):
-        problem = "it has no slots"
-    elif hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
-        problem = "its __attrs_pre_init__ or __attrs_post_init__ would be skipped"
-    elif slots != {f.name for f in fields}:
-        problem = f"its slots {sorted(slots)} are not its fields {[f.name for f in fields]}"
-    for field in fields:
-        if problem is not None:
-            break
-        default = field.default
-        if not field.init:
-            problem = f"field {field.name!r} is not set by __init__"
-        elif isinstance(default, _FACTORY) and default.takes_self:
-            problem = f"field {field.name!r} has a factory that takes self"
-        elif isinstance(field.converter, attrs.Converter):
-            problem = f"field {field.name!r} has a converter that takes the instance or the field"
-        elif field.alias.startswith("_") or keyword.iskeyword(field.alias):
-            problem = f"field {field.name!r} has the parameter name {field.alias!r}"
+    problem = _problem(cls, fields, positional)
     if problem is not None:
         msg = f"fast constructor for {name}: {problem}"
         raise TypeError(msg)
 
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_NOTHING": attrs.NOTHING}
-    positional: list[str] = []
-    keyword_only: list[str] = []
+    defaults: dict[str, str] = {}  # parameter name -> the name of its default in the namespace
     body: list[str] = []
     for index, field in enumerate(fields):
         alias, default = field.alias, field.default
         namespace[f"_set_{index}"] = _slot(cls, field.name).__set__
-        parameter = alias
         if isinstance(default, _FACTORY):
             namespace[f"_factory_{index}"] = default.factory
             namespace[f"_convert_{index}"] = field.converter or _same
-            parameter = f"{alias}=_NOTHING"
+            defaults[alias] = "_NOTHING"
             body.append(f"    if {alias} is _NOTHING:\n        {alias} = _convert_{index}(_factory_{index}())")
         elif default is not attrs.NOTHING:
             namespace[f"_default_{index}"] = field.converter(default) if field.converter else default
-            parameter = f"{alias}=_default_{index}"
-        (keyword_only if field.kw_only else positional).append(parameter)
-    parameters = [*positional, *(["*", *keyword_only] if keyword_only else [])]
+            defaults[alias] = f"_default_{index}"
+    if positional:
+        aliases = {f.name: f.alias for f in fields}
+        by_position = [aliases[n] for n in positional]
+        by_keyword = [f.alias for f in fields if f.name not in positional]
+    else:
+        by_position = [f.alias for f in fields if not f.kw_only]
+        by_keyword = [f.alias for f in fields if f.kw_only]
+    required = [n for n in by_position if n not in defaults]  # a default only after the last required parameter
+    last = by_position.index(required[-1]) if required else -1
+    parameters = [n if i <= last else f"{n}={defaults[n]}" for i, n in enumerate(by_position)]
+    if by_keyword:
+        parameters += ["*", *(f"{n}={defaults[n]}" if n in defaults else n for n in by_keyword)]
     function = f"fast_{name.lower()}"
     lines = [f"def {function}({', '.join(parameters)}):", *body, "    _made = _new(_cls)"]
     lines += [f"    _set_{index}(_made, {field.alias})" for index, field in enumerate(fields)]
     lines.append("    return _made")
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<fast constructor of {cls.__module__}.{name}>", "exec"), namespace)  # noqa: S102
-    made: Callable[P, T] = namespace[function]
+    made: Callable[..., T] = namespace[function]
     made.__doc__ = f"Build a {name} from values it would store unchanged, skipping converters and validators."
     return made
+
+
+def _problem(cls: type, fields: tuple[attrs.Attribute[Any], ...], positional: tuple[str, ...]) -> str | None:
+    """Why the fast constructor could not build *cls* exactly as its ``__init__`` does, or ``None``."""
+    slots = {s for k in cls.__mro__ for s in vars(k).get("__slots__", ())} - _FREE_SLOTS
+    names = [f.name for f in fields]
+    if "__slots__" not in vars(cls):
+        return "it has no slots"
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        return "its __attrs_pre_init__ or __attrs_post_init__ would be skipped"
+    if slots != set(names):
+        return f"its slots {sorted(slots)} are not its fields {names}"
+    if positional and (len(set(positional)) != len(positional) or not set(positional) <= set(names)):
+        return f"expected distinct field names ({', '.join(names)}), got {positional}"
+    for field in fields:
+        default = field.default
+        if not field.init:
+            return f"field {field.name!r} is not set by __init__"
+        if isinstance(default, _FACTORY) and default.takes_self:
+            return f"field {field.name!r} has a factory that takes self"
+        if isinstance(field.converter, attrs.Converter):
+            return f"field {field.name!r} has a converter that takes the instance or the field"
+        alias = field.alias or ""
+        if not alias.isidentifier() or alias.startswith("_") or keyword.iskeyword(alias):
+            return f"field {field.name!r} has the parameter name {alias!r}"
+        if positional and field.name not in positional and default is attrs.NOTHING:
+            return f"field {field.name!r} has no default and is not among the positional fields {positional}"
+    return None
 
 
 def _slot(cls: type, name: str) -> Any:
