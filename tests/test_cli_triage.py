@@ -297,26 +297,6 @@ def test_crlf_lines_and_an_unknown_suffix_are_read_as_json_lines(
     assert [r["id"] for r in csv.DictReader(io.StringIO(out))] == expected_ids(EXAMPLES / "tickets.jsonl")
 
 
-def _sign(a: tuple[object, ...], b: tuple[object, ...]) -> int:
-    return (a > b) - (a < b)
-
-
-@settings(max_examples=60)
-@given(
-    st.one_of(st.just(triage.DEFAULT_POLICY), sts.triage_policies()),
-    st.lists(sts.tickets(max_level=6), min_size=2, max_size=6),
-    sts.aware_datetimes(),
-)
-def test_packed_rank_key_orders_as_rank_key(policy: triage.TriagePolicy, tickets: list[Ticket], now: datetime) -> None:
-    """The command's packed sort key puts any two tickets in the same order as rank_key."""
-    packed = _triage._packed_key(policy)
-    assert packed is not None
-    placed = [(t, triage.classify(t, policy, now)) for t in tickets]
-    for a in placed:
-        for b in placed:
-            assert _sign(packed(*a), packed(*b)) == _sign(triage.rank_key(*a), triage.rank_key(*b))
-
-
 # --------------------------------------------------------------------------
 # Duplicate ticket ids
 

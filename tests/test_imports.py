@@ -21,6 +21,7 @@ CORE = (
     "review",
     "learning",
     "effect",
+    "_fast",
 )
 FORBIDDEN = ("cattrs", "servicetriage.config", "servicetriage.store", "servicetriage.cli")
 

@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from servicetriage import config, ingest
 from servicetriage.cli import _payloads
 from servicetriage.errors import PolicyError, TicketError
-from servicetriage.model import Ticket, TicketStatus
+from servicetriage.model import Ticket
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -250,6 +250,7 @@ class _Worker:
         explain: bool,
         source: tuple[str, str | None] | None = None,
     ) -> None:
+        from servicetriage._fast import packed_rank_key  # noqa: PLC0415
         from servicetriage.triage import classify_many, rank_key  # noqa: PLC0415
 
         self.policy = policy
@@ -257,7 +258,7 @@ class _Worker:
         self.fmt = fmt
         self.explain = explain
         self.classify_many = classify_many
-        self.rank_key = _packed_key(policy) or rank_key
+        self.rank_key = packed_rank_key(policy) or rank_key
         self.build: Callable[[Any], Ticket | TicketError] = (
             ingest._Builder()  # noqa: SLF001 - the module's own fast path, shared with the CLI
             if source is None
@@ -365,44 +366,6 @@ class _Worker:
         return rows, lines, errors, last
 
 
-#: Bits for each small field of a packed rank key.
-_BITS = 16
-
-
-def _packed_key(policy: TriagePolicy) -> Callable[[Ticket, Triage], tuple[int, float, float, str]] | None:
-    """Return a sort key that orders as `rank_key`, in four fields instead of nine.
-
-    The six small leading fields (quadrant, "no live safety signal",
-    priority, importance and urgency from the top, "no due time") are packed
-    into one integer, which sorts and pickles faster. ``None`` if the policy's priorities or levels do not fit
-    the packing (then the caller uses ``rank_key`` itself).
-    """
-    engine = policy._engine  # noqa: SLF001 - the compiled tables list every priority the policy can give
-    priorities = {p for p, _ in engine.mapped.values()} | {p for p, _ in engine.explicit.values()}
-    i_top, u_top = engine.i_top, engine.u_top
-    limit = 1 << _BITS
-    if not all(type(p) is int and 0 <= p < limit for p in priorities) or max(i_top, u_top) >= limit:
-        return None
-    bits = _BITS
-
-    def key(ticket: Ticket, triage: Triage) -> tuple[int, float, float, str]:
-        due = triage.due
-        head = (triage.quadrant._value_ << 1) + (
-            "safety" not in triage.signals or ticket.status._value_ not in _OPEN_STATUSES
-        )
-        head = (head << bits) + triage.priority
-        head = (head << bits) + i_top - triage.importance.rank
-        head = ((head << bits) + u_top - triage.urgency.rank) << 1
-        return (
-            head if due is not None else head + 1,
-            due.timestamp() if due is not None else 0.0,
-            ticket.opened_at.timestamp(),
-            ticket.id,
-        )
-
-    return key
-
-
 def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
     """Yield ``(line number, raw record)`` from a chunk: a block of JSON Lines, or parsed CSV records."""
     if not isinstance(chunk, tuple):
@@ -425,7 +388,6 @@ def _records(chunk: Chunk) -> Iterator[tuple[int, Any]]:
 
 
 _FIRST = itemgetter(0)
-_OPEN_STATUSES = frozenset(s.value for s in TicketStatus if s.is_open)
 _WORKER: _Worker | None = None
 
 
