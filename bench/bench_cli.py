@@ -183,7 +183,7 @@ def run_cli(path: Path, args: argparse.Namespace) -> dict[str, float]:
 def stages(path: Path, sample: int, policy_path: str | None, csv_path: Path | None = None) -> None:
     """Time each stage of the pipeline in this process on the first *sample* tickets (of each format)."""
     from servicetriage import config, ingest, triage  # noqa: PLC0415
-    from servicetriage.cli import _triage  # noqa: PLC0415
+    from servicetriage.cli import _triage, build_parser  # noqa: PLC0415
 
     policy = (
         config.load_section(policy_path, "triage", triage.TriagePolicy, required=True)
@@ -232,21 +232,12 @@ def stages(path: Path, sample: int, policy_path: str | None, csv_path: Path | No
         saved = sys.stdout
         sys.stdout = io.StringIO()
         try:
-            _triage.run(
-                argparse.Namespace(
-                    tickets=str(sample_path),
-                    policy=policy_path,
-                    now=NOW,
-                    format="csv",
-                    input_format=input_format,
-                    explain=False,
-                    skip_invalid=False,
-                    keep_last=False,
-                    limit=None,
-                    progress=False,
-                    jobs=1,
-                )
-            )
+            # The command's own parser makes the arguments, so a new option never breaks this stage.
+            words = ["triage", str(sample_path), "--now", NOW.isoformat(), "--format", "csv"]
+            words += ["--input-format", input_format, "--jobs", "1"]
+            if policy_path is not None:
+                words += ["--policy", str(policy_path)]
+            _triage.run(build_parser().parse_args(words))
         finally:
             sys.stdout = saved
 
