@@ -27,11 +27,12 @@ How a term matches (the data files' own reference):
   ``negation_after`` cue just after it (危険ではない), or the clause speaks
   of a long-past event (``years ago``, 去年).
 
-Matching runs one precompiled expression over the subject and the text: the
-literal start of every term and exclusion, factored as a trie, so the cost
-grows with the length of the text and not with the size of the lexicon. Only
-where that expression finds a start are the full terms and their context
-checked.
+Matching looks for the literal start of every term and exclusion (its
+*anchor*), precompiled as a trie, so the cost grows with the length of the
+text and not with the size of the lexicon. Only where an anchor is found are
+the full terms and their context checked. `servicetriage.signals._matching`
+holds the plain matcher that defines this and the faster one that is used,
+checked against it by a property test.
 """
 
 from __future__ import annotations
