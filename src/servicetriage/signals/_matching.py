@@ -27,7 +27,9 @@ and in the order the lexicon was compiled, and its match kept.
   match, and one failed gate replaces a dozen failed terms. A gate fails
   only where each of its terms would fail: an alternation matches at a
   position when one of its branches does, and searches from the earliest
-  start any of its terms may have.
+  start any of its terms may have (a term that starts before its anchor
+  counts only if its match starts at or before the anchor, so a gate whose
+  leftmost match starts after it fails too).
 
 ``tests/test_lexicon_matching.py`` checks that the two agree on generated
 texts and on every ticket of the development corpus.
@@ -308,7 +310,9 @@ class FastMatcher(Generic[T]):
         for start, anchor in self._hits(text):
             gate = self._anchor(anchor)
             at = gate.at is not None and gate.at(text, start) is not None
-            near = gate.near is not None and gate.near(text, max(0, start - gate.reach), start + TERM_REACH) is not None
+            # Near terms count only where one starts at or before the anchor: the gate's leftmost match tells.
+            first = gate.near(text, max(0, start - gate.reach), start + TERM_REACH) if gate.near is not None else None
+            near = first is not None and first.start() <= start
             if at or near:
                 for candidates in gate.chain:
                     _try(text, start, candidates, found, excluded, at=at, near=near)
