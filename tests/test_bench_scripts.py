@@ -20,6 +20,7 @@ TINY = {
     "bench_triage.py": ["--n", "300", "--pool", "100", "--rounds", "1", "--rule-engine-n", "30"],
     "bench_assign.py": ["--quick"],
     "bench_learning.py": ["--reports", "200", "--writes", "20", "--checks", "20"],
+    "bench_lexicon.py": ["--n", "200", "--rounds", "1"],
 }
 
 

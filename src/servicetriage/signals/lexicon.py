@@ -27,11 +27,12 @@ How a term matches (the data files' own reference):
   ``negation_after`` cue just after it (危険ではない), or the clause speaks
   of a long-past event (``years ago``, 去年).
 
-Matching runs one precompiled expression over the subject and the text: the
-literal start of every term and exclusion, factored as a trie, so the cost
-grows with the length of the text and not with the size of the lexicon. Only
-where that expression finds a start are the full terms and their context
-checked.
+Matching looks for the literal start of every term and exclusion (its
+*anchor*), precompiled as a trie, so the cost grows with the length of the
+text and not with the size of the lexicon. Only where an anchor is found are
+the full terms and their context checked. `servicetriage.signals._matching`
+holds the plain matcher that defines this and the faster one that is used,
+checked against it by a property test.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ import attrs
 
 from servicetriage.errors import PolicyError
 from servicetriage.model import FrozenMap
+from servicetriage.signals._matching import WORD, FastMatcher, PlainMatcher
 from servicetriage.signals.detectors import FIELDS, Detection
 from servicetriage.signals.normalize import chinese_variants, has_han, normalize
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
 
     from servicetriage.model import Ticket
 
@@ -65,8 +67,7 @@ __all__ = [
     "default_lexicons",
 ]
 
-#: Latin word characters once normalised (ASCII letters and digits, and the few Latin letters NFKC keeps).
-_WORD = "0-9a-z\u00c0-\u024f"
+_WORD = WORD
 _IS_WORD = re.compile(f"[{_WORD}]")
 #: Where a clause ends: negation and past cues are looked for within one clause.
 _CLAUSE_END = ".!?;,\n。！？；，、"
@@ -293,6 +294,11 @@ class _Term:
         """The term's compiled expression."""
         return _pattern(self.form)
 
+    @property
+    def source(self) -> str:
+        """The source of `regex`."""
+        return _term_source(self.form)
+
 
 @functools.cache
 def _pattern(form: str) -> re.Pattern[str]:
@@ -368,8 +374,6 @@ def _parse(path: str, term: str) -> tuple[str, bool, int]:
     return _selective_anchor(parts[0], anchor, free_start=free_start)
 
 
-#: How far past its anchor a term's match can end, at most (its words, gaps of three words, separators).
-_TERM_REACH = 400
 #: Characters allowed for each separator between two words before a term's anchor (a run of spaces and
 #: punctuation in the text).
 _SEPARATOR_REACH = 6
@@ -420,63 +424,6 @@ def _term_source(term: str) -> str:
     return regex
 
 
-def _dispatch(branches: list[tuple[str, str]]) -> str:
-    """An alternation of *branches* (first character, regex), as a balanced tree of character-set tests.
-
-    Python's engine tries the branches of an alternation one after the
-    other; with hundreds of them (one per first character of the lexicon)
-    that is most of the cost. Splitting them in halves behind a lookahead
-    on the left half's first characters finds the right branch in a few
-    set tests instead.
-    """
-    if len(branches) <= 8:
-        return "(?:" + "|".join(regex for _, regex in branches) + ")"
-    middle = len(branches) // 2
-    left, right = branches[:middle], branches[middle:]
-    chars = "".join(re.escape(c) for c in sorted({c for c, _ in left}))
-    return f"(?:(?=[{chars}]){_dispatch(left)}|{_dispatch(right)})"
-
-
-def _trie_regex(anchors: Iterable[tuple[str, bool]]) -> str:
-    """One regex for the literal *anchors*, factored as a trie; a bounded one needs a word start before it."""
-    trie: dict[Any, Any] = {}
-    for anchor, free in anchors:
-        node = trie.setdefault((anchor[0], free), {})
-        for char in anchor[1:]:
-            node = node.setdefault(char, {})
-        node[""] = True
-
-    def emit(node: dict[Any, Any]) -> str:
-        branches: list[str] = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
-        if "" in node:
-            branches.append("")
-        if len(branches) == 1:
-            return branches[0]
-        return "(?:" + "|".join(branches) + ")"
-
-    root = []
-    for (char, free), child in sorted(trie.items()):
-        guard = "" if free or not _IS_WORD.match(char) else f"(?<![{_WORD}].)"
-        root.append((char, re.escape(char) + guard + emit(child)))
-    return _dispatch(root)
-
-
-def _first_char_filter(anchors: Iterable[tuple[str, bool]]) -> str:
-    """A lookahead that lets through only the positions where one of *anchors* can start.
-
-    Checking two character sets first spares the engine trying every branch
-    of the trie at every position of a text; it finds the same starts.
-    """
-    bounded = {a[0] for a, free in anchors if not free and _IS_WORD.match(a[0])}
-    anywhere = {a[0] for a, free in anchors if free or not _IS_WORD.match(a[0])}
-    branches = []
-    if bounded - anywhere:
-        branches.append(f"(?<![{_WORD}])[" + "".join(re.escape(c) for c in sorted(bounded - anywhere)) + "]")
-    if anywhere:
-        branches.append("[" + "".join(re.escape(c) for c in sorted(anywhere)) + "]")
-    return "(?=" + "|".join(branches) + ")"
-
-
 def _cue_regex(cues: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
     # A Chinese cue counts in every script form, as Chinese terms do (没有 is also 沒有).
@@ -513,11 +460,10 @@ class LexiconDetector:
     ['safety.sos', 'safety.trapped']
     """
 
-    __slots__ = ("_anchors", "_category", "_cues", "_fields", "_finditer", "_settings")
+    __slots__ = ("_category", "_cues", "_fields", "_matcher", "_settings")
     name = "lexicon"
     _settings: LexiconSettings
-    _anchors: dict[str, tuple[_Term, ...]]
-    _finditer: Callable[[str], Iterator[re.Match[str]]] | None
+    _matcher: FastMatcher[_Term] | PlainMatcher[_Term] | None
     _cues: dict[str, _Cues]
     _fields: dict[str, tuple[str, ...]]
     _category: bool
@@ -527,7 +473,8 @@ class LexiconDetector:
         return _compiled(settings if settings is not None else LexiconSettings())
 
     @classmethod
-    def _build(cls, settings: LexiconSettings) -> LexiconDetector:
+    def _build(cls, settings: LexiconSettings, *, plain: bool = False) -> LexiconDetector:
+        """Compile a detector for *settings*; with *plain*, one that matches terms the plain way (for checks)."""
         self = object.__new__(cls)
         self._settings = settings
         known = concepts()
@@ -586,17 +533,17 @@ class LexiconDetector:
                     put(concept_id, term, language, where, exclusion=True)
 
         anchors: dict[str, list[_Term]] = {}
-        free: set[tuple[str, bool]] = set()
+        kinds: set[tuple[str, bool]] = set()
         for (concept_id, exclusion, normal), (written, term_languages, path) in entries.items():
             for form in chinese_variants(normal):
                 anchor, free_start, lead = _parse(path, form)
                 compiled = _Term(concept_id, written, frozenset(term_languages), exclusion, form, _is_cjk(form), lead)
                 anchors.setdefault(anchor, []).append(compiled)
                 # Only a Latin word start is "bounded"; one trie branch per first character otherwise.
-                free.add((anchor, free_start or not _IS_WORD.match(anchor[0])))
-        self._anchors = {anchor: tuple(terms) for anchor, terms in anchors.items()}
-        pattern = _first_char_filter(free) + "(?=(" + _trie_regex(free) + "))" if free else None
-        self._finditer = re.compile(pattern).finditer if pattern is not None else None
+                kinds.add((anchor, free_start or not _IS_WORD.match(anchor[0])))
+        table = {anchor: tuple(terms) for anchor, terms in anchors.items()}
+        matcher = PlainMatcher if plain else FastMatcher
+        self._matcher = matcher(table, kinds) if table else None
 
         cue_languages = set(languages) | {"any"}
         self._cues = {
@@ -627,40 +574,22 @@ class LexiconDetector:
 
     def scan(self, subject: str, text: str, category: str = "") -> tuple[Detection, ...]:
         """Return every concept hit in the given field values, in order of field and position."""
-        finditer = self._finditer
-        if finditer is None:
+        matcher = self._matcher
+        if matcher is None:
             return ()
         found: list[Detection] = []
         for field, value in (("subject", subject), ("text", text), ("category", category)):
             if not value or (field == "category" and not self._category):
                 continue
             normal = normalize(value)
-            hits = [(m.start(), len(m.group(1))) for m in finditer(normal)]
-            if hits:
-                found.extend(self._judge(field, normal, hits))
+            terms, exclusions = matcher.matches(normal)
+            if terms:
+                found.extend(self._judge(field, normal, terms, exclusions))
         return tuple(found)
 
-    def _judge(self, field: str, text: str, starts: list[tuple[int, int]]) -> list[Detection]:
-        anchors = self._anchors
-        terms: list[tuple[_Term, int, int]] = []
-        exclusions: list[tuple[_Term, int, int]] = []
-        for start, longest in starts:
-            for stop in range(start + 1, start + longest + 1):
-                candidates = anchors.get(text[start:stop])
-                if candidates is None:
-                    continue
-                for term in candidates:
-                    if term.lead:
-                        # Look no further than a term can reach past its anchor: searching on to the end of a
-                        # long text at every anchor would make a scan quadratic in the text's length.
-                        match = term.regex.search(text, max(0, start - term.lead), start + _TERM_REACH)
-                        if match is None or match.start() > start or match.end() <= start:
-                            continue
-                    else:
-                        match = term.regex.match(text, start)
-                        if match is None:
-                            continue
-                    (exclusions if term.exclusion else terms).append((term, match.start(), match.end()))
+    def _judge(
+        self, field: str, text: str, terms: list[tuple[_Term, int, int]], exclusions: list[tuple[_Term, int, int]]
+    ) -> list[Detection]:
         result: list[Detection] = []
         seen: set[tuple[str, int]] = set()
         for term, start, end in terms:
