@@ -35,8 +35,26 @@ from servicetriage.model import Obligation, ObligationKind
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
 __all__ = ["register"]
+
+
+def _status_steps(
+    sub: argparse._SubParsersAction[Any],
+    steps: tuple[tuple[str, str], ...],
+    what: str,
+    func: Callable[[argparse.Namespace], int],
+) -> None:
+    """One subcommand per status step of *what* (``met``, ``ack``...), each recording who, when and a note."""
+    for name, status in steps:
+        step = sub.add_parser(name, help=f"record that {what} was {status}")
+        step.add_argument("id", help=f"the {what.split(' ', 1)[1]}'s id")
+        step.add_argument("--by", required=True, help="who records it")
+        step.add_argument("--at", help="when (default: now), ISO 8601 with an offset")
+        step.add_argument("--note", default="", help="a note")
+        _add_store(step)
+        step.set_defaults(func=func, status=status)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -52,14 +70,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     track.add_argument("--id", help="the obligation's id (default: <ticket>#<n>)")
     _add_store(track)
     track.set_defaults(func=_track)
-    for name, status in (("met", "met"), ("missed", "missed"), ("waive", "waived")):
-        step = osub.add_parser(name, help=f"record that an obligation was {status}")
-        step.add_argument("id", help="the obligation's id")
-        step.add_argument("--by", required=True, help="who records it")
-        step.add_argument("--at", help="when (default: now), ISO 8601 with an offset")
-        step.add_argument("--note", default="", help="a note")
-        _add_store(step)
-        step.set_defaults(func=_settle, status=status)
+    _status_steps(osub, (("met", "met"), ("missed", "missed"), ("waive", "waived")), "an obligation", _settle)
     listing = osub.add_parser("list", help="the tracked obligations and where they stand")
     listing.add_argument("--ticket", help="only this case's")
     listing.add_argument("--now", help="judge overdue at this time (default: now)")
@@ -83,14 +94,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     opening.add_argument("--id", help="the work order's id (default: <ticket>/<department>/<time>)")
     _add_store(opening)
     opening.set_defaults(func=_open)
-    for name, status in (("ack", "acknowledged"), ("done", "done"), ("report", "reported")):
-        step = wsub.add_parser(name, help=f"record that a work order was {status}")
-        step.add_argument("id", help="the work order's id")
-        step.add_argument("--by", required=True, help="who")
-        step.add_argument("--at", help="when (default: now), ISO 8601 with an offset")
-        step.add_argument("--note", default="", help="a note")
-        _add_store(step)
-        step.set_defaults(func=_order_step, status=status)
+    order_steps = (("ack", "acknowledged"), ("done", "done"), ("report", "reported"))
+    _status_steps(wsub, order_steps, "a work order", _order_step)
     wlist = wsub.add_parser("list", help="the work orders (of a case) and where they stand")
     wlist.add_argument("--ticket", help="only this case's")
     wlist.add_argument("--owner", help="with --ticket: only the orders of this owner's case")
