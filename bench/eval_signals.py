@@ -40,10 +40,10 @@ OTHER_TARGET = (0.90, 0.85)
 SPREAD = 0.05
 
 
-def load(part: str) -> list[dict[str, Any]]:
-    """Return every ticket of one part of the corpus."""
+def load(part: str, files: str = "*.jsonl") -> list[dict[str, Any]]:
+    """Return every ticket of one part of the corpus (of the files matching *files* in it)."""
     rows: list[dict[str, Any]] = []
-    for path in sorted((ROOT / part).glob("*.jsonl")):
+    for path in sorted((ROOT / part).glob(files)):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
                 row = json.loads(line)
@@ -163,9 +163,7 @@ def confusion_lines(result: dict[str, Any], markdown: bool) -> list[str]:
     lines = []
     if markdown:
         lines += ["| expected \\ placed | " + " | ".join(quadrants) + " |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {e} | " + " | ".join(str(confusion[e, p]) for p in quadrants) + " |" for e in quadrants
-        ]
+        lines += [f"| {e} | " + " | ".join(str(confusion[e, p]) for p in quadrants) + " |" for e in quadrants]
     else:
         lines.append("expected \\ placed " + "".join(f"{q:>6}" for q in quadrants))
         lines += [f"{e:<18}" + "".join(f"{confusion[e, p]:>6}" for p in quadrants) for e in quadrants]
@@ -181,14 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="print every ticket placed wrong (dev part only)")
     parser.add_argument("--concepts", action="store_true", help="score each concept, not each signal")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--files",
+        default="*.jsonl",
+        help="score only the files matching this pattern (a new batch before tuning on it: '*-e.jsonl')",
+    )
     args = parser.parse_args(argv)
     if args.misses and args.part != "dev":
         parser.error("--misses shows tickets: only the development part may be read (use --part dev)")
     parts = ["dev", "holdout"] if args.part == "both" else [args.part]
     for part in parts:
-        rows = load(part)
+        rows = load(part, args.files)
         if not rows:
-            print(f"== {part}: no tickets in {ROOT / part}")
+            print(f"== {part}: no tickets in {ROOT / part / args.files}")
             continue
         result = evaluate(rows, fine=args.concepts)
         by_language = Counter(row["language"] for row in rows)
@@ -198,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         print()
         print("\n".join(confusion_lines(result, args.markdown)))
-        print(f"translation groups placed alike in every language: {result['groups'] - result['split_groups']}"
-              f"/{result['groups']}")
+        print(
+            f"translation groups placed alike in every language: {result['groups'] - result['split_groups']}"
+            f"/{result['groups']}"
+        )
         print("targets: " + ("all met" if not missed else "missed:\n  " + "\n  ".join(missed)))
         if args.misses:
             print(f"\n{len(result['misses'])} tickets placed wrong:")
