@@ -174,6 +174,87 @@ def test_a_past_cue_in_the_clause_drops_the_hit() -> None:
     assert found(detector, "我刚刚受伤了") == [("safety.medical", "受伤")]
 
 
+def test_a_conjunction_ends_the_reach_of_a_negation_cue() -> None:
+    detector = only("safety.hazard", "on fire", language="en")
+    assert found(detector, "the car is not on fire") == []
+    assert found(detector, "not a problem with the app and the car is on fire") == [("safety.hazard", "on fire")]
+    german = only("safety.hazard", "brennt", language="de")
+    assert found(german, "es brennt nicht, kein Problem") == [("safety.hazard", "brennt")]
+    assert found(german, "kein Problem brennt") == []
+    assert found(german, "kein Problem mit der App und jetzt brennt es") == [("safety.hazard", "brennt")]
+    chinese = only("safety.hazard", "着火", language="zh-Hans")
+    assert found(chinese, "没有着火") == []
+    assert found(chinese, "没有问题但着火了") == [("safety.hazard", "着火")]
+    japanese = only("safety.hazard", "火事", language="ja")
+    assert found(japanese, "火事ではない") == []
+    assert found(japanese, "火事だけどではない") == [("safety.hazard", "火事")]
+
+
+def test_a_past_cue_after_the_hit_still_dates_it_and_one_before_a_conjunction_does_not() -> None:
+    detector = only("safety.hazard", "caught fire", language="en")
+    assert found(detector, "it caught fire but that was years ago") == []
+    assert found(detector, "I bought it years ago and today it caught fire") == [("safety.hazard", "caught fire")]
+
+
+def test_a_hypothetical_cue_next_to_a_term_drops_it() -> None:
+    detector = only("safety.hazard", "fire alarm", language="en")
+    assert found(detector, "what if the fire alarm goes off at night?") == []
+    assert found(detector, "the fire alarm is going off and the corridor is full of smoke") == [
+        ("safety.hazard", "fire alarm")
+    ]
+    japanese = only("safety.hazard", "火事", language="ja")
+    assert found(japanese, "火事の場合はどうすればいいですか") == []
+    assert found(japanese, "火事が起きたらどうなりますか") == []
+    assert found(japanese, "隣の部屋が火事です") == [("safety.hazard", "火事")]
+    chinese = only("safety.hazard", "着火", language="zh-Hans")
+    assert found(chinese, "如果着火了怎么办") == []
+
+
+def test_a_cue_of_several_words_counts_when_it_ends_near_the_term() -> None:
+    lexicon = default_lexicons()["en"]
+    assert "nothing to do with" in lexicon.negation
+    detector = only("safety.hazard", "zorbfire", language="en")
+    assert found(detector, "this has nothing to do with zorbfire") == []
+    assert found(detector, "this has nothing to do with my order, zorbfire") == [("safety.hazard", "zorbfire")]
+
+
+def _conjunction_cases() -> list[tuple[str, str, bool, str]]:
+    """(language, cue, whether the cue stands before the term, conjunction) for every cue and conjunction."""
+    cases = []
+    for language, lexicon in default_lexicons().items():
+        sided = [(cue, True) for cue in lexicon.negation + lexicon.hypothetical] + [
+            (cue, False) for cue in lexicon.negation_after + lexicon.hypothetical_after
+        ]
+        cases.extend((language, cue, before, word) for cue, before in sided for word in lexicon.conjunctions)
+    return cases
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(_conjunction_cases()))
+def test_no_negation_cue_reaches_across_a_conjunction(case: tuple[str, str, bool, str]) -> None:
+    """Whatever cue and conjunction of a language: the cue drops the term next to it, never one past a conjunction."""
+    language, cue, before, conjunction = case
+    cjk = language in {"zh-Hans", "zh-Hant", "ja"}
+    term = "着火" if cjk else "zorbfire"
+    detector = only("safety.hazard", term, language=language)
+    if cjk:
+        near, far = (
+            (f"{cue}{term}", f"{cue}{conjunction}{term}") if before else (f"{term}{cue}", f"{term}{conjunction}{cue}")
+        )
+    else:
+        near, far = (
+            (f"{cue} {term}", f"{cue} delay {conjunction} {term}")
+            if before
+            else (f"{term} {cue}", f"{term} {conjunction} {cue}")
+        )
+    assert found(detector, near) == []
+    assert found(detector, far) == [("safety.hazard", term)]
+
+
+def test_every_language_has_conjunctions() -> None:
+    assert all(lexicon.conjunctions for lexicon in default_lexicons().values())
+
+
 def test_false_alarm_hints_are_never_negated() -> None:
     cue = default_lexicons()["en"].negation[0]
     detector = only("doubt", "by mistake", language="en")

@@ -24,6 +24,7 @@ def _pieces() -> list[str]:
         for terms in (*lexicon.terms.values(), *lexicon.exclusions.values()):
             pieces.update(term.replace("*", "").replace(" ... ", " xx ") for term in terms[:6])
         pieces.update(lexicon.negation[:8] + lexicon.negation_after[:4] + lexicon.past[:4])
+        pieces.update(lexicon.hypothetical[:4] + lexicon.hypothetical_after[:4] + lexicon.conjunctions[:4])
     return sorted(pieces)
 
 

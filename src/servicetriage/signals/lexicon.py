@@ -24,8 +24,14 @@ How a term matches (the data files' own reference):
 - a hit is dropped when a negation cue of its language (for a Chinese or
   Japanese term: of any of the three) stands just before it in the same
   clause (``not an emergency``, 没有危险, ``kein Notfall``), or a
-  ``negation_after`` cue just after it (危険ではない), or the clause speaks
-  of a long-past event (``years ago``, 去年).
+  ``negation_after`` cue just after it (危険ではない); a *hypothetical* cue
+  does the same (``in case of fire``, 如果着火, 火事の場合): a question
+  about what would happen is not an event; or the clause speaks
+  of a long-past event (``years ago``, 去年); a *conjunction* of its language
+  (``and``, ``aber``, ``mais``, 但是) begins a new clause, so a cue on its far
+  side does not reach the hit (``no problem with the app and the car is on
+  fire`` is a fire; ``kein Problem, aber es brennt`` too). A past cue after
+  the hit still counts (``it caught fire, but that was years ago``).
 
 Matching looks for the literal start of every term and exclusion (its
 *anchor*), precompiled as a trie, so the cost grows with the length of the
@@ -72,6 +78,14 @@ _IS_WORD = re.compile(f"[{_WORD}]")
 #: Where a clause ends: negation and past cues are looked for within one clause.
 _CLAUSE_END = ".!?;,\n。！？；，、"
 _CLAUSE_BREAK = re.compile("[" + re.escape(_CLAUSE_END) + "]")
+#: How near a hit a negation or hypothetical cue must stand: it ends in the three words (four Chinese or
+#: Japanese characters) before the hit, or begins in the two words (four characters) after it; a cue of
+#: several words or characters may reach further.
+_WORDS_BEFORE = 3
+_WORDS_AFTER = 2
+_CHARS_NEAR = 4
+_CUE_WORDS = 6
+_CUE_CHARS = 8
 #: How far a clause is looked for on each side of a hit (characters).
 _CLAUSE_REACH = 200
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af]")
@@ -105,7 +119,10 @@ class LanguageLexicon:
     exclusions: FrozenMap[str, tuple[str, ...]] = attrs.field(factory=FrozenMap)
     negation: tuple[str, ...] = ()
     negation_after: tuple[str, ...] = ()
+    hypothetical: tuple[str, ...] = ()
+    hypothetical_after: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
+    conjunctions: tuple[str, ...] = ()
 
 
 def _read_toml(name: str) -> dict[str, Any]:
@@ -165,16 +182,17 @@ def default_lexicons() -> FrozenMap[str, LanguageLexicon]:
                 msg = f"{path}: concepts.{concept_id}: unknown concept"
                 raise PolicyError(msg)
             terms[concept_id] = _strings(f"{path}: concepts.{concept_id}.terms", entry.get("terms", []))
-            exclusions[concept_id] = _strings(
-                f"{path}: concepts.{concept_id}.exclusions", entry.get("exclusions", [])
-            )
+            exclusions[concept_id] = _strings(f"{path}: concepts.{concept_id}.exclusions", entry.get("exclusions", []))
         result[language] = LanguageLexicon(
             language=language,
             terms=FrozenMap(terms),
             exclusions=FrozenMap(exclusions),
             negation=_strings(f"{path}: negation", data.get("negation", [])),
             negation_after=_strings(f"{path}: negation_after", data.get("negation_after", [])),
+            hypothetical=_strings(f"{path}: hypothetical", data.get("hypothetical", [])),
+            hypothetical_after=_strings(f"{path}: hypothetical_after", data.get("hypothetical_after", [])),
             past=_strings(f"{path}: past", data.get("past", [])),
+            conjunctions=_strings(f"{path}: conjunctions", data.get("conjunctions", [])),
         )
     return FrozenMap(result)
 
@@ -440,9 +458,11 @@ def _cue_regex(cues: Iterable[str]) -> re.Pattern[str] | None:
 
 @attrs.frozen
 class _Cues:
-    negation: re.Pattern[str] | None
-    negation_after: re.Pattern[str] | None
+    #: Negation and hypothetical cues alike drop a hit they stand next to: one pattern before, one after.
+    before: re.Pattern[str] | None
+    after: re.Pattern[str] | None
     past: re.Pattern[str] | None
+    conjunctions: re.Pattern[str] | None
 
 
 class LexiconDetector:
@@ -483,8 +503,7 @@ class LexiconDetector:
         for index, language in enumerate(languages):
             if language not in defaults:
                 msg = (
-                    f"lexicon.languages[{index}]: unknown language {language!r}; "
-                    f"expected one of {', '.join(LANGUAGES)}"
+                    f"lexicon.languages[{index}]: unknown language {language!r}; expected one of {', '.join(LANGUAGES)}"
                 )
                 raise PolicyError(msg)
         for concept_id, change in settings.concepts.items():
@@ -548,9 +567,14 @@ class LexiconDetector:
         cue_languages = set(languages) | {"any"}
         self._cues = {
             language: _Cues(
-                _cue_regex(defaults[language].negation) if language in defaults else None,
-                _cue_regex(defaults[language].negation_after) if language in defaults else None,
+                _cue_regex(defaults[language].negation + defaults[language].hypothetical)
+                if language in defaults
+                else None,
+                _cue_regex(defaults[language].negation_after + defaults[language].hypothetical_after)
+                if language in defaults
+                else None,
                 _cue_regex(defaults[language].past) if language in defaults else None,
+                _cue_regex(defaults[language].conjunctions) if language in defaults else None,
             )
             for language in cue_languages
         }
@@ -626,27 +650,54 @@ class LexiconDetector:
                 break
         tail = _CLAUSE_BREAK.search(text, end, end + _CLAUSE_REACH)
         clause_end = tail.start() if tail is not None else min(len(text), end + _CLAUSE_REACH)
-        before = text[clause_start:start]
-        after = text[end:clause_end]
-        if term.cjk:
-            before_window = before.replace(" ", "")[-4:]
-            after_window = after.replace(" ", "")[:4]
-        else:
-            before_window = " ".join(before.split()[-3:])
-            after_window = " ".join(after.split()[:2])
-        clause = text[clause_start:clause_end]
-        cues = self._cues
-        for language in term.languages | _CJK_LANGUAGES if term.cjk else term.languages:
-            cue = cues.get(language)
-            if cue is None:
+        languages = term.languages | _CJK_LANGUAGES if term.cjk else term.languages
+        cues = [cue for language in languages if (cue := self._cues.get(language)) is not None]
+        # A conjunction begins a new clause: a cue beyond the nearest one on either side does not reach the hit.
+        before_start, after_end = clause_start, clause_end
+        for cue in cues:
+            if cue.conjunctions is None:
                 continue
-            if cue.negation is not None and cue.negation.search(before_window):
+            for found in cue.conjunctions.finditer(text, before_start, start):
+                before_start = found.end()
+            found_after = cue.conjunctions.search(text, end, after_end)
+            if found_after is not None:
+                after_end = found_after.start()
+        before = text[before_start:start]
+        after = text[end:after_end]
+        # A cue ends in the few words (characters) before the hit, or begins in those after it; a cue of
+        # several words (characters) may reach further.
+        if term.cjk:
+            before_window = before.replace(" ", "")[-_CHARS_NEAR - _CUE_CHARS :]
+            reach_before = len(before_window) - _CHARS_NEAR
+            after_window = after.replace(" ", "")[: _CHARS_NEAR + _CUE_CHARS]
+            reach_after = _CHARS_NEAR
+        else:
+            words = before.split()
+            before_window = " ".join(words[-_WORDS_BEFORE - _CUE_WORDS :])
+            reach_before = len(before_window) - len(" ".join(words[-_WORDS_BEFORE:]))
+            words = after.split()
+            after_window = " ".join(words[: _WORDS_AFTER + _CUE_WORDS])
+            reach_after = len(" ".join(words[:_WORDS_AFTER]))
+        # A past cue speaks of the clause the hit is in: from the conjunction before it to the clause's end.
+        clause = text[before_start:clause_end]
+        for cue in cues:
+            if cue.before is not None and _ends_after(cue.before, before_window, reach_before):
                 return True
-            if cue.negation_after is not None and cue.negation_after.search(after_window):
+            if cue.after is not None and _starts_before(cue.after, after_window, reach_after):
                 return True
             if cue.past is not None and cue.past.search(clause):
                 return True
         return False
+
+
+def _ends_after(cue: re.Pattern[str], window: str, reach: int) -> bool:
+    """Whether a cue in *window* ends after position *reach* (every start is tried: cues may overlap)."""
+    return any((found := cue.match(window, index)) is not None and found.end() > reach for index in range(len(window)))
+
+
+def _starts_before(cue: re.Pattern[str], window: str, reach: int) -> bool:
+    """Whether a cue in *window* starts before position *reach*."""
+    return any(cue.match(window, index) is not None for index in range(min(reach, len(window))))
 
 
 @functools.lru_cache(maxsize=32)
