@@ -16,6 +16,7 @@ from servicetriage import config
 from servicetriage import strategies as sts
 from servicetriage.errors import PolicyError, TicketError
 from servicetriage.model import Customer, CustomerTier, Flag, Money, Quadrant, Ticket
+from servicetriage.triage import TriagePolicy
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -279,3 +280,12 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("base: &b {tier: agent}\ngrant:\n  <<: *b\n  id: g\n")
     assert config.read_document(path) == {"base": {"tier": "agent"}, "grant": {"tier": "agent", "id": "g"}}
+
+
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, "", None, [True]])
+def test_a_switch_is_true_or_false_never_a_truthy_value(value: object) -> None:
+    with pytest.raises(PolicyError, match=r"lexicon\.enabled: expected true or false, got "):
+        config.structure({"name": "x", "lexicon": {"enabled": value}}, TriagePolicy)
+    policy = config.structure({"name": "x", "lexicon": {"enabled": False, "skip_boilerplate": False}}, TriagePolicy)
+    assert policy.lexicon.enabled is False
+    assert policy.lexicon.skip_boilerplate is False

@@ -217,6 +217,14 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
         raise ValueError(msg) from None
 
 
+def _structure_bool(value: Any, _: type) -> bool:
+    # cattrs' own hook is bool(value): "false" and "no" would read as true.
+    if not isinstance(value, bool):
+        msg = f"expected true or false, got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
 def _structure_money(value: Any, _: type) -> Money:
     if isinstance(value, Money):
         return value
@@ -361,6 +369,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(time, _structure_time)
     conv.register_structure_hook(timedelta, _structure_duration)
     conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(Money, _structure_money)
     conv.register_structure_hook(ZoneInfo, _structure_zone)
     conv.register_structure_hook(Quadrant, _structure_quadrant)
