@@ -220,7 +220,7 @@ def test_a_cue_of_several_words_counts_when_it_ends_near_the_term() -> None:
 
 def _conjunction_cases() -> list[tuple[str, str, bool, str]]:
     """(language, cue, whether the cue stands before the term, conjunction) for every cue and conjunction."""
-    cases = []
+    cases: list[tuple[str, str, bool, str]] = []
     for language, lexicon in default_lexicons().items():
         sided = [(cue, True) for cue in lexicon.negation + lexicon.hypothetical] + [
             (cue, False) for cue in lexicon.negation_after + lexicon.hypothetical_after

@@ -33,6 +33,9 @@ How a term matches (the data files' own reference):
   fire`` is a fire; ``kein Problem, aber es brennt`` too). A past cue after
   the hit still counts (``it caught fire, but that was years ago``).
 
+A legal disclaimer or a signature block under an e-mail is not read
+(`servicetriage.signals.boilerplate`; ``skip_boilerplate = false`` reads it).
+
 Matching looks for the literal start of every term and exclusion (its
 *anchor*), precompiled as a trie, so the cost grows with the length of the
 text and not with the size of the lexicon. Only where an anchor is found are
@@ -54,6 +57,7 @@ import attrs
 from servicetriage.errors import PolicyError
 from servicetriage.model import FrozenMap
 from servicetriage.signals._matching import WORD, FastMatcher, PlainMatcher
+from servicetriage.signals.boilerplate import blank_boilerplate
 from servicetriage.signals.detectors import FIELDS, Detection
 from servicetriage.signals.normalize import chinese_variants, has_han, normalize
 
@@ -282,11 +286,14 @@ class LexiconSettings:
     it); ``use_defaults = false`` starts from empty lexicons instead of the
     shipped ones; ``languages`` keeps only some of the shipped languages
     (all by default: a ticket is read in every language, whatever its
-    ``language`` field says); ``concepts`` holds per-concept changes.
+    ``language`` field says); ``concepts`` holds per-concept changes;
+    ``skip_boilerplate = false`` reads legal disclaimers and signature blocks
+    too (`servicetriage.signals.boilerplate`).
     """
 
     enabled: bool = True
     use_defaults: bool = True
+    skip_boilerplate: bool = True
     languages: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     concepts: FrozenMap[str, ConceptSettings] = attrs.field(factory=FrozenMap, converter=_to_concept_map)
 
@@ -606,6 +613,8 @@ class LexiconDetector:
             if not value or (field == "category" and not self._category):
                 continue
             normal = normalize(value)
+            if field == "text" and self._settings.skip_boilerplate:
+                normal = blank_boilerplate(normal)
             terms, exclusions = matcher.matches(normal)
             if terms:
                 found.extend(self._judge(field, normal, terms, exclusions))
