@@ -52,13 +52,13 @@ CALLS: dict[str, Callable[[datetime], object]] = {
     "servicetriage.authority._policy.Delegation.active": lambda n: DELEGATION.active(n, "refund"),
     "servicetriage.playbooks.start_playbook": lambda n: start_playbook(PLAYBOOK, TICKET, n),
     "servicetriage.playbooks.check_playbooks": lambda n: check_playbooks([PLAYBOOK], now=n),
-    "servicetriage.escalation.start": lambda n: escalation.start(
+    "servicetriage.escalation._machine.start": lambda n: escalation.start(
         TICKET, TRIAGE, escalation.EscalationPolicy(), n, owner="li"
     ),
-    "servicetriage.escalation.advance_escalation": lambda n: escalation.advance_escalation(
+    "servicetriage.escalation._machine.advance_escalation": lambda n: escalation.advance_escalation(
         escalation.start(TICKET, TRIAGE, escalation.EscalationPolicy(), AWARE, owner="li"), n
     ),
-    "servicetriage.escalation.open_work_order": lambda n: escalation.open_work_order(CASE, "billing", "refund", n, H),
+    "servicetriage.escalation._ownership.open_work_order": lambda n: escalation.open_work_order(CASE, "billing", "refund", n, H),
     "servicetriage.followup.promise_figures": lambda n: followup.promise_figures(TRACKED, n),
     "servicetriage.followup.overdue_orders": lambda n: followup.overdue_orders([followup.open_order(ORDER)], n),
     "servicetriage.followup.TrackedObligation.overdue": TRACKED[0].overdue,
