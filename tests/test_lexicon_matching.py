@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from servicetriage.signals._matching import FastCues, PlainCues
 from servicetriage.signals.lexicon import ConceptSettings, LexiconDetector, LexiconSettings, default_lexicons
 
 CORPUS = Path(__file__).parent / "corpus" / "dev"
@@ -88,3 +89,22 @@ def test_fast_matches_equal_plain_matches_on_every_development_ticket(name: str)
     assert rows
     for subject, text, category in rows:
         same(subject, text, category or "general")
+
+
+_CUE_CHARS = st.sampled_from(list("ab é'-没有不 。x"))
+_CUES = st.lists(st.text(_CUE_CHARS, min_size=1, max_size=5).filter(str.strip), min_size=1, max_size=8)
+
+
+@settings(max_examples=300)
+@given(_CUES, st.text(_CUE_CHARS, max_size=30), st.integers(0, 31), st.integers(0, 31))
+def test_fast_cues_find_what_plain_cues_find(cues: list[str], text: str, pos: int, reach: int) -> None:
+    """Every question the detector asks of its cues gets the same answer from the trie as from the plain list."""
+    fast, plain = FastCues(cues), PlainCues(cues)
+
+    def spans(found: object) -> tuple[int, int] | None:
+        return None if found is None else found.span()  # type: ignore[attr-defined]
+
+    assert spans(fast.search(text, pos)) == spans(plain.search(text, pos))
+    assert [m.span() for m in fast.finditer(text, 0, pos)] == [m.span() for m in plain.finditer(text, 0, pos)]
+    assert fast.ends_after(text, reach) == plain.ends_after(text, reach)
+    assert fast.starts_before(text, reach) == plain.starts_before(text, reach)

@@ -31,6 +31,15 @@ and in the order the lexicon was compiled, and its match kept.
   counts only if its match starts at or before the anchor, so a gate whose
   leftmost match starts after it fails too).
 
+The context cues (negation, hypothetical, past, conjunctions) are found the
+same two ways. `PlainCues` is the definition: one branch per cue, longest
+first, a cue that begins (ends) with a Latin word character only at a word
+start (end), tried at every position of a window in turn. `FastCues` finds
+the same: its cues are one trie whose every branch starts with a literal
+character (the engine skips to where a cue can start, instead of running a
+lookbehind at every position), and the cues at every position of a window
+come from one pass of the engine, not one call per position.
+
 ``tests/test_lexicon_matching.py`` checks that the two agree on generated
 texts and on every ticket of the development corpus.
 """
@@ -45,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
-__all__ = ["TERM_REACH", "WORD", "FastMatcher", "MatchTerm", "PlainMatcher"]
+__all__ = ["TERM_REACH", "WORD", "CueFinder", "FastCues", "FastMatcher", "MatchTerm", "PlainCues", "PlainMatcher"]
 
 #: Latin word characters once normalised (ASCII letters and digits, and the few Latin letters NFKC keeps).
 WORD = "0-9a-z\u00c0-\u024f"
@@ -317,3 +326,111 @@ class FastMatcher(Generic[T]):
                 for candidates in gate.chain:
                     _try(text, start, candidates, found, excluded, at=at, near=near)
         return found, excluded
+
+
+# --------------------------------------------------------------------------
+# Context cues
+
+
+class CueFinder(Protocol):
+    """Where the cues of one kind (negation, past, conjunctions...) of a language stand in a text."""
+
+    def search(self, text: str, pos: int = 0, endpos: int = ...) -> re.Match[str] | None:
+        """The leftmost cue in ``text[pos:endpos]`` (the longest cue that starts there)."""
+        ...  # pragma: no cover
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = ...) -> Iterator[re.Match[str]]:
+        """The cues in ``text[pos:endpos]``, left to right, none overlapping."""
+        ...  # pragma: no cover
+
+    def ends_after(self, window: str, reach: int) -> bool:
+        """Whether a cue that starts anywhere in *window* ends after position *reach*."""
+        ...  # pragma: no cover
+
+    def starts_before(self, window: str, reach: int) -> bool:
+        """Whether a cue starts in *window* before position *reach*."""
+        ...  # pragma: no cover
+
+
+def _cue_end(char: str) -> str:
+    """What must follow a cue that ends with *char*: no word character (nor an apostrophe) after a Latin word."""
+    return f"(?![{WORD}'])" if _IS_WORD.match(char) else ""
+
+
+class PlainCues:
+    """The definition: one branch per cue, longest first, tried at every position of a window."""
+
+    __slots__ = ("_match", "finditer", "search")
+
+    def __init__(self, cues: Iterable[str]) -> None:
+        """Find the non-empty *cues* (at least one)."""
+        parts = []
+        for cue in sorted(set(cues), key=lambda c: (-len(c), c)):
+            start = f"(?<![{WORD}])" if _IS_WORD.match(cue[0]) else ""
+            parts.append(start + re.escape(cue) + _cue_end(cue[-1]))
+        pattern = re.compile("|".join(parts))
+        self._match = pattern.match
+        self.search = pattern.search
+        self.finditer = pattern.finditer
+
+    def ends_after(self, window: str, reach: int) -> bool:
+        """Whether a cue that starts anywhere in *window* ends after position *reach* (cues may overlap)."""
+        match = self._match
+        return any((found := match(window, index)) is not None and found.end() > reach for index in range(len(window)))
+
+    def starts_before(self, window: str, reach: int) -> bool:
+        """Whether a cue starts in *window* before position *reach*."""
+        match = self._match
+        return any(match(window, index) is not None for index in range(min(reach, len(window))))
+
+
+def _cue_trie(cues: Iterable[str]) -> str:
+    """The cues as one alternation of tries, one per first character, each branch starting with that character.
+
+    At a node the longer continuations come first and the end of a cue (with
+    its word-end check) last, so the longest cue that matches wins, as in
+    `PlainCues`; a word start is checked after the first character, as the
+    anchors' tries do, so every branch begins with a literal.
+    """
+    trie: dict[str, Any] = {}
+    for cue in cues:
+        node = trie
+        for char in cue:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def emit(node: dict[str, Any], last: str) -> str:
+        branches = [re.escape(char) + emit(child, char) for char, child in sorted(node.items()) if char]
+        if "" in node:
+            branches.append(_cue_end(last))
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    roots = []
+    for char, child in sorted(trie.items()):
+        guard = f"(?<![{WORD}].)" if _IS_WORD.match(char) else ""
+        roots.append(re.escape(char) + guard + emit(child, char))
+    return "|".join(roots)
+
+
+class FastCues:
+    """The same cues as `PlainCues`, found faster (see the module documentation)."""
+
+    __slots__ = ("_overlapping", "finditer", "search")
+
+    def __init__(self, cues: Iterable[str]) -> None:
+        """Find the non-empty *cues* (at least one)."""
+        source = _cue_trie(set(cues))
+        pattern = re.compile(source)
+        self.search = pattern.search
+        self.finditer = pattern.finditer
+        # A lookahead matches empty, so the engine tries it at every position in one pass; the group is the cue.
+        self._overlapping = re.compile(f"(?=({source}))").finditer
+
+    def ends_after(self, window: str, reach: int) -> bool:
+        """Whether a cue that starts anywhere in *window* ends after position *reach* (cues may overlap)."""
+        return any(found.end(1) > reach for found in self._overlapping(window))
+
+    def starts_before(self, window: str, reach: int) -> bool:
+        """Whether a cue starts in *window* before position *reach*."""
+        found = self.search(window)
+        return found is not None and found.start() < reach

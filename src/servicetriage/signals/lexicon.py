@@ -56,7 +56,7 @@ import attrs
 
 from servicetriage.errors import PolicyError
 from servicetriage.model import FrozenMap
-from servicetriage.signals._matching import WORD, FastMatcher, PlainMatcher
+from servicetriage.signals._matching import WORD, CueFinder, FastCues, FastMatcher, PlainCues, PlainMatcher
 from servicetriage.signals.boilerplate import blank_boilerplate
 from servicetriage.signals.detectors import FIELDS, Detection
 from servicetriage.signals.normalize import chinese_variants, has_han, normalize
@@ -449,27 +449,21 @@ def _term_source(term: str) -> str:
     return regex
 
 
-def _cue_regex(cues: Iterable[str]) -> re.Pattern[str] | None:
-    parts = []
+def _cue_finder(cues: Iterable[str], *, plain: bool) -> CueFinder | None:
     # A Chinese cue counts in every script form, as Chinese terms do (没有 is also 沒有).
     forms = {form.strip() for c in cues if c.strip() for form in chinese_variants(c)}
-    for cue in sorted(forms, key=len, reverse=True):
-        piece = re.escape(cue)
-        if _IS_WORD.match(cue[0]):
-            piece = f"(?<![{_WORD}])" + piece
-        if _IS_WORD.match(cue[-1]):
-            piece += f"(?![{_WORD}'])"
-        parts.append(piece)
-    return re.compile("|".join(parts)) if parts else None
+    if not forms:
+        return None
+    return PlainCues(forms) if plain else FastCues(forms)
 
 
 @attrs.frozen
 class _Cues:
     #: Negation and hypothetical cues alike drop a hit they stand next to: one pattern before, one after.
-    before: re.Pattern[str] | None
-    after: re.Pattern[str] | None
-    past: re.Pattern[str] | None
-    conjunctions: re.Pattern[str] | None
+    before: CueFinder | None
+    after: CueFinder | None
+    past: CueFinder | None
+    conjunctions: CueFinder | None
 
 
 class LexiconDetector:
@@ -572,19 +566,19 @@ class LexiconDetector:
         self._matcher = matcher(table, kinds) if table else None
 
         cue_languages = set(languages) | {"any"}
-        self._cues = {
-            language: _Cues(
-                _cue_regex(defaults[language].negation + defaults[language].hypothetical)
-                if language in defaults
-                else None,
-                _cue_regex(defaults[language].negation_after + defaults[language].hypothetical_after)
-                if language in defaults
-                else None,
-                _cue_regex(defaults[language].past) if language in defaults else None,
-                _cue_regex(defaults[language].conjunctions) if language in defaults else None,
+
+        def cues_of(language: str) -> _Cues:
+            lexicon = defaults.get(language)
+            if lexicon is None:
+                return _Cues(None, None, None, None)
+            return _Cues(
+                _cue_finder(lexicon.negation + lexicon.hypothetical, plain=plain),
+                _cue_finder(lexicon.negation_after + lexicon.hypothetical_after, plain=plain),
+                _cue_finder(lexicon.past, plain=plain),
+                _cue_finder(lexicon.conjunctions, plain=plain),
             )
-            for language in cue_languages
-        }
+
+        self._cues = {language: cues_of(language) for language in cue_languages}
         self._fields = {
             concept_id: change.fields for concept_id, change in settings.concepts.items() if change.fields is not None
         }
@@ -690,23 +684,13 @@ class LexiconDetector:
         # A past cue speaks of the clause the hit is in: from the conjunction before it to the clause's end.
         clause = text[before_start:clause_end]
         for cue in cues:
-            if cue.before is not None and _ends_after(cue.before, before_window, reach_before):
+            if cue.before is not None and cue.before.ends_after(before_window, reach_before):
                 return True
-            if cue.after is not None and _starts_before(cue.after, after_window, reach_after):
+            if cue.after is not None and cue.after.starts_before(after_window, reach_after):
                 return True
             if cue.past is not None and cue.past.search(clause):
                 return True
         return False
-
-
-def _ends_after(cue: re.Pattern[str], window: str, reach: int) -> bool:
-    """Whether a cue in *window* ends after position *reach* (every start is tried: cues may overlap)."""
-    return any((found := cue.match(window, index)) is not None and found.end() > reach for index in range(len(window)))
-
-
-def _starts_before(cue: re.Pattern[str], window: str, reach: int) -> bool:
-    """Whether a cue in *window* starts before position *reach*."""
-    return any(cue.match(window, index) is not None for index in range(min(reach, len(window))))
 
 
 @functools.lru_cache(maxsize=32)
