@@ -58,7 +58,9 @@ CALLS: dict[str, Callable[[datetime], object]] = {
     "servicetriage.escalation._machine.advance_escalation": lambda n: escalation.advance_escalation(
         escalation.start(TICKET, TRIAGE, escalation.EscalationPolicy(), AWARE, owner="li"), n
     ),
-    "servicetriage.escalation._ownership.open_work_order": lambda n: escalation.open_work_order(CASE, "billing", "refund", n, H),
+    "servicetriage.escalation._ownership.open_work_order": lambda n: escalation.open_work_order(
+        CASE, "billing", "refund", n, H
+    ),
     "servicetriage.followup.promise_figures": lambda n: followup.promise_figures(TRACKED, n),
     "servicetriage.followup.overdue_orders": lambda n: followup.overdue_orders([followup.open_order(ORDER)], n),
     "servicetriage.followup.TrackedObligation.overdue": TRACKED[0].overdue,
