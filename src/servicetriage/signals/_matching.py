@@ -114,11 +114,14 @@ def _dispatch(branches: list[tuple[str, str]]) -> str:
     return f"(?:(?=[{chars}]){_dispatch(left)}|{_dispatch(right)})"
 
 
-def _roots(anchors: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
+def _roots(anchors: Iterable[tuple[str, bool]], end: Callable[[str], str] = lambda _last: "") -> list[tuple[str, str]]:
     """One regex per first character and kind of the literal *anchors* ``(anchor, free)``, each factored as a trie.
 
     In order of character, the bounded branch (which needs a word start
     before it) before the free one; each finds the longest of its anchors.
+    At a node the longer continuations come first; the end of an anchor
+    comes last, followed by what *end* asks of the text after an anchor
+    that ends with a given character (nothing by default).
     """
     trie: dict[Any, Any] = {}
     for anchor, free in anchors:
@@ -127,10 +130,10 @@ def _roots(anchors: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
             node = node.setdefault(char, {})
         node[""] = True
 
-    def emit(node: dict[Any, Any]) -> str:
-        branches: list[str] = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+    def emit(node: dict[Any, Any], last: str) -> str:
+        branches: list[str] = [re.escape(char) + emit(child, char) for char, child in sorted(node.items()) if char]
         if "" in node:
-            branches.append("")
+            branches.append(end(last))
         if len(branches) == 1:
             return branches[0]
         return "(?:" + "|".join(branches) + ")"
@@ -138,7 +141,7 @@ def _roots(anchors: Iterable[tuple[str, bool]]) -> list[tuple[str, str]]:
     root = []
     for (char, free), child in sorted(trie.items()):
         guard = "" if free or not _IS_WORD.match(char) else f"(?<![{WORD}].)"
-        root.append((char, re.escape(char) + guard + emit(child)))
+        root.append((char, re.escape(char) + guard + emit(child, char)))
     return root
 
 
@@ -385,31 +388,13 @@ class PlainCues:
 
 
 def _cue_trie(cues: Iterable[str]) -> str:
-    """The cues as one alternation of tries, one per first character, each branch starting with that character.
+    """The cues as one alternation of tries (`_roots`), each beginning with a literal; the longest cue wins.
 
-    At a node the longer continuations come first and the end of a cue (with
-    its word-end check) last, so the longest cue that matches wins, as in
-    `PlainCues`; a word start is checked after the first character, as the
-    anchors' tries do, so every branch begins with a literal.
+    A cue must begin a word when it begins with a word character (checked
+    after that character, so every branch still starts with a literal), and
+    end one when it ends with one, as in `PlainCues`.
     """
-    trie: dict[str, Any] = {}
-    for cue in cues:
-        node = trie
-        for char in cue:
-            node = node.setdefault(char, {})
-        node[""] = True
-
-    def emit(node: dict[str, Any], last: str) -> str:
-        branches = [re.escape(char) + emit(child, char) for char, child in sorted(node.items()) if char]
-        if "" in node:
-            branches.append(_cue_end(last))
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-    roots = []
-    for char, child in sorted(trie.items()):
-        guard = f"(?<![{WORD}].)" if _IS_WORD.match(char) else ""
-        roots.append(re.escape(char) + guard + emit(child, char))
-    return "|".join(roots)
+    return "|".join(regex for _, regex in _roots(((cue, False) for cue in cues), _cue_end))
 
 
 class FastCues:
